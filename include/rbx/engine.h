@@ -1,0 +1,116 @@
+/* engine.h - the run state machine of DESIGN.md section 1, as one table, and the
+ * phase runners that drive a runbook through it on one node. */
+#ifndef RBX_ENGINE_H
+#define RBX_ENGINE_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "rbx/exec.h"
+#include "rbx/runbook.h"
+#include "rbx/util.h"
+
+enum run_state {
+	RS_PENDING,
+	RS_PRECHECK,
+	RS_GUARD,
+	RS_PROCEDURE,
+	RS_VERIFY,
+	RS_ROLLBACK,
+	RS_RESTORE,
+	RS_SUCCEEDED,
+	RS_ABORTED,
+	RS_FAILED,
+	RS_FAILED_UNSAFE,
+	RS_INTERRUPTED,
+	RS_COUNT
+};
+
+enum run_event {
+	EV_START,
+	EV_OK,
+	EV_FAIL,
+	EV_RETRY,	  /* rollback done, attempts left */
+	EV_ROLLBACK_FAIL, /* a rollback step failed */
+	EV_INTERRUPT,
+	EV_COUNT
+};
+
+struct transition {
+	enum run_state from;
+	enum run_event ev;
+	enum run_state to;
+	const char *label;
+};
+
+extern const struct transition engine_transitions[];
+extern const size_t engine_ntransitions;
+
+const char *run_state_name(enum run_state s);
+const char *run_event_name(enum run_event e);
+bool run_state_terminal(enum run_state s);
+/* The documented exit code of a final state (DESIGN.md section 6). */
+int engine_exit_code(enum run_state s);
+/* The next state, or RS_COUNT when the table has no such transition. */
+enum run_state engine_next(enum run_state s, enum run_event e);
+
+struct transport;
+struct sched;
+struct journal;
+
+/* What the caller plugs in: where records and output go, and how to ask. */
+struct run_io {
+	void (*event)(void *arg, json_t *rec);
+	void (*output)(void *arg, const struct step *s, enum exec_stream st, const char *data,
+		       size_t len);
+	/* 1 yes, 0 no. NULL when no one can be asked (no TTY). */
+	int (*confirm)(void *arg, const char *question);
+	void *arg;
+};
+
+struct run {
+	/* Set by the caller. */
+	const struct runbook *rb;
+	const char *node;
+	const char *run_id;
+	struct strmap params; /* bound with engine_bind_params */
+	bool yes;
+	bool adopt;
+	bool lab;
+	struct transport *node_tx;  /* ssh: steps */
+	struct transport *local_tx; /* run: steps */
+	struct sched *sched;
+	struct journal *journal; /* NULL: no journal (unit tests) */
+	struct run_io io;
+	volatile sig_atomic_t *interrupted;
+
+	/* Kept by the engine. */
+	enum run_state state;
+	int attempt;
+	struct strmap captures;
+	bool guard_held;
+	bool keep_cordoned;
+	char keep_reason[256];
+	bool no_more_attempts;
+	const struct step **done; /* mutating steps completed in this attempt */
+	size_t ndone;
+	char failure[1024]; /* why the run did not succeed */
+	int64_t started_ms;
+};
+
+/*
+ * Bind --param values to the runbook's params: defaults filled in, unknown
+ * names, missing required values and pattern mismatches refused.
+ */
+int engine_bind_params(const struct runbook *rb, const struct strmap *given, struct strmap *out,
+		       struct rbx_err *err);
+
+/* Drive the run to a final state; returns it. Every record goes to the journal first. */
+enum run_state engine_run(struct run *r);
+void run_release(struct run *r);
+
+/* Evaluate a `when` against params and captures (unset captures are ""). */
+bool engine_when(const struct when *w, const struct strmap *params, const struct strmap *captures);
+
+#endif

@@ -1,0 +1,48 @@
+/* exec.h - run one shell command locally: own process group, bounded capture,
+ * live streaming, and a deadline that ends the whole group (TERM, then KILL). */
+#ifndef RBX_EXEC_H
+#define RBX_EXEC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rbx/util.h"
+
+enum exec_stream { EXEC_STDOUT = 1, EXEC_STDERR = 2 };
+
+struct exec_opts {
+	const char *cwd;       /* NULL: inherit */
+	char *const *env;      /* NULL: inherit */
+	long long timeout_ms;  /* 0: none */
+	long long grace_ms;    /* after SIGTERM, before SIGKILL (default 1000) */
+	size_t capture_max;    /* stdout kept whole for captures (default 1 MiB) */
+	size_t tail_max;       /* tail of each stream kept for the journal (default 4 KiB) */
+	void (*on_output)(void *arg, enum exec_stream s, const char *data, size_t len);
+	void *arg;
+	volatile sig_atomic_t *interrupted; /* set by a signal handler: end the step */
+};
+
+struct exec_result {
+	int status;	  /* exit code; 128+N when killed by signal N */
+	bool timed_out;
+	bool interrupted;
+	long long duration_ms;
+	struct buf out;	  /* stdout, up to capture_max */
+	struct tail out_tail;
+	struct tail err_tail;
+};
+
+void exec_result_init(struct exec_result *r, const struct exec_opts *o);
+void exec_result_release(struct exec_result *r);
+
+/*
+ * Run `/bin/sh -c cmd` with stdin from /dev/null in a new process group.
+ * Returns 0 when the command ran (whatever its status), -1 with err when it
+ * could not be started. When the shell exits, anything it left running in
+ * its group is killed: a step leaves no orphans.
+ */
+int exec_local_run(const char *cmd, const struct exec_opts *o, struct exec_result *r,
+		   struct rbx_err *err);
+
+#endif

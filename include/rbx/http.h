@@ -1,0 +1,28 @@
+/* http.h - the http: step action over libcurl: one request, bounded body, status.
+ * In the lab only loopback addresses may be reached. */
+#ifndef RBX_HTTP_H
+#define RBX_HTTP_H
+
+#include <stdbool.h>
+
+#include "rbx/util.h"
+
+struct http_request {
+	const char *method;
+	const char *url;
+	const char *const *headers; /* "Name: value", NULL-terminated */
+	const char *body;	    /* NULL: none */
+	long long timeout_ms;
+	bool loopback_only;
+};
+
+struct http_response {
+	long status;
+	struct buf body; /* capped at 1 MiB */
+};
+
+/* 0 when a response came back (any status), -1 with err otherwise. */
+int http_perform(const struct http_request *rq, struct http_response *rs, struct rbx_err *err);
+void http_response_release(struct http_response *rs);
+
+#endif

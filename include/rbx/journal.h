@@ -1,0 +1,42 @@
+/* journal.h - one JSON-lines file per run under $STATE/runs/, mode 0600.
+ * Intent records are fdatasync'd before their side effect; resume reads them back. */
+#ifndef RBX_JOURNAL_H
+#define RBX_JOURNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "rbx/util.h"
+
+#define JOURNAL_FORMAT 1
+
+struct journal;
+
+/* Create runs/<run_id>.jsonl (O_EXCL, 0600) under state_dir. */
+struct journal *journal_create(const char *state_dir, const char *run_id, struct rbx_err *err);
+/*
+ * Append rec (borrowed) with "seq", "ts" and "run" added. With sync, the
+ * line is on disk (fdatasync) before this returns: use it for intent.
+ */
+int journal_append_record(struct journal *j, json_t *rec, bool sync, struct rbx_err *err);
+const char *journal_path(const struct journal *j);
+void journal_close(struct journal *j);
+
+/* The file of a run id; allocated. */
+char *journal_run_path(const char *state_dir, const char *run_id);
+
+/*
+ * Read a journal into a JSON array of records (new reference). A torn last
+ * line (a crash mid-write) is skipped and counted in *torn; a bad line
+ * elsewhere is an error.
+ */
+json_t *journal_read(const char *path, int *torn, struct rbx_err *err);
+
+/* Run ids in state_dir/runs, newest first (allocated, NULL-terminated). */
+char **journal_list_runs(const char *state_dir);
+void journal_free_list(char **ids);
+
+/* A run id is [A-Za-z0-9._-]+; anything else never names a file. */
+bool journal_valid_run_id(const char *id);
+
+#endif

@@ -1,0 +1,30 @@
+/* report.h - how a run looks to its user: TTY lines with live output, plain
+ * timestamped lines, or JSON lines (the journal's records). */
+#ifndef RBX_REPORT_H
+#define RBX_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "rbx/engine.h"
+
+enum report_mode { REPORT_TTY, REPORT_PLAIN, REPORT_JSON };
+
+struct report {
+	enum report_mode mode;
+	FILE *fp;
+	bool color;
+	bool mid_line;	  /* a step's start line waits for its end */
+	bool had_output;  /* the running step printed output */
+	bool at_line_start;
+	const struct runbook *rb;
+};
+
+void report_init(struct report *r, enum report_mode mode, FILE *fp, const struct runbook *rb);
+void report_event(void *arg, json_t *rec);
+void report_output(void *arg, const struct step *s, enum exec_stream st, const char *data,
+		   size_t len);
+/* One record, as `rbx log` shows it. */
+void report_record_line(FILE *fp, json_t *rec);
+
+#endif

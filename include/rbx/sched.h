@@ -1,0 +1,38 @@
+/* sched.h - the guard's scheduler backends: cordon, drain, uncordon, state.
+ * One interface; the lab backend now, Slurm, Kubernetes and commands later. */
+#ifndef RBX_SCHED_H
+#define RBX_SCHED_H
+
+#include <stdbool.h>
+
+#include "rbx/util.h"
+
+struct sched_state {
+	bool cordoned;	/* no new work lands */
+	bool drained;	/* and no work is left */
+	int jobs;	/* work still running */
+	char reason[256];
+};
+
+struct sched;
+
+struct sched_ops {
+	const char *name;
+	int (*state)(struct sched *s, struct sched_state *st, struct rbx_err *err);
+	int (*cordon)(struct sched *s, const char *reason, struct rbx_err *err);
+	int (*drain)(struct sched *s, const char *reason, long long timeout_ms, struct rbx_err *err);
+	int (*uncordon)(struct sched *s, struct rbx_err *err);
+	/* Keep the node out, with a new reason (a failed run names itself). */
+	int (*set_reason)(struct sched *s, const char *reason, struct rbx_err *err);
+	void (*free)(struct sched *s);
+};
+
+struct sched {
+	const struct sched_ops *ops;
+	char *node;
+	void *priv;
+};
+
+void sched_free(struct sched *s);
+
+#endif

@@ -1,0 +1,48 @@
+/* template.h - {{node}}, {{params.X}}, {{captures.X}}, {{run.id}}, {{attempt}}.
+ * In shell commands every value is quoted for the quoting context it lands in. */
+#ifndef RBX_TEMPLATE_H
+#define RBX_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rbx/util.h"
+
+struct runbook;
+
+enum tmpl_mode {
+	TMPL_SHELL, /* values shell-quoted for their context (unquoted, '...', "...") */
+	TMPL_TEXT,  /* values as they are (confirm questions, http bodies) */
+	TMPL_URL,   /* values percent-encoded */
+};
+
+struct tmpl_ctx {
+	const char *node;
+	const char *run_id;
+	int attempt;
+	const struct strmap *params;
+	const struct strmap *captures;
+	const struct runbook *rb; /* to know which params are secret */
+	bool redact;		  /* secret params render as *** */
+	bool plan;		  /* captures not known yet stay as {{captures.X}} */
+};
+
+/* Render tmpl into out. -1 with err on an unknown name or a broken template. */
+int template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
+		    struct buf *out, struct rbx_err *err);
+
+/*
+ * Call fn for every {{name}} in tmpl with the trimmed name and the byte offset
+ * of the "{{". Returns -1 with err on a syntax error (an unclosed "{{"), or
+ * fn's first non-zero return.
+ */
+typedef int (*tmpl_visit_fn)(void *arg, const char *name, size_t offset);
+int template_each(const char *tmpl, tmpl_visit_fn fn, void *arg, struct rbx_err *err);
+
+/*
+ * Whether a {{...}} at `offset` of a shell command sits somewhere rbx cannot
+ * quote safely (inside ${...} or an arithmetic $((...))). Returns a reason or NULL.
+ */
+const char *template_shell_context_error(const char *tmpl, size_t offset);
+
+#endif

@@ -1,0 +1,32 @@
+/* transport.h - how a step's command reaches a node: the lab, local, later SSH.
+ * The engine talks only to this interface, so tests can give it a fake. */
+#ifndef RBX_TRANSPORT_H
+#define RBX_TRANSPORT_H
+
+#include "rbx/exec.h"
+
+struct transport;
+
+struct transport_ops {
+	const char *name;
+	/* Run cmd; 0 when it ran (see r->status), -1 with err when it could not. */
+	int (*exec)(struct transport *t, const char *cmd, const struct exec_opts *o,
+		    struct exec_result *r, struct rbx_err *err);
+	/* Issue a reboot, see the node go and come back within timeout_ms. */
+	int (*reboot)(struct transport *t, long long timeout_ms, struct rbx_err *err);
+	/* Wait until the node answers again. */
+	int (*wait_up)(struct transport *t, long long timeout_ms, struct rbx_err *err);
+	void (*free)(struct transport *t);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+	char *address; /* for humans and the plan: "lab:n42", "local" */
+	void *priv;
+};
+
+/* Commands on the machine rbx runs on, with its environment. */
+struct transport *transport_local_new(void);
+void transport_free(struct transport *t);
+
+#endif

@@ -1,0 +1,63 @@
+/* cmd_log.c - `rbx log RUN`: a run's journal, as lines for people or as the raw
+ * JSON records, ending with where the run stands. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rbx/cmd.h"
+#include "rbx/journal.h"
+#include "rbx/report.h"
+
+static const struct opt log_opts[] = {
+	{"format", 'f', "FMT", "text (default) or json (the journal's records)", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+static int
+log_exec(struct args *a, struct rbx_err *err)
+{
+	static const char *const formats[] = {"text", "json", NULL};
+	const char *id = a->argv[0], *format, *state = NULL;
+	char *state_dir, *path;
+	json_t *recs, *rec, *last;
+	int torn = 0;
+	size_t i;
+
+	if (args_format(a, "text", formats, &format, err) < 0)
+		return EXIT_USAGE;
+	if (!journal_valid_run_id(id))
+		return err_set(err, "'%s' is not a run id (see 'rbx runs')", id), EXIT_USAGE;
+	state_dir = util_state_dir();
+	path = journal_run_path(state_dir, id);
+	recs = journal_read(path, &torn, err);
+	free(state_dir);
+	free(path);
+	if (!recs)
+		return EXIT_USAGE;
+	json_array_foreach(recs, i, rec) {
+		if (!strcmp(format, "json")) {
+			char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			printf("%s\n", line);
+			free(line);
+		} else {
+			report_record_line(stdout, rec);
+		}
+		if (!strcmp(json_string_value(json_object_get(rec, "type")) ?: "", "state"))
+			state = json_string_value(json_object_get(rec, "to"));
+	}
+	last = json_array_get(recs, json_array_size(recs) - 1);
+	if (strcmp(format, "json")) {
+		if (torn)
+			printf("(the last line was torn by a crash and is ignored)\n");
+		if (!last || strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end"))
+			printf("UNFINISHED: the run stopped in %s\n", state ? state : "PENDING");
+	}
+	json_decref(recs);
+	return EXIT_OK;
+}
+
+const struct cmd cmd_log = {
+	"log", "RUN [--format text|json]", "show a run's journal and where it stands", log_opts, 1,
+	1, log_exec,
+};

@@ -1,0 +1,271 @@
+/* cmd_plan.c - `rbx plan RUNBOOK --node N`: the fully rendered plan, every
+ * command as it would run, where it would run; nothing is executed. */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rbx/cmd.h"
+#include "rbx/engine.h"
+#include "rbx/runbook.h"
+#include "rbx/template.h"
+
+static const struct opt plan_opts[] = {
+	{"node", 'n', "NODE", "the node to plan for (required)", false},
+	{"param", 'p', "NAME=VALUE", "set a runbook parameter (repeatable)", true},
+	{"lab", 0, NULL, "plan for the embedded simulated node", false},
+	{"format", 'f', "FMT", "text (default) or json", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+struct plan_ctx {
+	const struct runbook *rb;
+	struct tmpl_ctx t;
+	const char *target;
+	struct rbx_err *err;
+};
+
+static json_t *plan_step(struct plan_ctx *p, const struct step *s);
+
+static char *
+render_text(struct plan_ctx *p, const char *tmpl, enum tmpl_mode mode)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (template_render(tmpl, mode, &p->t, &b, p->err) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+static json_t *
+plan_step(struct plan_ctx *p, const struct step *s)
+{
+	json_t *o = json_pack("{s:i, s:s, s:s, s:b, s:b, s:I, s:i}", "index", s->index, "name",
+			      s->name, "kind", step_kind_name(s->kind), "mutates", s->mutates,
+			      "idempotent", s->idempotent, "timeout_ms", (json_int_t)s->timeout_ms,
+			      "retries", s->retries);
+	char *text;
+
+	if (s->kind == STEP_SSH || s->kind == STEP_RUN || s->kind == STEP_CONFIRM) {
+		text = render_text(p, s->text, s->kind == STEP_CONFIRM ? TMPL_TEXT : TMPL_SHELL);
+		if (!text) {
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(o, s->kind == STEP_CONFIRM ? "question" : "cmd", json_string(text));
+		json_object_set_new(o, "target",
+				    json_string(s->kind == STEP_SSH ? p->target
+						: s->kind == STEP_RUN ? "local"
+								      : "operator"));
+		free(text);
+	} else if (s->kind == STEP_HTTP) {
+		text = render_text(p, s->http->url, TMPL_URL);
+		if (!text) {
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(o, "cmd", json_pack("s+s+s", s->http->method, " ", text));
+		json_object_set_new(o, "target", json_string("local"));
+		free(text);
+	} else {
+		json_object_set_new(o, "action", json_string(step_action_name(s->action)));
+		json_object_set_new(o, "target", json_string(p->target));
+	}
+	if (s->when) {
+		struct buf b;
+		buf_init(&b, 0);
+		runbook_when_text(s->when, &b);
+		json_object_set_new(o, "when", json_string(b.data));
+		buf_release(&b);
+	}
+	if (s->keep_cordoned)
+		json_object_set_new(o, "on_success", json_string("keep_cordoned"));
+	if (s->undo) {
+		json_t *u = plan_step(p, s->undo);
+		if (!u) {
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(o, "undo", u);
+	}
+	return o;
+}
+
+static json_t *
+build_plan(struct plan_ctx *p, const char *node, const struct strmap *params, bool lab)
+{
+	const struct runbook *rb = p->rb;
+	json_t *plan, *jp = json_object(), *phases = json_object(), *guard;
+	size_t i;
+	int ph;
+
+	for (i = 0; i < params->n; i++) {
+		const struct param *pr = runbook_param(rb, params->keys[i]);
+		json_object_set_new(jp, params->keys[i],
+				    json_string(pr && pr->secret ? "***" : params->vals[i]));
+	}
+	if (rb->guard.none)
+		guard = json_pack("{s:s}", "none", rb->guard.none);
+	else
+		guard = json_pack("{s:b, s:b, s:I, s:s, s:s}", "cordon", rb->guard.cordon, "drain",
+				  rb->guard.drain, "drain_timeout_ms",
+				  (json_int_t)rb->guard.drain_timeout_ms, "backend",
+				  lab ? "lab" : "inventory", "reason",
+				  "rbx:{{run.id}} ");
+	if (!rb->guard.none) {
+		char *reason = xasprintf("rbx:{{run.id}} %s", rb->name);
+		json_object_set_new(guard, "reason", json_string(reason));
+		free(reason);
+	}
+	plan = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:i, s:s}", "runbook", rb->name,
+			 "title", rb->title, "node", node, "params", jp, "transport", p->target,
+			 "scheduler", lab ? "lab" : "inventory", "guard", guard, "max_attempts",
+			 rb->max_attempts, "on_success",
+			 rb->keep_cordoned ? "keep_cordoned" : "uncordon");
+	for (ph = 0; ph < PHASE_COUNT; ph++) {
+		json_t *steps = json_array();
+		for (i = 0; i < rb->nsteps[ph]; i++) {
+			json_t *s = plan_step(p, rb->steps[ph][i]);
+			if (!s) {
+				json_decref(steps);
+				json_decref(phases);
+				json_decref(plan);
+				return NULL;
+			}
+			json_array_append_new(steps, s);
+		}
+		json_object_set_new(phases, phase_name((enum phase)ph), steps);
+	}
+	json_object_set_new(plan, "phases", phases);
+	return plan;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void
+print_step(json_t *s, const char *indent)
+{
+	printf("%s%lld. %s%s\n", indent, (long long)json_integer_value(json_object_get(s, "index")),
+	       jstr(s, "name"), json_is_true(json_object_get(s, "mutates")) ? "  [mutates]" : "");
+	if (*jstr(s, "when"))
+		printf("%s     when %s\n", indent, jstr(s, "when"));
+	if (*jstr(s, "cmd"))
+		printf("%s     %s$ %s\n", indent, jstr(s, "target"), jstr(s, "cmd"));
+	if (*jstr(s, "question"))
+		printf("%s     confirm: %s\n", indent, jstr(s, "question"));
+	if (*jstr(s, "action"))
+		printf("%s     action: %s on %s\n", indent, jstr(s, "action"), jstr(s, "target"));
+	if (*jstr(s, "on_success"))
+		printf("%s     then: the node stays out of service\n", indent);
+	if (json_object_get(s, "undo")) {
+		json_t *u = json_object_get(s, "undo");
+		printf("%s     undo: %s$ %s\n", indent, jstr(u, "target"),
+		       *jstr(u, "cmd") ? jstr(u, "cmd") : jstr(u, "action"));
+	}
+}
+
+static void
+print_plan(json_t *plan)
+{
+	json_t *g = json_object_get(plan, "guard"), *steps, *s;
+	const char *k, *v;
+	json_t *jv;
+	size_t i;
+	int ph;
+
+	printf("plan: %s on %s (transport %s, scheduler %s)\n", jstr(plan, "runbook"),
+	       jstr(plan, "node"), jstr(plan, "transport"), jstr(plan, "scheduler"));
+	printf("      %s\n", jstr(plan, "title"));
+	json_object_foreach(json_object_get(plan, "params"), k, jv) {
+		v = json_string_value(jv);
+		printf("param %s = %s\n", k, v);
+	}
+	for (ph = 0; ph < PHASE_COUNT; ph++) {
+		const char *name = phase_name((enum phase)ph);
+		steps = json_object_get(json_object_get(plan, "phases"), name);
+		if (ph == PHASE_PROCEDURE) {
+			if (json_object_get(g, "none"))
+				printf("\nguard: none (%s)\n", jstr(g, "none"));
+			else
+				printf("\nguard: %s%s via %s, reason \"%s\"\n",
+				       json_is_true(json_object_get(g, "cordon")) ? "cordon" : "",
+				       json_is_true(json_object_get(g, "drain")) ? " + drain" : "",
+				       jstr(g, "backend"), jstr(g, "reason"));
+		}
+		if (!json_array_size(steps))
+			continue;
+		printf("\n%s\n", phase_title((enum phase)ph));
+		json_array_foreach(steps, i, s)
+			print_step(s, "  ");
+	}
+	printf("\nrestore: %s (max attempts %lld)\n",
+	       !strcmp(jstr(plan, "on_success"), "keep_cordoned") ? "the node stays cordoned"
+								  : "uncordon, release the lock",
+	       (long long)json_integer_value(json_object_get(plan, "max_attempts")));
+}
+
+static int
+plan_exec(struct args *a, struct rbx_err *err)
+{
+	static const char *const formats[] = {"text", "json", NULL};
+	const char *node = args_get(a, "node"), *format;
+	struct strmap params = {0};
+	struct plan_ctx p;
+	struct runbook *rb;
+	json_t *plan = NULL;
+	char *target = NULL;
+	int rc = EXIT_USAGE;
+
+	if (args_format(a, "text", formats, &format, err) < 0)
+		return EXIT_USAGE;
+	if (!node)
+		return err_set(err, "rbx plan needs --node NODE"), EXIT_USAGE;
+	if (!util_valid_node_name(node))
+		return err_set(err, "'%s' is not a valid node name", node), EXIT_USAGE;
+	rb = cmd_load_runbook(a->argv[0], err);
+	if (!rb)
+		return EXIT_USAGE;
+	if (engine_bind_params(rb, &a->params, &params, err) < 0)
+		goto out;
+	target = xasprintf("%s%s", args_has(a, "lab") ? "lab:" : "node:", node);
+	memset(&p, 0, sizeof(p));
+	p.rb = rb;
+	p.target = target;
+	p.err = err;
+	p.t.node = node;
+	p.t.params = &params;
+	p.t.rb = rb;
+	p.t.redact = true;
+	p.t.plan = true;
+	plan = build_plan(&p, node, &params, args_has(a, "lab"));
+	if (!plan)
+		goto out;
+	if (!strcmp(format, "json")) {
+		json_dumpf(plan, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		print_plan(plan);
+	}
+	rc = EXIT_OK;
+out:
+	json_decref(plan);
+	free(target);
+	strmap_release(&params);
+	runbook_free(rb);
+	return rc;
+}
+
+const struct cmd cmd_plan = {
+	"plan", "RUNBOOK --node NODE [--param NAME=VALUE]... [--lab] [--format text|json]",
+	"show the fully rendered plan for a node; nothing is executed",
+	plan_opts, 1, 1, plan_exec,
+};

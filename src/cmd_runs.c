@@ -1,0 +1,100 @@
+/* cmd_runs.c - `rbx runs`: the runs in the journal, unfinished first (a node may be
+ * half-repaired there), then finished ones, newest first. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rbx/cmd.h"
+#include "rbx/journal.h"
+
+static const struct opt runs_opts[] = {
+	{"format", 'f', "FMT", "text (default) or json", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+/* A run's summary from its journal: first and last records. */
+static json_t *
+summarize(const char *state_dir, const char *id)
+{
+	struct rbx_err err;
+	char *path = journal_run_path(state_dir, id);
+	int torn = 0;
+	json_t *recs = journal_read(path, &torn, &err), *first, *last, *s;
+	const char *state = "UNFINISHED";
+	size_t i;
+	json_t *rec;
+
+	free(path);
+	if (!recs || !json_array_size(recs)) {
+		json_decref(recs);
+		return json_pack("{s:s, s:s, s:b}", "run", id, "state", "UNREADABLE", "finished", 0);
+	}
+	first = json_array_get(recs, 0);
+	last = json_array_get(recs, json_array_size(recs) - 1);
+	json_array_foreach(recs, i, rec)
+		if (!strcmp(json_string_value(json_object_get(rec, "type")) ?: "", "state"))
+			state = json_string_value(json_object_get(rec, "to"));
+	if (!strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end"))
+		state = json_string_value(json_object_get(last, "state"));
+	s = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:b, s:s?, s:i}", "run", id, "runbook",
+		      json_string_value(json_object_get(first, "runbook")), "node",
+		      json_string_value(json_object_get(first, "node")), "started",
+		      json_string_value(json_object_get(first, "ts")), "state", state, "finished",
+		      !strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end"),
+		      "ended", json_string_value(json_object_get(last, "ts")), "torn", torn);
+	json_decref(recs);
+	return s;
+}
+
+static int
+runs_exec(struct args *a, struct rbx_err *err)
+{
+	static const char *const formats[] = {"text", "json", NULL};
+	char *state_dir = util_state_dir(), **ids = journal_list_runs(state_dir);
+	json_t *all = json_array(), *s;
+	const char *format;
+	size_t i;
+	int pass;
+
+	if (args_format(a, "text", formats, &format, err) < 0) {
+		journal_free_list(ids);
+		free(state_dir);
+		json_decref(all);
+		return EXIT_USAGE;
+	}
+	/* Unfinished runs first: they are the ones that need someone. */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; ids[i]; i++) {
+			s = summarize(state_dir, ids[i]);
+			if (json_is_true(json_object_get(s, "finished")) == (pass == 0)) {
+				json_decref(s);
+				continue;
+			}
+			json_array_append_new(all, s);
+		}
+	if (!strcmp(format, "json")) {
+		json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		if (json_array_size(all))
+			printf("%-44s %-28s %-10s %-16s %s\n", "RUN", "RUNBOOK", "NODE", "STATE",
+			       "STARTED");
+		json_array_foreach(all, i, s)
+			printf("%-44s %-28s %-10s %-16s %s\n",
+			       json_string_value(json_object_get(s, "run")),
+			       json_string_value(json_object_get(s, "runbook")) ?: "?",
+			       json_string_value(json_object_get(s, "node")) ?: "?",
+			       json_string_value(json_object_get(s, "state")),
+			       json_string_value(json_object_get(s, "started")) ?: "?");
+	}
+	json_decref(all);
+	journal_free_list(ids);
+	free(state_dir);
+	return EXIT_OK;
+}
+
+const struct cmd cmd_runs = {
+	"runs", "[--format text|json]", "list runs from the journal, unfinished first", runs_opts, 0,
+	0, runs_exec,
+};

@@ -1,0 +1,78 @@
+/* http.c - one HTTP request with libcurl for http: steps, with a deadline, a
+ * capped body and, in the lab, a refusal of anything but loopback. */
+#include "rbx/http.h"
+
+#include <curl/curl.h>
+#include <string.h>
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	buf_add(arg, data, size * n);
+	return size * n;
+}
+
+static bool
+is_loopback_url(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	bool ok = false;
+
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		ok = !strcmp(host, "localhost") || !strncmp(host, "127.", 4) ||
+		     !strcmp(host, "[::1]");
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+int
+http_perform(const struct http_request *rq, struct http_response *rs, struct rbx_err *err)
+{
+	struct curl_slist *hdrs = NULL;
+	CURL *c = NULL;
+	CURLcode rc;
+	size_t i;
+	int r = -1;
+
+	buf_init(&rs->body, 1u << 20);
+	rs->status = 0;
+	if (rq->loopback_only && !is_loopback_url(rq->url))
+		return err_set(err, "the lab reaches only loopback addresses, not '%s'", rq->url);
+	c = curl_easy_init();
+	if (!c)
+		return err_set(err, "cannot start libcurl");
+	for (i = 0; rq->headers && rq->headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, rq->headers[i]);
+	curl_easy_setopt(c, CURLOPT_URL, rq->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rs->body);
+	if (!strcmp(rq->method, "HEAD"))
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (rq->body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		err_set(err, "%s %s: %s", rq->method, rq->url, curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	r = 0;
+out:
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return r;
+}
+
+void
+http_response_release(struct http_response *rs)
+{
+	buf_release(&rs->body);
+}

@@ -1,0 +1,225 @@
+/* report.c - renders run records for people (TTY or plain lines) or machines
+ * (JSON lines identical to the journal). */
+#define _GNU_SOURCE
+#include "rbx/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rbx/runbook.h"
+
+void
+report_init(struct report *r, enum report_mode mode, FILE *fp, const struct runbook *rb)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	memset(r, 0, sizeof(*r));
+	r->mode = mode;
+	r->fp = fp;
+	r->rb = rb;
+	r->color = mode == REPORT_TTY && !(nc && *nc);
+	r->at_line_start = true;
+}
+
+static const char *
+js(json_t *rec, const char *k)
+{
+	const char *s = json_string_value(json_object_get(rec, k));
+	return s ? s : "";
+}
+
+static long long
+ji(json_t *rec, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(rec, k));
+}
+
+static const char *
+col(const struct report *r, const char *code)
+{
+	return r->color ? code : "";
+}
+
+static size_t
+phase_count(const struct report *r, const char *phase)
+{
+	int p;
+
+	for (p = 0; p < PHASE_COUNT; p++)
+		if (!strcmp(phase_name((enum phase)p), phase))
+			return r->rb ? r->rb->nsteps[p] : 0;
+	return 0;
+}
+
+static void
+step_label(const struct report *r, json_t *rec, char *out, size_t n)
+{
+	const char *phase = js(rec, "phase");
+
+	if (!strcmp(phase, "undo"))
+		snprintf(out, n, "undo  %s", js(rec, "name"));
+	else
+		snprintf(out, n, "%-10s %lld/%zu  %s", phase, ji(rec, "index"), phase_count(r, phase),
+			 js(rec, "name"));
+}
+
+static void
+end_pending_line(struct report *r)
+{
+	if (r->mid_line) {
+		fputc('\n', r->fp);
+		r->mid_line = false;
+	}
+}
+
+static void
+tty_event(struct report *r, json_t *rec)
+{
+	const char *type = js(rec, "type");
+	char label[512], d[32];
+
+	if (!strcmp(type, "state")) {
+		end_pending_line(r);
+		fprintf(r->fp, "%s== %s%s", col(r, "\033[1m"), js(rec, "to"), col(r, "\033[0m"));
+		if (!strcmp(js(rec, "to"), "PROCEDURE") && ji(rec, "attempt") > 1)
+			fprintf(r->fp, " (attempt %lld)", ji(rec, "attempt"));
+		fputc('\n', r->fp);
+	} else if (!strcmp(type, "step_start")) {
+		end_pending_line(r);
+		step_label(r, rec, label, sizeof(label));
+		if (ji(rec, "try") > 1)
+			fprintf(r->fp, "  .. %s (try %lld)", label, ji(rec, "try"));
+		else
+			fprintf(r->fp, "  .. %s", label);
+		r->mid_line = true;
+		r->had_output = false;
+		r->at_line_start = true;
+	} else if (!strcmp(type, "step_end")) {
+		bool ok = !strcmp(js(rec, "status"), "ok");
+		step_label(r, rec, label, sizeof(label));
+		util_format_duration(ji(rec, "duration_ms"), d, sizeof(d));
+		if (r->mid_line && !r->had_output)
+			fputc('\r', r->fp);
+		else if (!r->at_line_start)
+			fputc('\n', r->fp);
+		fprintf(r->fp, "  %s%s%s %s  %s%s %s%s\n", col(r, ok ? "\033[32m" : "\033[31m"),
+			ok ? "ok" : "!!", col(r, "\033[0m"), label, col(r, "\033[2m"), js(rec, "status"),
+			d, col(r, "\033[0m"));
+		if (!ok && *js(rec, "error"))
+			fprintf(r->fp, "     %s%s%s\n", col(r, "\033[31m"), js(rec, "error"),
+				col(r, "\033[0m"));
+		r->mid_line = false;
+	} else if (!strcmp(type, "step_skip")) {
+		end_pending_line(r);
+		step_label(r, rec, label, sizeof(label));
+		fprintf(r->fp, "  %s-- %s  skipped (when)%s\n", col(r, "\033[2m"), label,
+			col(r, "\033[0m"));
+	} else if (!strcmp(type, "step_refused")) {
+		end_pending_line(r);
+		fprintf(r->fp, "  !! %s\n", js(rec, "error"));
+	} else if (!strcmp(type, "confirm")) {
+		end_pending_line(r);
+		fprintf(r->fp, "  ?? %s -> %s (%s)\n", js(rec, "question"), js(rec, "answer"),
+			js(rec, "by"));
+	} else if (!strcmp(type, "guard") && strcmp(js(rec, "status"), "start")) {
+		end_pending_line(r);
+		if (*js(rec, "status"))
+			fprintf(r->fp, "  guard: %s %s%s%s\n", js(rec, "op"), js(rec, "status"),
+				*js(rec, "error") ? ": " : "", js(rec, "error"));
+		else
+			fprintf(r->fp, "  guard: %s (%s)\n", js(rec, "op"), js(rec, "reason"));
+	} else if (!strcmp(type, "run_end")) {
+		end_pending_line(r);
+		util_format_duration(ji(rec, "duration_ms"), d, sizeof(d));
+		fprintf(r->fp, "%s%s%s  exit %lld, %s, node %s\n",
+			col(r, !strcmp(js(rec, "state"), "SUCCEEDED") ? "\033[1;32m" : "\033[1;31m"),
+			js(rec, "state"), col(r, "\033[0m"), ji(rec, "exit"), d,
+			json_is_true(json_object_get(rec, "node_in_service")) ? "back in service"
+									     : "out of service");
+		if (*js(rec, "error"))
+			fprintf(r->fp, "  why: %s\n", js(rec, "error"));
+	}
+	fflush(r->fp);
+}
+
+void
+report_record_line(FILE *fp, json_t *rec)
+{
+	const char *type = js(rec, "type");
+
+	fprintf(fp, "%s ", js(rec, "ts"));
+	if (!strcmp(type, "run_start"))
+		fprintf(fp, "run %s: %s on %s (%s, scheduler %s)%s\n", js(rec, "run"),
+			js(rec, "runbook"), js(rec, "node"), js(rec, "transport"),
+			js(rec, "scheduler"), json_is_true(json_object_get(rec, "lab")) ? " [lab]" : "");
+	else if (!strcmp(type, "state"))
+		fprintf(fp, "state %s -> %s (attempt %lld)\n", js(rec, "from"), js(rec, "to"),
+			ji(rec, "attempt"));
+	else if (!strcmp(type, "step_start"))
+		fprintf(fp, "step %s/%lld \"%s\" start%s%s\n", js(rec, "phase"), ji(rec, "index"),
+			js(rec, "name"), *js(rec, "cmd") ? ": " : "", js(rec, "cmd"));
+	else if (!strcmp(type, "step_end"))
+		fprintf(fp, "step %s/%lld \"%s\" %s exit=%lld %lldms%s%s\n", js(rec, "phase"),
+			ji(rec, "index"), js(rec, "name"), js(rec, "status"), ji(rec, "exit"),
+			ji(rec, "duration_ms"), *js(rec, "error") ? " error: " : "", js(rec, "error"));
+	else if (!strcmp(type, "step_skip"))
+		fprintf(fp, "step %s/%lld \"%s\" skipped (when)\n", js(rec, "phase"), ji(rec, "index"),
+			js(rec, "name"));
+	else if (!strcmp(type, "guard"))
+		fprintf(fp, "guard %s %s%s%s\n", js(rec, "op"),
+			*js(rec, "status") ? js(rec, "status") : js(rec, "reason"),
+			*js(rec, "error") ? ": " : "", js(rec, "error"));
+	else if (!strcmp(type, "confirm"))
+		fprintf(fp, "confirm \"%s\" -> %s (%s)\n", js(rec, "question"), js(rec, "answer"),
+			js(rec, "by"));
+	else if (!strcmp(type, "run_end"))
+		fprintf(fp, "end %s exit=%lld%s%s\n", js(rec, "state"), ji(rec, "exit"),
+			*js(rec, "error") ? " why: " : "", js(rec, "error"));
+	else
+		fprintf(fp, "%s %s\n", type, js(rec, "error"));
+}
+
+void
+report_event(void *arg, json_t *rec)
+{
+	struct report *r = arg;
+
+	if (r->mode == REPORT_JSON) {
+		char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fprintf(r->fp, "%s\n", line);
+		free(line);
+		fflush(r->fp);
+	} else if (r->mode == REPORT_TTY) {
+		tty_event(r, rec);
+	} else {
+		report_record_line(r->fp, rec);
+		fflush(r->fp);
+	}
+}
+
+void
+report_output(void *arg, const struct step *s, enum exec_stream st, const char *data, size_t len)
+{
+	struct report *r = arg;
+	size_t i;
+
+	(void)s;
+	if (r->mode == REPORT_JSON)
+		return;
+	if (r->mode == REPORT_TTY && r->mid_line && !r->had_output)
+		fputc('\n', r->fp);
+	r->had_output = true;
+	for (i = 0; i < len; i++) {
+		if (r->at_line_start) {
+			fprintf(r->fp, "%s     %s ", col(r, "\033[2m"), st == EXEC_STDERR ? "!" : "|");
+			r->at_line_start = false;
+		}
+		fputc(data[i], r->fp);
+		if (data[i] == '\n') {
+			fputs(col(r, "\033[0m"), r->fp);
+			r->at_line_start = true;
+		}
+	}
+	fflush(r->fp);
+}
