@@ -111,11 +111,10 @@ build_plan(struct plan_ctx *p, const char *node, const struct strmap *params, bo
 	if (rb->guard.none)
 		guard = json_pack("{s:s}", "none", rb->guard.none);
 	else
-		guard = json_pack("{s:b, s:b, s:I, s:s, s:s}", "cordon", rb->guard.cordon, "drain",
+		guard = json_pack("{s:b, s:b, s:I, s:s}", "cordon", rb->guard.cordon, "drain",
 				  rb->guard.drain, "drain_timeout_ms",
 				  (json_int_t)rb->guard.drain_timeout_ms, "backend",
-				  lab ? "lab" : "inventory", "reason",
-				  "rbx:{{run.id}} ");
+				  lab ? "lab" : "inventory");
 	if (!rb->guard.none) {
 		char *reason = xasprintf("rbx:{{run.id}} %s", rb->name);
 		json_object_set_new(guard, "reason", json_string(reason));
@@ -158,8 +157,18 @@ print_step(json_t *s, const char *indent)
 	       jstr(s, "name"), json_is_true(json_object_get(s, "mutates")) ? "  [mutates]" : "");
 	if (*jstr(s, "when"))
 		printf("%s     when %s\n", indent, jstr(s, "when"));
-	if (*jstr(s, "cmd"))
-		printf("%s     %s$ %s\n", indent, jstr(s, "target"), jstr(s, "cmd"));
+	if (*jstr(s, "cmd")) {
+		const char *c = jstr(s, "cmd");
+		printf("%s     %s$ ", indent, jstr(s, "target"));
+		/* Continuation lines of a multi-line command line up under the first. */
+		for (; *c; c++) {
+			putchar(*c);
+			if (*c == '\n' && c[1])
+				printf("%s       ", indent);
+		}
+		if (c[-1] != '\n')
+			putchar('\n');
+	}
 	if (*jstr(s, "question"))
 		printf("%s     confirm: %s\n", indent, jstr(s, "question"));
 	if (*jstr(s, "action"))

@@ -379,6 +379,23 @@ add_tails(struct run *r, json_t *rec, const struct exec_result *res)
 	free(re);
 }
 
+/* Add the last line the step wrote to stderr: usually the one that says why. */
+static void
+append_stderr_hint(const struct exec_result *res, char *why, size_t n)
+{
+	char *e = tail_string(&res->err_tail), *end, *line;
+	size_t len = strlen(why);
+
+	end = e + strlen(e);
+	while (end > e && (end[-1] == '\n' || end[-1] == ' '))
+		*--end = 0;
+	line = strrchr(e, '\n');
+	line = line ? line + 1 : e;
+	if (*line && len + 16 < n)
+		snprintf(why + len, n - len, ": %.300s", line);
+	free(e);
+}
+
 /* Run a command step (ssh/run) with its retries. 0 ok, -1 failed. */
 static int
 run_command(struct run *r, const struct step *s)
@@ -419,6 +436,8 @@ run_command(struct run *r, const struct step *s)
 		} else {
 			ok = check_expect(s, &res, why, sizeof(why));
 		}
+		if (!ok)
+			append_stderr_hint(&res, why, sizeof(why));
 		rec = step_rec("step_end", s, r);
 		json_object_set_new(rec, "try", json_integer(try));
 		json_object_set_new(rec, "status",
@@ -665,24 +684,38 @@ interrupted(const struct run *r)
 
 /* ---- phases --------------------------------------------------------------------------- */
 
-/* Names captured by pre-checks: a `when` over only these is decided before the guard. */
-static bool
-when_decidable(const struct runbook *rb, const struct when *w)
+/*
+ * A `when` evaluated before the procedure runs: 1 true, 0 false, -1 not yet
+ * known (it tests a capture no step has set yet). Kleene logic, so
+ * any(false, unknown) stays unknown but all(false, unknown) is false.
+ */
+static int
+when_now(const struct when *w, const struct strmap *params, const struct strmap *captures)
 {
-	size_t i, k;
+	size_t i;
+	int v, acc;
 
-	if (!w)
-		return true;
-	for (i = 0; i < w->nsubs; i++)
-		if (!when_decidable(rb, w->subs[i]))
-			return false;
-	if (w->kind != WHEN_TEST || w->is_param)
-		return true;
-	for (i = 0; i < rb->nsteps[PHASE_PRE_CHECKS]; i++)
-		for (k = 0; k < rb->steps[PHASE_PRE_CHECKS][i]->ncaptures; k++)
-			if (!strcmp(rb->steps[PHASE_PRE_CHECKS][i]->captures[k].name, w->name))
-				return true;
-	return false;
+	switch (w->kind) {
+	case WHEN_NOT:
+		v = when_now(w->subs[0], params, captures);
+		return v < 0 ? -1 : !v;
+	case WHEN_ANY:
+	case WHEN_ALL:
+		acc = w->kind == WHEN_ALL;
+		for (i = 0; i < w->nsubs; i++) {
+			v = when_now(w->subs[i], params, captures);
+			if (v == (w->kind == WHEN_ANY))
+				return v;
+			if (v < 0)
+				acc = -1;
+		}
+		return acc;
+	case WHEN_TEST:
+		break;
+	}
+	if (!w->is_param && !strmap_get(captures, w->name))
+		return -1;
+	return engine_when(w, params, captures);
 }
 
 /* With no one to ask, stop before the guard if a confirm step may be reached. */
@@ -699,8 +732,7 @@ unanswerable_confirm(const struct run *r)
 			const struct step *s = r->rb->steps[p][i];
 			if (s->kind != STEP_CONFIRM)
 				continue;
-			if (!when_decidable(r->rb, s->when) ||
-			    !s->when || engine_when(s->when, &r->params, &r->captures))
+			if (!s->when || when_now(s->when, &r->params, &r->captures) != 0)
 				return s;
 		}
 	}

@@ -332,8 +332,8 @@ apply_reset(json_t *st, void *arg, struct rbx_err *err)
 		r->rc = 15;
 		return 0;
 	}
-	if (!strcmp(jstr(svc, "nvidia-persistenced"), "active") ||
-	    !strcmp(jstr(svc, "nvidia-dcgm"), "active")) {
+	/* DCGM's hostengine holds the device; persistenced may stay (per NVIDIA's FM guide). */
+	if (!strcmp(jstr(svc, "nvidia-dcgm"), "active")) {
 		printf("The following GPUs could not be reset:\n  GPU 00000000:%s:00.0: In use by "
 		       "another client\n\n1 device is currently being used by one or more other "
 		       "processes (e.g., Fabric Manager, CUDA application, graphics application "

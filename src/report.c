@@ -19,7 +19,6 @@ report_init(struct report *r, enum report_mode mode, FILE *fp, const struct runb
 	r->fp = fp;
 	r->rb = rb;
 	r->color = mode == REPORT_TTY && !(nc && *nc);
-	r->at_line_start = true;
 }
 
 static const char *
@@ -64,6 +63,13 @@ step_label(const struct report *r, json_t *rec, char *out, size_t n)
 			 js(rec, "name"));
 }
 
+static bool
+is_final(const char *state)
+{
+	return !strcmp(state, "SUCCEEDED") || !strcmp(state, "ABORTED") || !strcmp(state, "FAILED") ||
+	       !strcmp(state, "FAILED_UNSAFE") || !strcmp(state, "INTERRUPTED");
+}
+
 static void
 end_pending_line(struct report *r)
 {
@@ -71,6 +77,41 @@ end_pending_line(struct report *r)
 		fputc('\n', r->fp);
 		r->mid_line = false;
 	}
+}
+
+/* The last lines a failed step wrote: what an operator reads first. */
+static void
+print_tail(FILE *fp, const char *what, const char *text)
+{
+	const char *p = text + strlen(text);
+	int lines = 0;
+
+	while (p > text && (p[-1] == '\n'))
+		p--;
+	while (p > text && lines < 8) {
+		p--;
+		if (*p == '\n')
+			lines++;
+	}
+	if (*p == '\n')
+		p++;
+	if (!*p)
+		return;
+	fprintf(fp, "     %s:\n", what);
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		fprintf(fp, "       %.*s\n", (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
+static void
+print_tails(FILE *fp, json_t *rec)
+{
+	print_tail(fp, "stdout (tail)", js(rec, "stdout_tail"));
+	print_tail(fp, "stderr (tail)", js(rec, "stderr_tail"));
 }
 
 static void
@@ -81,6 +122,8 @@ tty_event(struct report *r, json_t *rec)
 
 	if (!strcmp(type, "state")) {
 		end_pending_line(r);
+		if (json_object_get(rec, "to") && is_final(js(rec, "to")))
+			return; /* run_end says it, with the exit code */
 		fprintf(r->fp, "%s== %s%s", col(r, "\033[1m"), js(rec, "to"), col(r, "\033[0m"));
 		if (!strcmp(js(rec, "to"), "PROCEDURE") && ji(rec, "attempt") > 1)
 			fprintf(r->fp, " (attempt %lld)", ji(rec, "attempt"));
@@ -88,27 +131,28 @@ tty_event(struct report *r, json_t *rec)
 	} else if (!strcmp(type, "step_start")) {
 		end_pending_line(r);
 		step_label(r, rec, label, sizeof(label));
+		snprintf(r->label, sizeof(r->label), "%.250s", label);
 		if (ji(rec, "try") > 1)
 			fprintf(r->fp, "  .. %s (try %lld)", label, ji(rec, "try"));
 		else
 			fprintf(r->fp, "  .. %s", label);
 		r->mid_line = true;
-		r->had_output = false;
-		r->at_line_start = true;
+		r->cur_len = 0;
+		r->last[0] = 0;
 	} else if (!strcmp(type, "step_end")) {
 		bool ok = !strcmp(js(rec, "status"), "ok");
 		step_label(r, rec, label, sizeof(label));
 		util_format_duration(ji(rec, "duration_ms"), d, sizeof(d));
-		if (r->mid_line && !r->had_output)
-			fputc('\r', r->fp);
-		else if (!r->at_line_start)
-			fputc('\n', r->fp);
+		if (r->mid_line)
+			fputs("\r\033[K", r->fp);
 		fprintf(r->fp, "  %s%s%s %s  %s%s %s%s\n", col(r, ok ? "\033[32m" : "\033[31m"),
 			ok ? "ok" : "!!", col(r, "\033[0m"), label, col(r, "\033[2m"), js(rec, "status"),
 			d, col(r, "\033[0m"));
 		if (!ok && *js(rec, "error"))
 			fprintf(r->fp, "     %s%s%s\n", col(r, "\033[31m"), js(rec, "error"),
 				col(r, "\033[0m"));
+		if (!ok)
+			print_tails(r->fp, rec);
 		r->mid_line = false;
 	} else if (!strcmp(type, "step_skip")) {
 		end_pending_line(r);
@@ -143,6 +187,19 @@ tty_event(struct report *r, json_t *rec)
 	fflush(r->fp);
 }
 
+/* "/3" for a numbered step, "" for an undo (it has no number of its own). */
+static const char *
+step_no(json_t *rec)
+{
+	static char no[32];
+
+	if (ji(rec, "index") > 0)
+		snprintf(no, sizeof(no), "/%lld", ji(rec, "index"));
+	else
+		no[0] = 0;
+	return no;
+}
+
 void
 report_record_line(FILE *fp, json_t *rec)
 {
@@ -156,12 +213,15 @@ report_record_line(FILE *fp, json_t *rec)
 	else if (!strcmp(type, "state"))
 		fprintf(fp, "state %s -> %s (attempt %lld)\n", js(rec, "from"), js(rec, "to"),
 			ji(rec, "attempt"));
-	else if (!strcmp(type, "step_start"))
-		fprintf(fp, "step %s/%lld \"%s\" start%s%s\n", js(rec, "phase"), ji(rec, "index"),
-			js(rec, "name"), *js(rec, "cmd") ? ": " : "", js(rec, "cmd"));
+	else if (!strcmp(type, "step_start")) {
+		const char *cmd = js(rec, "cmd");
+		int n = (int)strcspn(cmd, "\n");
+		fprintf(fp, "step %s%s \"%s\" start%s%.*s%s\n", js(rec, "phase"), step_no(rec),
+			js(rec, "name"), *cmd ? ": " : "", n, cmd, cmd[n] ? " ..." : "");
+	}
 	else if (!strcmp(type, "step_end"))
-		fprintf(fp, "step %s/%lld \"%s\" %s exit=%lld %lldms%s%s\n", js(rec, "phase"),
-			ji(rec, "index"), js(rec, "name"), js(rec, "status"), ji(rec, "exit"),
+		fprintf(fp, "step %s%s \"%s\" %s exit=%lld %lldms%s%s\n", js(rec, "phase"),
+			step_no(rec), js(rec, "name"), js(rec, "status"), ji(rec, "exit"),
 			ji(rec, "duration_ms"), *js(rec, "error") ? " error: " : "", js(rec, "error"));
 	else if (!strcmp(type, "step_skip"))
 		fprintf(fp, "step %s/%lld \"%s\" skipped (when)\n", js(rec, "phase"), ji(rec, "index"),
@@ -194,7 +254,28 @@ report_event(void *arg, json_t *rec)
 		tty_event(r, rec);
 	} else {
 		report_record_line(r->fp, rec);
+		if (!strcmp(js(rec, "type"), "step_end") && strcmp(js(rec, "status"), "ok"))
+			print_tails(r->fp, rec);
 		fflush(r->fp);
+	}
+}
+
+/* The last complete (or partial) line of output, shown beside the running step. */
+static void
+remember_line(struct report *r, const char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\n') {
+			if (r->cur_len) {
+				memcpy(r->last, r->cur, r->cur_len);
+				r->last[r->cur_len] = 0;
+			}
+			r->cur_len = 0;
+		} else if (r->cur_len + 1 < sizeof(r->cur) && (unsigned char)data[i] >= ' ') {
+			r->cur[r->cur_len++] = data[i];
+		}
 	}
 }
 
@@ -202,24 +283,16 @@ void
 report_output(void *arg, const struct step *s, enum exec_stream st, const char *data, size_t len)
 {
 	struct report *r = arg;
-	size_t i;
 
 	(void)s;
-	if (r->mode == REPORT_JSON)
+	(void)st;
+	if (r->mode != REPORT_TTY || !r->mid_line)
 		return;
-	if (r->mode == REPORT_TTY && r->mid_line && !r->had_output)
-		fputc('\n', r->fp);
-	r->had_output = true;
-	for (i = 0; i < len; i++) {
-		if (r->at_line_start) {
-			fprintf(r->fp, "%s     %s ", col(r, "\033[2m"), st == EXEC_STDERR ? "!" : "|");
-			r->at_line_start = false;
-		}
-		fputc(data[i], r->fp);
-		if (data[i] == '\n') {
-			fputs(col(r, "\033[0m"), r->fp);
-			r->at_line_start = true;
-		}
-	}
+	remember_line(r, data, len);
+	if (!r->last[0])
+		return;
+	/* A live tail: redraw the step's line with the newest output beside it. */
+	fprintf(r->fp, "\r\033[K  .. %.60s %s| %.60s%s", r->label, col(r, "\033[2m"), r->last,
+		col(r, "\033[0m"));
 	fflush(r->fp);
 }

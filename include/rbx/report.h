@@ -14,9 +14,11 @@ struct report {
 	enum report_mode mode;
 	FILE *fp;
 	bool color;
-	bool mid_line;	  /* a step's start line waits for its end */
-	bool had_output;  /* the running step printed output */
-	bool at_line_start;
+	bool mid_line; /* a step's start line waits for its end */
+	char label[256];
+	char cur[256]; /* the output line being written */
+	size_t cur_len;
+	char last[256]; /* the newest complete output line */
 	const struct runbook *rb;
 };
 
