@@ -1,0 +1,57 @@
+# tests/integration/lib.sh - helpers for shell tests of the real rbx binary.
+# Each test gets a private state dir; results are counted for tests/run.sh.
+set -u
+: "${RBX:?RBX must name the rbx binary}"
+: "${TOP:?}"
+: "${COUNTS:=/dev/null}"
+T_PASS=0
+T_FAIL=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rbx-test.XXXXXX")
+export RBX_STATE_DIR="$WORK/state"
+export RBX_RUNBOOKS="$TOP/runbooks"
+export NO_COLOR=1
+cd "$WORK" || exit 1
+trap 'finish' EXIT
+
+finish() {
+	echo "$T_PASS $T_FAIL" >"$COUNTS"
+	rm -rf "$WORK"
+}
+
+ok() { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
+not_ok() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# check TITLE CMD...: the command (a shell snippet) must exit 0.
+check() {
+	title=$1
+	shift
+	if out=$(eval "$*" 2>&1); then ok "$title"; else not_ok "$title" "command: $*" "$(printf '%s' "$out" | tail -n 15)"; fi
+}
+
+# run_rbx EXPECTED_EXIT ARGS...: runs rbx, keeps stdout in $OUT and stderr in $ERR.
+run_rbx() {
+	want=$1
+	shift
+	"$RBX" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+	RC=$?
+	OUT=$(cat "$WORK/out")
+	ERR=$(cat "$WORK/err")
+	[ "$RC" -eq "$want" ]
+}
+
+# expect_exit TITLE EXPECTED ARGS...
+expect_exit() {
+	title=$1
+	want=$2
+	shift 2
+	if run_rbx "$want" "$@"; then
+		ok "$title"
+	else
+		not_ok "$title" "rbx $* exited $RC, wanted $want" "stdout: $(tail -n 8 "$WORK/out")" "stderr: $(tail -n 8 "$WORK/err")"
+	fi
+}
+
+contains() { printf '%s' "$1" | grep -q -e "$2"; }
+
+lab_state() { "$RBX" lab show "$1" --format json; }
+sched_field() { lab_state "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['sched']['$2'])"; }

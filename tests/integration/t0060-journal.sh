@@ -1,0 +1,60 @@
+# t0060-journal: the journal is private (0600), ordered, written before each side
+# effect (fdatasync'd intent, proven with strace), and survives a torn last line.
+. "$TOP/tests/integration/lib.sh"
+
+"$RBX" lab inject n42 xid=48 gpu=3 >/dev/null
+expect_exit "a lab run for the journal" 0 run gpu-fault --node n42 --lab
+j=$(ls "$RBX_STATE_DIR"/runs/*.jsonl | head -n 1)
+check "the journal file is mode 0600" "[ \"\$(stat -c %a '$j')\" = 600 ]"
+check "the runs dir is mode 0700" "[ \"\$(stat -c %a '$RBX_STATE_DIR/runs')\" = 700 ]"
+check "the lab state file is mode 0600" "[ \"\$(stat -c %a '$RBX_STATE_DIR/lab/nodes/n42/state.json')\" = 600 ]"
+check "records are numbered 1..N in order and every start has its end" "python3 - '$j' <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert [r['seq'] for r in recs] == list(range(1, len(recs) + 1))
+assert recs[0]['type'] == 'run_start' and recs[-1]['type'] == 'run_end'
+open_steps = {}
+for r in recs:
+    key = (r.get('phase'), r.get('index'), r.get('attempt'), r.get('try'))
+    if r['type'] == 'step_start':
+        assert key not in open_steps
+        open_steps[key] = r['seq']
+    elif r['type'] == 'step_end' and r.get('kind') in ('ssh', 'run'):
+        assert open_steps.pop(key) < r['seq']
+assert not open_steps, open_steps
+PY"
+
+if command -v strace >/dev/null 2>&1; then
+	"$RBX" lab reset n42 >/dev/null
+	"$RBX" lab inject n42 xid=48 gpu=3 >/dev/null
+	strace -f -qq -o trace.txt -e trace=write,fdatasync,clone,clone3,vfork "$RBX" run gpu-fault --node n42 --lab >/dev/null 2>&1
+	check "every step's intent is written and fdatasync'd before its process starts" "python3 - trace.txt <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+main = lines[0].split()[0]
+intent = synced = False
+spawns = 0
+for l in lines:
+    pid, rest = l.split(' ', 1)
+    if pid != main:
+        continue
+    if rest.startswith('write(') and 'step_start' in rest:
+        intent, synced = True, False
+    elif rest.startswith('fdatasync('):
+        synced = synced or intent
+    elif re.match(r'(clone3?|vfork)\(', rest):
+        assert intent and synced, 'a process started before its intent was on disk: ' + l
+        intent = synced = False
+        spawns += 1
+assert spawns >= 10, spawns
+PY"
+else
+	not_ok "strace is needed to prove the intent ordering (scripts/deps.sh installs it)"
+fi
+
+printf '{"type":"step_start","seq":99,"phase":"procedure"' >> "$j"
+id=$(basename "$j" .jsonl)
+expect_exit "rbx log reads a journal with a torn last line" 0 log "$id"
+check "and says the last line was torn" "contains \"\$OUT\" 'torn'"
+printf 'not json at all\n{"type":"x"}\n' >> "$j"
+expect_exit "a damaged line in the middle is an error, not a crash" 2 log "$id"
