@@ -34,7 +34,7 @@ OBJS := $(CORE_OBJS) $(CMDS:%=$(BUILD)/%.o) $(BUILD)/main.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check check unit integration demo install clean docs-check bench
+.PHONY: rbx all deps deps-check check unit integration demo install clean docs-check bench
 
 all: rbx
 
