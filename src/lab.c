@@ -708,6 +708,20 @@ lab_tx_free(struct transport *t)
 	free(l);
 }
 
+/* A sanitizer build of the simulated tools reads its settings from these; nothing secret. */
+static void
+pass_sanitizer_env(char **env, size_t at)
+{
+	static const char *const names[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL};
+	size_t i;
+
+	for (i = 0; names[i]; i++) {
+		const char *v = getenv(names[i]);
+		if (v)
+			env[at++] = xasprintf("%s=%s", names[i], v);
+	}
+}
+
 static const struct transport_ops lab_tx_ops = {
 	"lab", lab_tx_exec, lab_tx_reboot, lab_tx_wait_up, lab_tx_free,
 };
@@ -737,13 +751,14 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 		return NULL;
 	}
 	/* A clean environment: nothing of the operator's (tokens, proxies) reaches the lab. */
-	l->env = xcalloc(8, sizeof(char *));
+	l->env = xcalloc(12, sizeof(char *));
 	l->env[0] = xasprintf("PATH=%s", bin);
 	l->env[1] = xasprintf("HOME=%s", l->work_dir);
 	l->env[2] = xasprintf("%s=%s", LAB_ENV_STATE, l->node_dir);
 	l->env[3] = xasprintf("RBX_LAB_NODE=%s", node);
 	l->env[4] = xstrdup("LC_ALL=C");
 	l->env[5] = xasprintf("TZ=%s", tz && *tz ? tz : "UTC");
+	pass_sanitizer_env(l->env, 6);
 	free(bin);
 	t = xcalloc(1, sizeof(*t));
 	t->ops = &lab_tx_ops;
