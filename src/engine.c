@@ -359,7 +359,12 @@ take_captures(struct run *r, const struct step *s, const char *out, json_t *rec)
 				v = xstrndup(out + m[0].rm_so, (size_t)(m[0].rm_eo - m[0].rm_so));
 		}
 		strmap_set(&r->captures, c->name, v);
-		json_object_set_new(caps, c->name, json_string(v));
+		/* The value stays whole for later steps; the record never holds a secret. */
+		{
+			char *shown = redact(r, v);
+			json_object_set_new(caps, c->name, json_string(shown));
+			free(shown);
+		}
 		free(v);
 	}
 	json_object_set_new(rec, "captures", caps);
@@ -411,6 +416,12 @@ run_command(struct run *r, const struct step *s)
 		return -1;
 	}
 	shown = render(r, s->text, TMPL_SHELL, true, &err);
+	if (shown) {
+		/* A capture can carry a secret's value into the command: hide it there too. */
+		char *clean = redact(r, shown);
+		free(shown);
+		shown = clean;
+	}
 	for (try = 1; try <= 1 + s->retries; try++) {
 		struct exec_opts o = {0};
 		struct exec_result res;

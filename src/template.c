@@ -51,12 +51,6 @@ lex_pop(struct sh_lex *l)
 		l->top--;
 }
 
-static bool
-ctx_is_code(enum sh_ctx c)
-{
-	return c == SH_UNQ || c == SH_CMDSUB || c == SH_BQ;
-}
-
 /* Consume the shell text at s[*i] (one token's worth) and update the context. */
 static void
 lex_step(struct sh_lex *l, const char *s, size_t *i)
@@ -218,6 +212,9 @@ template_shell_context_error(const char *tmpl, size_t offset)
 		return "a template inside ${...} cannot be quoted safely";
 	if (l.ctx[l.top] == SH_ARITH)
 		return "a template inside $((...)) cannot be quoted safely";
+	for (; l.top > 0; l.top--)
+		if (l.ctx[l.top] == SH_BQ)
+			return "a template inside `...` cannot be quoted reliably: use $(...)";
 	return NULL;
 }
 
@@ -278,24 +275,30 @@ lookup(const struct tmpl_ctx *c, const char *name, char *scratch, size_t n, bool
 }
 
 static void
-emit_value(struct buf *out, enum tmpl_mode mode, enum sh_ctx ctx, const char *v)
+emit_value(struct buf *out, enum tmpl_mode mode, const struct sh_lex *l, const char *v)
 {
+	enum sh_ctx ctx = l->ctx[l->top];
+	struct buf q;
+
 	if (mode == TMPL_TEXT) {
 		buf_adds(out, v);
-	} else if (mode == TMPL_URL) {
-		url_encode(out, v);
-	} else if (ctx == SH_SQ) {
-		/* Close the quote, add the value quoted on its own, reopen. */
-		buf_adds(out, "'");
-		util_shell_quote(out, v);
-		buf_adds(out, "'");
-	} else if (ctx == SH_DQ) {
-		buf_adds(out, "\"");
-		util_shell_quote(out, v);
-		buf_adds(out, "\"");
-	} else {
-		util_shell_quote(out, v);
+		return;
 	}
+	if (mode == TMPL_URL) {
+		url_encode(out, v);
+		return;
+	}
+	buf_init(&q, 0);
+	if (ctx == SH_SQ || ctx == SH_DQ) {
+		/* Close the quote, add the value quoted on its own, reopen. */
+		buf_adds(&q, ctx == SH_SQ ? "'" : "\"");
+		util_shell_quote(&q, v);
+		buf_adds(&q, ctx == SH_SQ ? "'" : "\"");
+	} else {
+		util_shell_quote(&q, v);
+	}
+	buf_add(out, q.data, q.len);
+	buf_release(&q);
 }
 
 int
@@ -325,8 +328,7 @@ template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
 		open = find_template(tmpl, i, &ns, &ne, &end, err);
 		if (open == (const char *)-1)
 			return -1;
-		if (mode == TMPL_SHELL && !ctx_is_code(l.ctx[l.top]) && l.ctx[l.top] != SH_SQ &&
-		    l.ctx[l.top] != SH_DQ)
+		if (mode == TMPL_SHELL && template_shell_context_error(tmpl, i))
 			return err_set(err, "%s", template_shell_context_error(tmpl, i));
 		name = xstrndup(tmpl + ns, ne - ns);
 		v = lookup(c, name, scratch, sizeof(scratch), &literal, err);
@@ -337,7 +339,7 @@ template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
 		if (literal)
 			buf_addf(out, "{{%s}}", name);
 		else
-			emit_value(out, mode, l.ctx[l.top], v);
+			emit_value(out, mode, &l, v);
 		free(name);
 		i = end;
 	}
