@@ -1240,10 +1240,28 @@ runbook_mutates(const struct runbook *rb)
 
 /* ---- finding runbooks ---------------------------------------------------------- */
 
+/* BIN/../share/rbx/runbooks of the running binary: right wherever `make install` put it. */
+static char *
+installed_share_dir(void)
+{
+	char exe[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	return xasprintf("%s/../share/rbx/runbooks", exe);
+}
+
 char **
 runbook_search_path(void)
 {
 	const char *env = getenv("RBX_RUNBOOKS");
+	char *exe;
 	char **dirs = xcalloc(64, sizeof(char *));
 	size_t n = 0;
 
@@ -1255,6 +1273,8 @@ runbook_search_path(void)
 		free(copy);
 	}
 	dirs[n++] = xstrdup("/etc/rbx/runbooks");
+	if ((exe = installed_share_dir()) != NULL)
+		dirs[n++] = exe;
 	dirs[n++] = xstrdup(RBX_SHARE_DIR "/runbooks");
 	return dirs;
 }
