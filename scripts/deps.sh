@@ -4,7 +4,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev"
-check_pkgs="libcmocka-dev valgrind strace python3"
+check_pkgs="libcmocka-dev valgrind strace procps python3"
 bench_pkgs="hyperfine"
 
 want=""
