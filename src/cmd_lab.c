@@ -25,7 +25,7 @@ lab_exec(struct args *a, struct rbx_err *err)
 	if (!strcmp(verb, "inject")) {
 		if (a->argc < 3) {
 			free(state_dir);
-			return err_set(err, "rbx lab inject NODE FAULT...; faults:\n%s", lab_fault_help),
+			return err_set(err, "rbx lab inject NODE FAULT...; faults:\n%s", lab_fault_help_text()),
 			       EXIT_USAGE;
 		}
 		r = lab_inject(state_dir, node, a->argc - 2, a->argv + 2, err);

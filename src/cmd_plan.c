@@ -103,6 +103,9 @@ build_plan(struct plan_ctx *p, const char *node, const struct strmap *params, bo
 	size_t i;
 	int ph;
 
+	for (i = 0; i < rb->nparams; i++)
+		if (!strmap_get(params, rb->params[i].name))
+			json_object_set_new(jp, rb->params[i].name, json_null());
 	for (i = 0; i < params->n; i++) {
 		const struct param *pr = runbook_param(rb, params->keys[i]);
 		json_object_set_new(jp, params->keys[i],
@@ -243,7 +246,7 @@ plan_exec(struct args *a, struct rbx_err *err)
 	rb = cmd_load_runbook(a->argv[0], err);
 	if (!rb)
 		return EXIT_USAGE;
-	if (engine_bind_params(rb, &a->params, &params, err) < 0)
+	if (engine_bind_params_plan(rb, &a->params, &params, err) < 0)
 		goto out;
 	target = xasprintf("%s%s", args_has(a, "lab") ? "lab:" : "node:", node);
 	memset(&p, 0, sizeof(p));
@@ -263,6 +266,10 @@ plan_exec(struct args *a, struct rbx_err *err)
 		putchar('\n');
 	} else {
 		print_plan(plan);
+		for (size_t i = 0; i < rb->nparams; i++)
+			if (!strmap_get(&params, rb->params[i].name))
+				printf("note: --param %s=VALUE is required to run (%s)\n",
+				       rb->params[i].name, rb->params[i].description);
 	}
 	rc = EXIT_OK;
 out:

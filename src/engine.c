@@ -93,9 +93,9 @@ engine_next(enum run_state s, enum run_event e)
 
 /* ---- params ------------------------------------------------------------------------ */
 
-int
-engine_bind_params(const struct runbook *rb, const struct strmap *given, struct strmap *out,
-		   struct rbx_err *err)
+static int
+bind_params(const struct runbook *rb, const struct strmap *given, struct strmap *out,
+	    bool allow_missing, struct rbx_err *err)
 {
 	size_t i;
 
@@ -109,6 +109,8 @@ engine_bind_params(const struct runbook *rb, const struct strmap *given, struct 
 
 		if (!v)
 			v = p->def;
+		if (!v && allow_missing)
+			continue;
 		if (!v)
 			return err_set(err, "parameter '%s' is required (%s): give --param %s=VALUE",
 				       p->name, p->description, p->name);
@@ -118,6 +120,20 @@ engine_bind_params(const struct runbook *rb, const struct strmap *given, struct 
 		strmap_set(out, p->name, v);
 	}
 	return 0;
+}
+
+int
+engine_bind_params(const struct runbook *rb, const struct strmap *given, struct strmap *out,
+		   struct rbx_err *err)
+{
+	return bind_params(rb, given, out, false, err);
+}
+
+int
+engine_bind_params_plan(const struct runbook *rb, const struct strmap *given, struct strmap *out,
+			struct rbx_err *err)
+{
+	return bind_params(rb, given, out, true, err);
 }
 
 bool
@@ -763,7 +779,8 @@ run_phase_steps(struct run *r, enum phase p, bool track)
 			return interrupted(r) ? EV_INTERRUPT : EV_FAIL;
 		if (skipped)
 			continue;
-		if (track && s->mutates) {
+		/* A step with an undo changed something worth undoing, on the node or off it. */
+		if (track && (s->mutates || s->undo)) {
 			r->done = xrealloc(r->done, (r->ndone + 1) * sizeof(*r->done));
 			r->done[r->ndone++] = s;
 		}

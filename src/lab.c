@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -15,35 +16,32 @@
 
 #include "rbx/journal.h"
 
-#define LAB_NGPUS 8
+#include "lab_internal.h"
 
-static const char *const bus_ids[LAB_NGPUS] = {"18", "2a", "3a", "5d", "9a", "ab", "ba", "db"};
-
-/* Simulated tools, and commands the catalogue uses that the lab must refuse loudly. */
-static const char *const lab_tools[] = {
-	"nvidia-smi", "dcgmi", "journalctl", "dmesg", "nvidia-bug-report.sh", "systemctl", NULL,
-};
+/* Commands the catalogue uses that the lab must refuse loudly rather than run. */
 static const char *const lab_refused[] = {
-	"reboot", "shutdown", "poweroff", "halt", "apt-get", "apt", "dpkg", "modprobe", "rmmod",
-	"insmod", "kubectl", "scontrol", "sinfo", "squeue", "ipmitool", "curl", "wget", "ssh",
-	"scp", "rsync", "nc", "ip", "iptables", "mount", "umount", "dd", "rm", "mv", "chmod",
-	"chown", "kill", "pkill", "env", "sudo", "su", "bash", "python3", "perl", NULL,
+	"reboot", "shutdown", "poweroff", "halt", "apt", "dpkg", "insmod", "wget", "ssh", "scp",
+	"rsync", "nc", "ip", "iptables", "mount", "umount", "dd", "rm", "mv", "chmod", "chown",
+	"pkill", "env", "sudo", "su", "bash", "python3", "perl", "grub-set-default", "scancel",
+	"srun", "mpirun", "py-spy", NULL,
 };
 /* Harmless text tools from the host, by their real paths. */
 static const char *const lab_allowed[] = {
 	"grep", "sed", "awk", "cut", "head", "tail", "sort", "uniq", "tr", "wc", "cat", "printf",
 	"echo", "test", "[", "date", "sleep", "true", "false", "seq", "basename", "dirname",
-	"tee", "expr", "xargs", NULL,
+	"tee", "expr", "xargs", "ls", "stat", "sha256sum", "paste", NULL,
 };
 
-const char lab_fault_help[] =
-	"  xid=N [gpu=I]       an XID in the kernel log (79: the GPU falls off the bus;\n"
-	"                      48, 63, 94, 95, 140: a row remap waits for a reset; 64: remap failed)\n"
-	"  dcgm=fail|pass      the DCGM diagnostic fails (or passes again)\n"
-	"  remap=pending|failed [gpu=I]\n"
-	"  persistent          faults survive GPU resets and reboots (a hardware fault)\n"
-	"  drained=REASON      someone else drained the node in the scheduler\n"
-	"  jobs=N              work running on the node (a drain waits for it)\n";
+bool
+lab_is_refused(const char *name)
+{
+	size_t i;
+
+	for (i = 0; lab_refused[i]; i++)
+		if (!strcmp(name, lab_refused[i]))
+			return true;
+	return false;
+}
 
 char *
 lab_node_dir(const char *state_dir, const char *node)
@@ -52,42 +50,9 @@ lab_node_dir(const char *state_dir, const char *node)
 }
 
 static json_t *
-new_gpu(const char *node, int i)
-{
-	unsigned h = 2166136261u;
-	const char *p;
-	char serial[32], uuid[64];
-
-	for (p = node; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	snprintf(serial, sizeof(serial), "1654923%06u", (h % 100000u) * 10 + (unsigned)i);
-	snprintf(uuid, sizeof(uuid), "GPU-%08x-%04x-%04x-%04x-%08x%04x", h, (unsigned)i * 0x1111,
-		 0x4a2b, 0x8c3d, h ^ 0x5a5a5a5au, (unsigned)i);
-	return json_pack("{s:i, s:s, s:s, s:s, s:i, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:i, s:i}",
-			 "index", i, "bus", bus_ids[i], "serial", serial, "uuid", uuid, "temp",
-			 31 + (i * 3) % 7, "lost", 0, "remap_pending", 0, "remap_failed", 0,
-			 "remap_corr", 0, "remap_uncorr", 0, "ecc_mode", "Enabled", "ecc_pending",
-			 "Enabled", "sbe", 0, "dbe", 0);
-}
-
-static json_t *
 new_node(const char *node)
 {
-	json_t *st, *gpus = json_array();
-	int i;
-
-	for (i = 0; i < LAB_NGPUS; i++)
-		json_array_append_new(gpus, new_gpu(node, i));
-	st = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:{s:s, s:s, s:s},"
-		       " s:[], s:{s:b, s:b, s:s, s:i, s:[]}}",
-		       "node", node, "format", 1, "boot", 1, "model", "NVIDIA H100 80GB HBM3",
-		       "driver", "550.90.07", "cuda", "12.4", "kernel", "6.1.0-27-amd64", "gpus",
-		       gpus, "persistent", 0, "dcgm", "pass", "services", "nvidia-persistenced",
-		       "active", "nvidia-dcgm", "active", "nvidia-fabricmanager", "active",
-		       "kernel_log", "sched", "cordoned", 0, "drained", 0, "reason", "", "jobs", 0,
-		       "history");
-	json_object_set_new(st, "boot_time", json_integer((json_int_t)time(NULL) - 86400));
-	return st;
+	return lab_state_new(node);
 }
 
 static char *
@@ -164,11 +129,6 @@ out:
 
 /* ---- faults ------------------------------------------------------------------ */
 
-struct inject_args {
-	int n;
-	char **faults;
-};
-
 static const char *
 xid_text(int xid)
 {
@@ -181,163 +141,558 @@ xid_text(int xid)
 			"framebuffer at partition 6, subpartition 0.";
 	case 63: return "Row Remapper: New row marked for remapping, reset gpu to activate.";
 	case 64: return "Row Remapper: Failed to mark a row for remapping.";
+	case 74: return "NVLink: fatal error detected on link 3(0x0, 0x0, 0x10000, 0x0, 0x0, 0x0, 0x0)";
 	case 79: return "GPU has fallen off the bus.";
 	case 92: return "High single-bit ECC error rate";
 	case 94: return "Contained: SM (0x1). RST: No, D-RST: No";
 	case 95: return "Uncontained: FBHUB. RST: Yes, D-RST: No";
-	case 119: return "Timeout after 6s of waiting for RPC response from GPU0 GSP!";
+	case 119: return "Timeout after 6s of waiting for RPC response from GPU0 GSP! Expected function "
+			 "76 (GSP_RM_CONTROL).";
 	case 120: return "GSP task timeout @ pc:0x4c9e7f0, task: 1";
 	default: return "Unknown Error";
 	}
 }
 
-static json_t *
-gpu_at(json_t *st, long idx, struct rbx_err *err)
-{
-	json_t *g = json_array_get(json_object_get(st, "gpus"), (size_t)idx);
-
-	if (idx < 0 || !g)
-		err_set(err, "no GPU %ld on a lab node (0-%d)", idx, LAB_NGPUS - 1);
-	return g;
-}
-
-static void
-log_kernel_at(json_t *st, time_t t, const char *msg)
-{
-	json_array_append_new(json_object_get(st, "kernel_log"),
-			      json_pack("{s:I, s:I, s:s}", "t", (json_int_t)t, "boot",
-					json_integer_value(json_object_get(st, "boot")), "msg", msg));
-}
-
-static void
-log_kernel(json_t *st, const char *msg)
-{
-	log_kernel_at(st, time(NULL), msg);
-}
+struct fault_ctx {
+	json_t *st;
+	json_t *gpu; /* gpu=I, default 0 */
+	long gpu_index;
+	const char *val;
+	struct rbx_err *err;
+};
 
 static void
 add_int(json_t *o, const char *key, long long d)
 {
-	json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + d));
+	jset_int(o, key, jint(o, key) + d);
+}
+
+static json_t *
+service(json_t *st)
+{
+	return json_object_get(st, "services");
 }
 
 static int
-inject_xid(json_t *st, long xid, long gpu, struct rbx_err *err)
+f_xid(struct fault_ctx *f)
 {
-	json_t *g = gpu_at(st, gpu, err);
+	long xid = strtol(f->val, NULL, 10);
 	char *msg;
 
-	if (!g)
-		return -1;
 	if (xid <= 0 || xid > 200)
-		return err_set(err, "xid=%ld: an XID is a number from 1 to 200", xid);
-	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): %ld, pid=%d, name=python3, %s",
-			json_string_value(json_object_get(g, "bus")), xid, 20000 + (int)gpu * 17,
-			xid_text((int)xid));
+		return err_set(f->err, "xid=%s: an XID is a number from 1 to 200", f->val);
+	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): %ld, pid=%ld, name=python3, %s",
+			jstr(f->gpu, "bus"), xid, 20000 + f->gpu_index * 17, xid_text((int)xid));
 	/* An injected fault happened a minute ago: alerts fire after the event. */
-	log_kernel_at(st, time(NULL) - 60, msg);
+	lab_log_kernel(f->st, (long long)time(NULL) - 60, msg);
 	free(msg);
 	switch (xid) {
 	case 79:
-		json_object_set_new(g, "lost", json_true());
+		jset_bool(f->gpu, "lost", true);
 		break;
 	case 48: case 63: case 94: case 95: case 140:
-		json_object_set_new(g, "remap_pending", json_true());
-		add_int(g, "remap_uncorr", 1);
-		add_int(g, "dbe", 1);
+		jset_bool(f->gpu, "remap_pending", true);
+		add_int(f->gpu, "remap_uncorr", 1);
+		add_int(f->gpu, "dbe", 1);
 		break;
 	case 64:
-		json_object_set_new(g, "remap_failed", json_true());
+		jset_bool(f->gpu, "remap_failed", true);
+		break;
+	case 74:
+		jset_bool(f->gpu, "nvlink_down", true);
 		break;
 	case 92:
-		add_int(g, "sbe", 4096);
+		add_int(f->gpu, "sbe", 4096);
 		break;
 	}
 	return 0;
 }
 
-static long
-fault_gpu(int n, char **faults)
+static int
+f_dcgm(struct fault_ctx *f)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (strncmp(faults[i], "gpu=", 4) == 0)
-			return strtol(faults[i] + 4, NULL, 10);
+	if (strcmp(f->val, "fail") && strcmp(f->val, "pass"))
+		return err_set(f->err, "dcgm=%s: use dcgm=fail or dcgm=pass", f->val);
+	jset_str(f->st, "dcgm", f->val);
 	return 0;
 }
 
-static bool
-parse_long(const char *s, long *out)
+static int
+f_remap(struct fault_ctx *f)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return *s && !*end && !errno;
+	if (!strcmp(f->val, "pending"))
+		jset_bool(f->gpu, "remap_pending", true);
+	else if (!strcmp(f->val, "failed"))
+		jset_bool(f->gpu, "remap_failed", true);
+	else
+		return err_set(f->err, "remap=%s: use remap=pending or remap=failed", f->val);
+	return 0;
 }
+
+static int
+f_persistent(struct fault_ctx *f)
+{
+	jset_bool(f->st, "persistent", true);
+	return 0;
+}
+
+static int
+f_drained(struct fault_ctx *f)
+{
+	json_t *sc = json_object_get(f->st, "sched");
+
+	if (!*f->val)
+		return err_set(f->err, "drained=REASON needs a reason");
+	jset_bool(sc, "cordoned", true);
+	jset_bool(sc, "drained", true);
+	jset_str(sc, "reason", f->val);
+	return 0;
+}
+
+static int
+f_jobs(struct fault_ctx *f)
+{
+	jset_int(json_object_get(f->st, "sched"), "jobs", strtol(f->val, NULL, 10));
+	return 0;
+}
+
+static int
+f_module(struct fault_ctx *f)
+{
+	if (!strcmp(f->val, "unloaded")) {
+		jset_bool(f->st, "module_loaded", false);
+		lab_log_kernel(f->st, (long long)time(NULL) - 60,
+			       "NVRM: RmInitAdapter failed! (0x22:0x56:667)");
+	} else if (!strcmp(f->val, "mismatch")) {
+		/* The libraries were upgraded under a loaded module, with no reboot. */
+		jset_str(f->st, "module_version", "550.54.15");
+		lab_log_kernel(f->st, (long long)time(NULL) - 60,
+			       "NVRM: API mismatch: the client has the version 550.90.07, but this "
+			       "kernel module has the version 550.54.15.");
+	} else {
+		return err_set(f->err, "module=%s: use module=unloaded or module=mismatch", f->val);
+	}
+	return 0;
+}
+
+static int
+f_secureboot(struct fault_ctx *f)
+{
+	jset_bool(f->st, "secure_boot", !strcmp(f->val, "on"));
+	return 0;
+}
+
+static int
+f_kernel(struct fault_ctx *f)
+{
+	/* A new kernel was installed and booted; DKMS never built the module for it. */
+	if (strcmp(f->val, "new"))
+		return err_set(f->err, "kernel=%s: use kernel=new", f->val);
+	json_array_append_new(json_object_get(f->st, "kernels"), json_string("6.1.0-28-amd64"));
+	jset_str(f->st, "kernel", "6.1.0-28-amd64");
+	jset_bool(f->st, "module_loaded", false);
+	jset_str(json_object_get(f->st, "packages"), "linux-image-6.1.0-28-amd64", "6.1.119-1");
+	return 0;
+}
+
+static int
+f_dkms(struct fault_ctx *f)
+{
+	jset_bool(f->st, "dkms_broken", !strcmp(f->val, "fail"));
+	return 0;
+}
+
+static int
+f_gsp(struct fault_ctx *f)
+{
+	char *msg;
+
+	if (strcmp(f->val, "mismatch"))
+		return err_set(f->err, "gsp=%s: use gsp=mismatch", f->val);
+	jset_str(f->st, "gsp_fw", "550.54.15");
+	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): 119, pid=1962, name=nvidia-smi, %s",
+			jstr(f->gpu, "bus"), xid_text(119));
+	lab_log_kernel(f->st, (long long)time(NULL) - 60, msg);
+	free(msg);
+	return 0;
+}
+
+static int
+f_service_state(struct fault_ctx *f, const char *unit)
+{
+	if (!strcmp(f->val, "off") || !strcmp(f->val, "down"))
+		jset_str(service(f->st), unit, !strcmp(f->val, "down") ? "failed" : "inactive");
+	else if (!strcmp(f->val, "broken"))
+		json_array_append_new(json_object_get(f->st, "broken_services"), json_string(unit));
+	else
+		return -2;
+	return 0;
+}
+
+static int
+f_persistence(struct fault_ctx *f)
+{
+	if (f_service_state(f, "nvidia-persistenced") == -2)
+		return err_set(f->err, "persistence=%s: use off or broken", f->val);
+	if (!strcmp(f->val, "broken"))
+		jset_str(service(f->st), "nvidia-persistenced", "failed");
+	return 0;
+}
+
+static int
+f_fm(struct fault_ctx *f)
+{
+	if (!strcmp(f->val, "mismatch")) {
+		jset_str(f->st, "fm_version", "550.54.15");
+		jset_str(json_object_get(f->st, "packages"), "nvidia-fabricmanager-550", "550.54.15");
+		jset_str(service(f->st), "nvidia-fabricmanager", "failed");
+		return 0;
+	}
+	if (f_service_state(f, "nvidia-fabricmanager") == -2)
+		return err_set(f->err, "fm=%s: use down, mismatch or broken", f->val);
+	if (!strcmp(f->val, "broken"))
+		jset_str(service(f->st), "nvidia-fabricmanager", "failed");
+	return 0;
+}
+
+static int
+f_ecc(struct fault_ctx *f)
+{
+	if (strcmp(f->val, "off"))
+		return err_set(f->err, "ecc=%s: use ecc=off", f->val);
+	jset_str(f->gpu, "ecc_mode", "Disabled");
+	jset_str(f->gpu, "ecc_pending", "Disabled");
+	return 0;
+}
+
+static int
+f_temp(struct fault_ctx *f)
+{
+	long t = strtol(f->val, NULL, 10);
+
+	if (t < 20 || t > 110)
+		return err_set(f->err, "temp=%s: a temperature in C from 20 to 110", f->val);
+	jset_int(f->gpu, "temp", t);
+	jset_int(f->gpu, "hot", t >= 85);
+	return 0;
+}
+
+static int
+f_cooling(struct fault_ctx *f)
+{
+	jset_bool(f->st, "cooling_failed", !strcmp(f->val, "failed"));
+	return 0;
+}
+
+static int
+f_mig(struct fault_ctx *f)
+{
+	int i;
+
+	if (!strcmp(f->val, "busy")) {
+		jset_bool(f->st, "mig_busy", true);
+		return 0;
+	}
+	if (strcmp(f->val, "stale"))
+		return err_set(f->err, "mig=%s: use mig=stale or mig=busy", f->val);
+	/* Seven 1g.10gb instances left behind by a job, where the site wants two 3g.40gb. */
+	jset_str(f->gpu, "mig_mode", "Enabled");
+	jset_str(f->gpu, "mig_pending", "Enabled");
+	for (i = 0; i < 7; i++)
+		json_array_append_new(json_object_get(f->gpu, "gis"), json_pack("{s:i}", "profile", 0));
+	jset_str(json_object_get(f->st, "labels"), "nvidia.com/mig.config", "all-3g.40gb");
+	return 0;
+}
+
+static int
+f_ib(struct fault_ctx *f)
+{
+	json_t *ib = json_object_get(f->st, "ib");
+
+	if (strcmp(f->val, "errors"))
+		return err_set(f->err, "ib=%s: use ib=errors", f->val);
+	jset_int(ib, "symbol_errors", 18342);
+	jset_int(ib, "link_downed", 3);
+	jset_int(ib, "rcv_errors", 511);
+	return 0;
+}
+
+static int
+f_nvlink(struct fault_ctx *f)
+{
+	jset_bool(f->gpu, "nvlink_down", !strcmp(f->val, "down"));
+	return 0;
+}
+
+static int
+f_pcie(struct fault_ctx *f)
+{
+	if (strcmp(f->val, "downtrained"))
+		return err_set(f->err, "pcie=%s: use pcie=downtrained", f->val);
+	jset_int(f->gpu, "pcie_gen", 4);
+	jset_int(f->gpu, "pcie_width", 8);
+	return 0;
+}
+
+static int
+f_acs(struct fault_ctx *f)
+{
+	jset_bool(f->st, "acs", !strcmp(f->val, "on"));
+	return 0;
+}
+
+static int
+f_plugin(struct fault_ctx *f)
+{
+	/* The device plugin marked GPUs unhealthy and advertises fewer. */
+	jset_int(f->st, "device_plugin_gpus", strtol(f->val, NULL, 10));
+	return 0;
+}
+
+static int
+f_slurm(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(f->st, "cluster"), "slurm_up", strcmp(f->val, "down") != 0);
+	return 0;
+}
+
+static int
+f_label(struct fault_ctx *f)
+{
+	if (!strcmp(f->val, "forbidden"))
+		jset_bool(f->st, "label_forbidden", true);
+	else if (!strcmp(f->val, "wrong"))
+		jset_str(json_object_get(f->st, "labels"), "network.topology.rbx.dev/spine", "spine-4");
+	else
+		return err_set(f->err, "label=%s: use label=wrong or label=forbidden", f->val);
+	return 0;
+}
+
+static int
+f_stale_procs(struct fault_ctx *f)
+{
+	long n = strtol(f->val, NULL, 10), i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(json_object_get(f->st, "procs"),
+				      json_pack("{s:I, s:I, s:s, s:i, s:b}", "pid", (json_int_t)(31337 + i),
+						"gpu", (json_int_t)f->gpu_index, "name", "python3", "mem",
+						38912, "unkillable", 0));
+	return 0;
+}
+
+static int
+f_proc(struct fault_ctx *f)
+{
+	json_t *p;
+	size_t i;
+
+	if (strcmp(f->val, "unkillable"))
+		return err_set(f->err, "proc=%s: use proc=unkillable", f->val);
+	json_array_foreach(json_object_get(f->st, "procs"), i, p)
+		jset_bool(p, "unkillable", true);
+	return 0;
+}
+
+static int
+f_clocks(struct fault_ctx *f)
+{
+	jset_int(f->st, "clock_cap_mhz", !strcmp(f->val, "low") ? 1100 : 0);
+	return 0;
+}
+
+static int
+f_throttle(struct fault_ctx *f)
+{
+	jset_str(f->st, "throttle", f->val);
+	return 0;
+}
+
+static int
+f_loss(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(f->st, "training"), "loss_diverges", !strcmp(f->val, "diverge"));
+	return 0;
+}
+
+static int
+f_slo(struct fault_ctx *f)
+{
+	json_t *s = json_object_get(f->st, "serving");
+
+	if (!strcmp(f->val, "bad-deploy"))
+		jset_bool(s, "bad_revision", true);
+	else if (!strcmp(f->val, "capacity"))
+		jset_int(s, "needed_replicas", 6);
+	else
+		return err_set(f->err, "slo=%s: use slo=bad-deploy or slo=capacity", f->val);
+	return 0;
+}
+
+static int
+f_deploy(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(f->st, "serving"), "stuck", !strcmp(f->val, "stuck"));
+	return 0;
+}
+
+static int
+f_kv(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(f->st, "serving"), "kv_pressure", !strcmp(f->val, "pressure"));
+	return 0;
+}
+
+static int
+f_bmc(struct fault_ctx *f)
+{
+	json_t *b = json_object_get(f->st, "bmc");
+
+	if (!strcmp(f->val, "hung"))
+		jset_bool(b, "alive", false);
+	else if (!strcmp(f->val, "misconfigured"))
+		jset_bool(b, "lan_ok", false);
+	else if (!strcmp(f->val, "dead")) {
+		jset_bool(b, "alive", false);
+		jset_bool(b, "dead", true);
+	} else
+		return err_set(f->err, "bmc=%s: use hung, misconfigured or dead", f->val);
+	return 0;
+}
+
+static int
+f_drift(struct fault_ctx *f)
+{
+	json_t *pk = json_object_get(f->st, "packages");
+
+	if (strcmp(f->val, "driver"))
+		return err_set(f->err, "drift=%s: use drift=driver", f->val);
+	/* An older driver than the golden image: a node that missed the last rollout. */
+	jset_str(pk, "nvidia-driver-550", "550.54.15");
+	jset_str(pk, "libnvidia-compute-550", "550.54.15");
+	jset_str(f->st, "driver", "550.54.15");
+	jset_str(f->st, "module_version", "550.54.15");
+	jset_str(f->st, "gsp_fw", "550.54.15");
+	jset_str(json_object_get(f->st, "dkms"), jstr(f->st, "kernel"), "550.54.15");
+	return 0;
+}
+
+static int
+f_apt(struct fault_ctx *f)
+{
+	jset_bool(f->st, "apt_broken", !strcmp(f->val, "fail"));
+	return 0;
+}
+
+static int
+f_job(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(json_object_get(f->st, "cluster"), "job"), "gone",
+		  !strcmp(f->val, "gone"));
+	return 0;
+}
+
+static const struct fault {
+	const char *key;
+	int (*apply)(struct fault_ctx *f);
+	const char *help;
+} faults[] = {
+	{"xid", f_xid, "xid=N [gpu=I]        an XID in the kernel log (79: off the bus; 48/63/94/95/140: "
+		       "remap pending; 64: remap failed; 74: NVLink down)"},
+	{"dcgm", f_dcgm, "dcgm=fail|pass       the DCGM diagnostic fails under stress (or passes again)"},
+	{"remap", f_remap, "remap=pending|failed [gpu=I]"},
+	{"persistent", f_persistent, "persistent           faults survive GPU resets, restarts and repairs (hardware)"},
+	{"drained", f_drained, "drained=REASON       someone else drained the node"},
+	{"jobs", f_jobs, "jobs=N               work running on the node"},
+	{"module", f_module, "module=unloaded|mismatch   the nvidia module is not loaded, or older than its libraries"},
+	{"secureboot", f_secureboot, "secureboot=on        Secure Boot rejects the unsigned module"},
+	{"kernel", f_kernel, "kernel=new           booted a new kernel with no nvidia module built for it"},
+	{"dkms", f_dkms, "dkms=fail            DKMS cannot build the module"},
+	{"gsp", f_gsp, "gsp=mismatch         GSP firmware older than the driver, XID 119"},
+	{"persistence", f_persistence, "persistence=off|broken   nvidia-persistenced stopped (or cannot start)"},
+	{"fm", f_fm, "fm=down|mismatch|broken   Fabric Manager stopped, a version behind the driver, or failing"},
+	{"ecc", f_ecc, "ecc=off [gpu=I]      ECC turned off"},
+	{"temp", f_temp, "temp=C [gpu=I]       a GPU running hot (89 C slows down, 92 C shuts down)"},
+	{"cooling", f_cooling, "cooling=failed       a fan or the CDU is out: capping power does not cool"},
+	{"mig", f_mig, "mig=stale|busy [gpu=I]   leftover MIG instances; or instances held by a client"},
+	{"ib", f_ib, "ib=errors            InfiniBand symbol errors and link-downs (a straggler)"},
+	{"nvlink", f_nvlink, "nvlink=down [gpu=I]  NVLinks inactive"},
+	{"pcie", f_pcie, "pcie=downtrained [gpu=I]   link trained at Gen4 x8"},
+	{"acs", f_acs, "acs=on               PCIe ACS redirection on the switches"},
+	{"plugin", f_plugin, "plugin=N             the device plugin advertises only N GPUs"},
+	{"slurm", f_slurm, "slurm=down           the Slurm controller does not answer"},
+	{"label", f_label, "label=wrong|forbidden   the node's spine label is wrong; or rbx may not label nodes"},
+	{"stale_procs", f_stale_procs, "stale_procs=N [gpu=I]   processes of a dead job holding GPU memory"},
+	{"proc", f_proc, "proc=unkillable      those processes cannot be killed (stuck in the driver)"},
+	{"clocks", f_clocks, "clocks=low           GPU clocks locked at 1100 MHz"},
+	{"throttle", f_throttle, "throttle=thermal     the GPUs throttle for heat"},
+	{"loss", f_loss, "loss=diverge         the loss jumps after a resume"},
+	{"slo", f_slo, "slo=bad-deploy|capacity   a bad serving revision; or too few replicas"},
+	{"deploy", f_deploy, "deploy=stuck         a rollout never finishes"},
+	{"kv", f_kv, "kv=pressure          the KV cache is full and requests are preempted"},
+	{"bmc", f_bmc, "bmc=hung|misconfigured|dead   the BMC hangs; lost its LAN config; or is dead"},
+	{"drift", f_drift, "drift=driver         the node runs an older driver than the golden image"},
+	{"apt", f_apt, "apt=fail             package installs fail"},
+	{"job", f_job, "job=gone             the training job no longer exists"},
+	{NULL, NULL, NULL},
+};
+
+const char *
+lab_fault_help_text(void)
+{
+	static char text[8192];
+	size_t i, off = 0;
+
+	if (text[0])
+		return text;
+	for (i = 0; faults[i].key && off < sizeof(text) - 200; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "  %s\n", faults[i].help);
+	return text;
+}
+
+struct inject_args {
+	int n;
+	char **faults;
+};
 
 static int
 apply_faults(json_t *st, void *arg, struct rbx_err *err)
 {
 	struct inject_args *a = arg;
-	long gpu = fault_gpu(a->n, a->faults), v;
-	json_t *sched = json_object_get(st, "sched");
+	struct fault_ctx f = {st, NULL, 0, NULL, err};
 	int i;
 
+	for (i = 0; i < a->n; i++)
+		if (!strncmp(a->faults[i], "gpu=", 4))
+			f.gpu_index = strtol(a->faults[i] + 4, NULL, 10);
+	f.gpu = json_array_get(json_object_get(st, "gpus"), (size_t)f.gpu_index);
+	if (f.gpu_index < 0 || !f.gpu)
+		return err_set(err, "gpu=%ld: a GPU index from 0 to %d", f.gpu_index, LAB_NGPUS - 1);
 	for (i = 0; i < a->n; i++) {
-		const char *f = a->faults[i], *val = strchr(f, '=');
-		size_t klen = val ? (size_t)(val - f) : strlen(f);
+		const char *eq = strchr(a->faults[i], '=');
+		size_t klen = eq ? (size_t)(eq - a->faults[i]) : strlen(a->faults[i]);
+		const struct fault *ft;
 
-		val = val ? val + 1 : "";
-		if (klen == 3 && !strncmp(f, "gpu", 3)) {
-			if (!parse_long(val, &v) || !gpu_at(st, v, err))
-				return err_set(err, "gpu=%s: a GPU index from 0 to %d", val,
-					       LAB_NGPUS - 1);
-		} else if (klen == 3 && !strncmp(f, "xid", 3)) {
-			if (!parse_long(val, &v))
-				return err_set(err, "xid=%s: an XID is a number", val);
-			if (inject_xid(st, v, gpu, err) < 0)
-				return -1;
-		} else if (klen == 4 && !strncmp(f, "dcgm", 4)) {
-			if (strcmp(val, "fail") && strcmp(val, "pass"))
-				return err_set(err, "dcgm=%s: use dcgm=fail or dcgm=pass", val);
-			json_object_set_new(st, "dcgm", json_string(val));
-		} else if (klen == 5 && !strncmp(f, "remap", 5)) {
-			json_t *g = gpu_at(st, gpu, err);
-			if (!g)
-				return -1;
-			if (!strcmp(val, "pending"))
-				json_object_set_new(g, "remap_pending", json_true());
-			else if (!strcmp(val, "failed"))
-				json_object_set_new(g, "remap_failed", json_true());
-			else
-				return err_set(err, "remap=%s: use remap=pending or remap=failed", val);
-		} else if (!strcmp(f, "persistent")) {
-			json_object_set_new(st, "persistent", json_true());
-		} else if (klen == 7 && !strncmp(f, "drained", 7)) {
-			if (!*val)
-				return err_set(err, "drained=REASON needs a reason");
-			json_object_set_new(sched, "cordoned", json_true());
-			json_object_set_new(sched, "drained", json_true());
-			json_object_set_new(sched, "reason", json_string(val));
-		} else if (klen == 4 && !strncmp(f, "jobs", 4)) {
-			if (!parse_long(val, &v) || v < 0)
-				return err_set(err, "jobs=%s: a count of jobs", val);
-			json_object_set_new(sched, "jobs", json_integer(v));
-		} else {
-			return err_set(err, "unknown fault '%s'; known faults:\n%s", f,
-				       lab_fault_help);
-		}
+		if (klen == 3 && !strncmp(a->faults[i], "gpu", 3))
+			continue;
+		for (ft = faults; ft->key; ft++)
+			if (strlen(ft->key) == klen && !strncmp(ft->key, a->faults[i], klen))
+				break;
+		if (!ft->key)
+			return err_set(err, "unknown fault '%s'; known faults:\n%s", a->faults[i],
+				       lab_fault_help_text());
+		f.val = eq ? eq + 1 : "";
+		if (ft->apply(&f) < 0)
+			return -1;
 	}
 	return 0;
 }
 
 int
-lab_inject(const char *state_dir, const char *node, int nfaults, char **faults,
+lab_inject(const char *state_dir, const char *node, int nfaults, char **faults_given,
 	   struct rbx_err *err)
 {
-	struct inject_args a = {nfaults, faults};
+	struct inject_args a = {nfaults, faults_given};
 	char *dir = lab_node_dir(state_dir, node);
 	int r = lab_node_update(dir, node, apply_faults, &a, err);
 
@@ -348,10 +703,14 @@ lab_inject(const char *state_dir, const char *node, int nfaults, char **faults,
 int
 lab_reset(const char *state_dir, const char *node, struct rbx_err *err)
 {
-	char *dir = lab_node_dir(state_dir, node);
+	char *dir = lab_node_dir(state_dir, node), *scratch;
 	json_t *st = new_node(node);
 	int r;
 
+	/* A reset node starts with a fresh home too: training fixtures are rebuilt. */
+	scratch = xasprintf("%s/scratch", dir);
+	util_rm_rf(scratch);
+	free(scratch);
 	r = util_mkdir_p(dir, 0700, err);
 	if (r == 0)
 		r = save_node(dir, st, err);
@@ -360,44 +719,51 @@ lab_reset(const char *state_dir, const char *node, struct rbx_err *err)
 	return r;
 }
 
+static const char *
+gpu_health(json_t *g)
+{
+	if (jtrue(g, "lost"))
+		return "LOST (off the bus)";
+	if (jtrue(g, "remap_failed"))
+		return "row remap FAILED";
+	if (jtrue(g, "remap_pending"))
+		return "row remap pending";
+	if (jtrue(g, "nvlink_down"))
+		return "NVLink down";
+	if (strcmp(jstr(g, "ecc_mode"), "Enabled"))
+		return "ECC off";
+	if (jint(g, "pcie_width") < 16 || jint(g, "pcie_gen") < 5)
+		return "PCIe downtrained";
+	if (json_array_size(json_object_get(g, "gis")))
+		return "MIG instances present";
+	if (jint(g, "hot"))
+		return "hot";
+	return "healthy";
+}
+
 static void
 show_text(json_t *st, FILE *fp)
 {
 	json_t *sched = json_object_get(st, "sched"), *g, *e;
+	const char *reason = jstr(sched, "reason");
 	size_t i;
 
-	fprintf(fp, "lab node %s (simulated): %s x%zu, driver %s, CUDA %s, kernel %s, boot %lld\n",
-		json_string_value(json_object_get(st, "node")),
-		json_string_value(json_object_get(st, "model")),
-		json_array_size(json_object_get(st, "gpus")),
-		json_string_value(json_object_get(st, "driver")),
-		json_string_value(json_object_get(st, "cuda")),
-		json_string_value(json_object_get(st, "kernel")),
-		(long long)json_integer_value(json_object_get(st, "boot")));
+	fprintf(fp, "lab node %s (simulated): %s x%zu, driver %s (module %s%s), kernel %s, boot %lld\n",
+		jstr(st, "node"), jstr(st, "model"), json_array_size(json_object_get(st, "gpus")),
+		jstr(st, "driver"), jtrue(st, "module_loaded") ? jstr(st, "module_version") : "not loaded",
+		"", jstr(st, "kernel"), jint(st, "boot"));
 	fprintf(fp, "scheduler: %s%s%s%s\n",
-		json_is_true(json_object_get(sched, "drained"))    ? "drained"
-		: json_is_true(json_object_get(sched, "cordoned")) ? "cordoned"
-								   : "in service",
-		*json_string_value(json_object_get(sched, "reason")) ? " (" : "",
-		json_string_value(json_object_get(sched, "reason")),
-		*json_string_value(json_object_get(sched, "reason")) ? ")" : "");
-	fprintf(fp, "dcgm diag: %s%s\n", json_string_value(json_object_get(st, "dcgm")),
-		json_is_true(json_object_get(st, "persistent")) ? "; faults are persistent" : "");
-	json_array_foreach(json_object_get(st, "gpus"), i, g) {
-		fprintf(fp, "  GPU %zu  %s:00.0  %s%s%s%s\n", i,
-			json_string_value(json_object_get(g, "bus")),
-			json_is_true(json_object_get(g, "lost")) ? "LOST (off the bus) " : "",
-			json_is_true(json_object_get(g, "remap_pending")) ? "remap pending " : "",
-			json_is_true(json_object_get(g, "remap_failed")) ? "remap FAILED " : "",
-			!json_is_true(json_object_get(g, "lost")) &&
-					!json_is_true(json_object_get(g, "remap_pending")) &&
-					!json_is_true(json_object_get(g, "remap_failed"))
-				? "healthy"
-				: "");
-	}
+		jtrue(sched, "drained")    ? "drained"
+		: jtrue(sched, "cordoned") ? "cordoned"
+					   : "in service",
+		*reason ? " (" : "", reason, *reason ? ")" : "");
+	fprintf(fp, "dcgm diag: %s%s; fabric manager %s %s\n", jstr(st, "dcgm"),
+		jtrue(st, "persistent") ? "; faults are persistent" : "",
+		jstr(json_object_get(st, "services"), "nvidia-fabricmanager"), jstr(st, "fm_version"));
+	json_array_foreach(json_object_get(st, "gpus"), i, g)
+		fprintf(fp, "  GPU %zu  %s:00.0  %s\n", i, jstr(g, "bus"), gpu_health(g));
 	json_array_foreach(json_object_get(sched, "history"), i, e)
-		fprintf(fp, "  scheduler: %s %s\n", json_string_value(json_object_get(e, "op")),
-			json_string_value(json_object_get(e, "reason")));
+		fprintf(fp, "  scheduler: %s %s\n", jstr(e, "op"), jstr(e, "reason"));
 }
 
 int
@@ -409,39 +775,65 @@ lab_show(const char *state_dir, const char *node, bool json, FILE *fp, struct rb
 	free(dir);
 	if (!st)
 		return -1;
-	if (json)
+	if (json) {
 		json_dumpf(st, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	else
-		show_text(st, fp);
-	if (json)
 		fputc('\n', fp);
+	} else {
+		show_text(st, fp);
+	}
 	json_decref(st);
 	return 0;
 }
 
+/* A restart: the next kernel boots, the module DKMS built for it loads, services start,
+ * and what a power cycle clears is cleared, unless the fault is persistent. */
 static int
 do_reboot(json_t *st, void *arg, struct rbx_err *err)
 {
-	bool persistent = json_is_true(json_object_get(st, "persistent"));
-	json_t *g, *svc = json_object_get(st, "services");
-	const char *k;
-	json_t *v;
+	bool persistent = jtrue(st, "persistent");
+	json_t *g, *svc = json_object_get(st, "services"), *v;
+	const char *k, *built;
 	size_t i;
+	char *msg;
 
 	(void)arg;
 	(void)err;
 	add_int(st, "boot", 1);
-	json_object_set_new(st, "boot_time", json_integer((json_int_t)time(NULL)));
+	jset_int(st, "boot_time", (long long)time(NULL));
+	if (*jstr(st, "next_kernel")) {
+		jset_str(st, "kernel", jstr(st, "next_kernel"));
+		jset_str(st, "next_kernel", "");
+	}
+	built = jstr(json_object_get(st, "dkms"), jstr(st, "kernel"));
+	jset_bool(st, "module_loaded", *built && !jtrue(st, "secure_boot"));
+	if (*built)
+		jset_str(st, "module_version", built);
+	if (!persistent && *built)
+		jset_str(st, "gsp_fw", built);
 	json_array_foreach(json_object_get(st, "gpus"), i, g) {
+		json_array_clear(json_object_get(g, "gis"));
 		if (persistent)
 			continue;
-		json_object_set_new(g, "lost", json_false());
-		json_object_set_new(g, "remap_pending", json_false());
-		json_object_set_new(g, "ecc_mode", json_copy(json_object_get(g, "ecc_pending")));
+		jset_bool(g, "lost", false);
+		lab_repair_on_reset(st, g);
+		jset_int(g, "pcie_gen", 5);
+		jset_int(g, "pcie_width", 16);
 	}
-	json_object_foreach(svc, k, v)
-		json_object_set_new(svc, k, json_string("active"));
-	log_kernel(st, "Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)");
+	json_array_clear(json_object_get(st, "procs"));
+	json_object_foreach(svc, k, v) {
+		bool broken = false;
+		json_t *b;
+		size_t j;
+		json_array_foreach(json_object_get(st, "broken_services"), j, b)
+			broken |= !strcmp(json_string_value(b), k);
+		if (!strcmp(k, "nvidia-fabricmanager") && strcmp(jstr(st, "fm_version"), jstr(st, "driver")))
+			broken = true;
+		jset_str(svc, k, broken ? "failed" : "active");
+	}
+	jset_bool(st, "powered_off", false);
+	msg = xasprintf("Linux version %s (debian-kernel@lists.debian.org)", jstr(st, "kernel"));
+	lab_log_kernel(st, (long long)time(NULL), msg);
+	free(msg);
 	return 0;
 }
 
@@ -640,8 +1032,8 @@ make_bin_dir(const char *state_dir, const char *run_id, struct rbx_err *err)
 
 	if (util_mkdir_p(bin, 0700, err) < 0 || !(self = self_exe(err)))
 		goto fail;
-	for (i = 0; lab_tools[i]; i++)
-		if (link_tool(self, bin, lab_tools[i], err) < 0)
+	for (i = 0; lab_tools_table[i].name; i++)
+		if (link_tool(self, bin, lab_tools_table[i].name, err) < 0)
 			goto fail;
 	for (i = 0; lab_refused[i]; i++)
 		if (link_tool(self, bin, lab_refused[i], err) < 0)
@@ -659,6 +1051,74 @@ fail:
 	free(self);
 	free(bin);
 	return NULL;
+}
+
+/*
+ * The training job's files in the node's home, as a crash left them: a log up
+ * to step 3050 and checkpoints at 1000 and 2000 (complete: eight shards and
+ * the .metadata marker) and 3000 (torn: the crash hit during the save).
+ */
+static double
+train_loss(long step)
+{
+	return 1.9 + 6.0 / sqrt((double)step) + 0.002 * (double)((step * 7919) % 5);
+}
+
+void
+lab_train_append(FILE *fp, long from, long to, double jump)
+{
+	long s;
+
+	for (s = from; s <= to; s++)
+		fprintf(fp, "step %ld loss %.4f lr %.3e tokens_per_sec 135200\n", s, train_loss(s) + jump,
+			3e-4 * (1.0 - (double)s / 100000.0));
+}
+
+static void
+write_fixtures(const char *home)
+{
+	static const long steps[] = {1000, 2000, 3000};
+	char *dir = xasprintf("%s/jobs/llm-7b", home), *log = xasprintf("%s/train.log", dir);
+	struct rbx_err err;
+	FILE *fp;
+	size_t i;
+	int r;
+
+	if (access(log, F_OK) == 0 || util_mkdir_p(dir, 0700, &err) < 0)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		char *ck = xasprintf("%s/ckpt/step_%ld", dir, steps[i]);
+		int shards = steps[i] == 3000 ? 5 : 8;
+		util_mkdir_p(ck, 0700, &err);
+		for (r = 0; r < shards; r++) {
+			char *f = xasprintf("%s/__%d_0.distcp", ck, r);
+			FILE *sf = fopen(f, "w");
+			if (sf) {
+				fprintf(sf, "shard %d of step %ld\n", r, steps[i]);
+				fclose(sf);
+			}
+			free(f);
+		}
+		if (shards == 8) {
+			char *f = xasprintf("%s/.metadata", ck);
+			FILE *mf = fopen(f, "w");
+			if (mf) {
+				fprintf(mf, "{\"world_size\": 8, \"step\": %ld}\n", steps[i]);
+				fclose(mf);
+			}
+			free(f);
+		}
+		free(ck);
+	}
+	fp = fopen(log, "w");
+	if (fp) {
+		lab_train_append(fp, 1, 3050, 0);
+		fprintf(fp, "[rank3]: RuntimeError: NCCL communicator was aborted on rank 3.\n");
+		fclose(fp);
+	}
+out:
+	free(dir);
+	free(log);
 }
 
 static int
@@ -750,6 +1210,8 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 		lab_tx_free(&(struct transport){&lab_tx_ops, NULL, l});
 		return NULL;
 	}
+	if (!strcmp(scratch, "scratch"))
+		write_fixtures(l->work_dir);
 	/* A clean environment: nothing of the operator's (tokens, proxies) reaches the lab. */
 	l->env = xcalloc(12, sizeof(char *));
 	l->env[0] = xasprintf("PATH=%s", bin);
@@ -809,18 +1271,3 @@ lab_check_command(const char *cmd, struct rbx_err *err)
 	return 0;
 }
 
-bool
-lab_is_tool(const char *argv0)
-{
-	const char *base = strrchr(argv0, '/');
-	size_t i;
-
-	base = base ? base + 1 : argv0;
-	for (i = 0; lab_tools[i]; i++)
-		if (!strcmp(base, lab_tools[i]))
-			return true;
-	for (i = 0; lab_refused[i]; i++)
-		if (!strcmp(base, lab_refused[i]))
-			return true;
-	return false;
-}

@@ -649,7 +649,8 @@ action_mutates(enum step_action a)
 }
 
 static struct step *
-parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool is_undo)
+parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool is_undo,
+	   bool parent_mutates)
 {
 	const struct schema *sch = schema_get("step");
 	const struct field *f;
@@ -722,6 +723,8 @@ parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool i
 		s->mutates = false;
 	else if (s->kind == STEP_ACTION)
 		s->mutates = action_mutates(s->action);
+	else if (is_undo)
+		s->mutates = parent_mutates; /* an undo touches what its step touched */
 	else
 		s->mutates = phase == PHASE_PROCEDURE || phase == PHASE_ROLLBACK;
 	s->mutates = parse_bool(L, map_get(L, n, "mutates"), "mutates", s->mutates);
@@ -732,7 +735,7 @@ parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool i
 		if (is_undo)
 			error_at(L, v, "an 'undo' step cannot have its own 'undo'");
 		else
-			s->undo = parse_step(L, v, phase, 0, true);
+			s->undo = parse_step(L, v, phase, 0, true, s->mutates);
 		if (s->undo && s->undo->when)
 			error_at(L, v, "an 'undo' step cannot have a 'when'");
 	}
@@ -802,7 +805,7 @@ parse_phase(struct loader *L, yaml_node_t *root, enum phase p)
 		error_at(L, n, "'%s' needs at least one step", phase_name(p));
 	L->rb->steps[p] = xcalloc(seq_len(n) + 1, sizeof(struct step *));
 	for (i = 0; i < seq_len(n); i++) {
-		struct step *s = parse_step(L, seq_item(L, n, i), p, (int)i + 1, false);
+		struct step *s = parse_step(L, seq_item(L, n, i), p, (int)i + 1, false, false);
 		if (s)
 			L->rb->steps[p][L->rb->nsteps[p]++] = s;
 	}

@@ -254,6 +254,10 @@ lookup(const struct tmpl_ctx *c, const char *name, char *scratch, size_t n, bool
 	if (strncmp(name, "params.", 7) == 0) {
 		const char *v = c->params ? strmap_get(c->params, name + 7) : NULL;
 		const struct param *p = c->rb ? runbook_param(c->rb, name + 7) : NULL;
+		if (!v && c->plan && p) {
+			*literal = true; /* required, not given yet: the plan shows where it goes */
+			return "";
+		}
 		if (!v) {
 			err_set(err, "unknown parameter '%s'", name + 7);
 			return NULL;

@@ -105,6 +105,9 @@ struct run {
  */
 int engine_bind_params(const struct runbook *rb, const struct strmap *given, struct strmap *out,
 		       struct rbx_err *err);
+/* The same for a plan: a required parameter not given is left out (shown as a template). */
+int engine_bind_params_plan(const struct runbook *rb, const struct strmap *given,
+			    struct strmap *out, struct rbx_err *err);
 
 /* Drive the run to a final state; returns it. Every record goes to the journal first. */
 enum run_state engine_run(struct run *r);

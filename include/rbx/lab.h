@@ -24,12 +24,14 @@ int lab_node_update(const char *node_dir, const char *node,
 		    int (*fn)(json_t *st, void *arg, struct rbx_err *err), void *arg,
 		    struct rbx_err *err);
 
-/* rbx lab inject N FAULT...; FAULT is key=value or a flag (see lab_fault_help). */
+/* rbx lab inject N FAULT...; FAULT is key=value or a flag (lab_fault_help_text lists them). */
 int lab_inject(const char *state_dir, const char *node, int nfaults, char **faults,
 	       struct rbx_err *err);
 int lab_reset(const char *state_dir, const char *node, struct rbx_err *err);
 int lab_show(const char *state_dir, const char *node, bool json, FILE *fp, struct rbx_err *err);
-extern const char lab_fault_help[];
+const char *lab_fault_help_text(void);
+/* A command the lab refuses by name ("not simulated in the lab"). */
+bool lab_is_refused(const char *name);
 
 /* A simulated reboot: faults clear unless marked persistent. */
 int lab_reboot_node(const char *node_dir, const char *node, struct rbx_err *err);

@@ -25,10 +25,11 @@ references: [https://example.invalid/test]
 Y
 }
 
-for c in reboot shutdown apt-get modprobe rmmod kubectl scontrol ipmitool curl rm; do
-	mk "try-$c" "$c --help"
+for c in reboot shutdown poweroff apt dpkg rm sudo ssh python3 bash "kubectl exec -it x sh" \
+	"ipmitool raw 0x06 0x01" "curl -s https://example.invalid/" "systemctl isolate rescue.target"; do
+	mk "try-$(echo "$c" | cut -d' ' -f1)" "$c --help"
 	"$RBX" lab reset n1 >/dev/null
-	expect_exit "'$c' in the lab fails (exit 1)" 1 run "$WORK/try-$c.yaml" --node n1 --lab
+	expect_exit "'$c' in the lab fails (exit 1)" 1 run "$WORK/try-$(echo "$c" | cut -d' ' -f1).yaml" --node n1 --lab
 	check "'$c' is reported as not simulated (exit 127)" "contains \"\$OUT\" 'exit=127' && contains \"\$OUT\" 'not simulated in the lab'"
 done
 mk try-abs "/sbin/reboot"
@@ -48,4 +49,9 @@ print(e["stdout_tail"])' > path.txt
 check "PATH is the lab's bin dir only" "head -n 1 path.txt | grep -qx '$RBX_STATE_DIR/lab/runs/[^:]*/bin'"
 check "HOME is inside the state dir" "sed -n 2p path.txt | grep -qx '$RBX_STATE_DIR/lab/nodes/n1/scratch'"
 check "the per-run bin dir is removed after the run" "[ -z \"\$(ls \"\$RBX_STATE_DIR/lab/runs\" 2>/dev/null)\" ]"
+"$RBX" lab reset n1 >/dev/null
+mk try-apt "apt-get install -y nvidia-driver-560=560.35.03 && systemctl stop nvidia-dcgm nvidia-persistenced nvidia-fabricmanager && modprobe -r nvidia"
+expect_exit "simulated system commands run in the lab" 0 run "$WORK/try-apt.yaml" --node n1 --lab --yes
+check "and change the lab node's state" "lab_state n1 | grep -q '\"nvidia-driver-560\": \"560.35.03\"'"
+check "not the machine's packages" "! dpkg-query -W nvidia-driver-560 >/dev/null 2>&1"
 check "simulated tools refuse to run outside a lab run" "! PATH=/nonexistent \"$TOP/build/release/rbx\" 2>/dev/null; ln -sf \"$RBX\" ./nvidia-smi; ./nvidia-smi -L 2>&1 | grep -q 'only inside an rbx lab run'"
