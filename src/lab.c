@@ -22,7 +22,7 @@
 static const char *const lab_refused[] = {
 	"reboot", "shutdown", "poweroff", "halt", "apt", "dpkg", "insmod", "wget", "ssh", "scp",
 	"rsync", "nc", "ip", "iptables", "mount", "umount", "dd", "rm", "mv", "chmod", "chown",
-	"pkill", "env", "sudo", "su", "bash", "python3", "perl", "grub-set-default", "scancel",
+	"pkill", "env", "sudo", "su", "bash", "python3", "perl", "grub-set-default",
 	"srun", "mpirun", "py-spy", NULL,
 };
 /* Harmless text tools from the host, by their real paths. */
@@ -587,8 +587,14 @@ f_apt(struct fault_ctx *f)
 static int
 f_job(struct fault_ctx *f)
 {
-	jset_bool(json_object_get(json_object_get(f->st, "cluster"), "job"), "gone",
-		  !strcmp(f->val, "gone"));
+	json_t *j = json_object_get(json_object_get(f->st, "cluster"), "job");
+
+	if (!strcmp(f->val, "gone"))
+		jset_bool(j, "gone", true);
+	else if (!strcmp(f->val, "pinned"))
+		jset_bool(j, "pinned", true);
+	else
+		return err_set(f->err, "job=%s: use job=gone or job=pinned", f->val);
 	return 0;
 }
 
@@ -633,7 +639,7 @@ static const struct fault {
 	{"bmc", f_bmc, "bmc=hung|misconfigured|dead   the BMC hangs; lost its LAN config; or is dead"},
 	{"drift", f_drift, "drift=driver         the node runs an older driver than the golden image"},
 	{"apt", f_apt, "apt=fail             package installs fail"},
-	{"job", f_job, "job=gone             the training job no longer exists"},
+	{"job", f_job, "job=gone|pinned      the training job no longer exists; or cannot be requeued"},
 	{NULL, NULL, NULL},
 };
 

@@ -82,6 +82,7 @@ int tool_sinfo(struct tool_ctx *c, int argc, char **argv);
 int tool_squeue(struct tool_ctx *c, int argc, char **argv);
 int tool_scontrol(struct tool_ctx *c, int argc, char **argv);
 int tool_sbatch(struct tool_ctx *c, int argc, char **argv);
+int tool_scancel(struct tool_ctx *c, int argc, char **argv);
 int tool_kubectl(struct tool_ctx *c, int argc, char **argv);
 
 /* Append training log lines for steps from..to (a resumed job writes these). */

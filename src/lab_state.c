@@ -69,7 +69,7 @@ static const char healthy[] = "{"
 	"  \"replicas\": 4, \"needed_replicas\": 4, \"env\": {\"MAX_NUM_SEQS\": \"256\","
 	"  \"GPU_MEMORY_UTILIZATION\": \"0.90\"}, \"bad_revision\": false, \"kv_pressure\": false,"
 	"  \"stuck\": false},"
-	"\"training\": {\"params_b\": 7, \"tokens_per_sec\": 135000, \"gpus\": 128, \"loss_diverges\": false},"
+	"\"training\": {\"params_b\": 7, \"tokens_per_sec\": 1200000, \"gpus\": 128, \"loss_diverges\": false},"
 	"\"kernel_log\": [],"
 	"\"sched\": {\"cordoned\": false, \"drained\": false, \"reason\": \"\", \"jobs\": 0, \"history\": []}"
 	"}";

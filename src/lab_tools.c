@@ -43,6 +43,7 @@ const struct lab_tool lab_tools_table[] = {
 	{"squeue", tool_squeue, false},
 	{"scontrol", tool_scontrol, true},
 	{"sbatch", tool_sbatch, true},
+	{"scancel", tool_scancel, true},
 	{"kubectl", tool_kubectl, true},
 	{NULL, NULL, false},
 };

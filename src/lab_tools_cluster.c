@@ -137,6 +137,11 @@ tool_scontrol(struct tool_ctx *c, int argc, char **argv)
 			fprintf(stderr, "Requeue of JobId=%s failed: Invalid job id specified\n", argv[2]);
 			return 1;
 		}
+		if (jtrue(j, "pinned")) {
+			fprintf(stderr, "Requeue of JobId=%s failed: Requested operation is presently "
+					"disabled\n", argv[2]);
+			return 1;
+		}
 		jset_int(j, "requeues", jint(j, "requeues") + 1);
 		jset_str(j, "state", "RUNNING");
 		c->dirty = true;
@@ -213,6 +218,23 @@ tool_sbatch(struct tool_ctx *c, int argc, char **argv)
 		printf("%s\n", id);
 	else
 		printf("Submitted batch job %s\n", id);
+	return 0;
+}
+
+int
+tool_scancel(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *j = job(c);
+
+	if (slurm_down(c, "scancel"))
+		return 1;
+	if (argc < 2 || strcmp(argv[argc - 1], jstr(j, "id")) || jtrue(j, "gone")) {
+		fprintf(stderr, "scancel: error: Kill job error on job id %s: Invalid job id specified\n",
+			argc > 1 ? argv[argc - 1] : "");
+		return 1;
+	}
+	jset_str(j, "state", "CANCELLED");
+	c->dirty = true;
 	return 0;
 }
 
@@ -334,7 +356,8 @@ kubectl_get(struct tool_ctx *c, int argc, char **argv)
 	}
 	if (!strcmp(what, "pods")) {
 		json_t *p;
-		printf("NAMESPACE   NAME                     READY   STATUS    RESTARTS   AGE\n");
+		if (!arg_has(argc, argv, "--no-headers"))
+			printf("NAMESPACE   NAME                     READY   STATUS    RESTARTS   AGE\n");
 		json_array_foreach(json_object_get(cluster(c), "pending"), i, p)
 			printf("research    train-%s-worker-0    0/1     Pending   0          14m\n",
 			       jstr(p, "id"));
@@ -577,6 +600,11 @@ tool_ipmitool(struct tool_ctx *c, int argc, char **argv)
 		c->dirty = true;
 		return 0;
 	}
+	if (!strcmp(argv[k], "sel") && k + 1 < argc && !strcmp(argv[k + 1], "elist")) {
+		printf("   1 | 11/24/2026 | 05:40:12 | Power Supply PS2 Status | Failure detected | Asserted\n"
+		       "   2 | 11/24/2026 | 05:41:07 | Critical Interrupt #0x19 | PCI PERR | Asserted\n");
+		return 0;
+	}
 	if (!strcmp(argv[k], "sdr") && k + 2 < argc && !strcmp(argv[k + 1], "type")) {
 		if (!strcasecmp(argv[k + 2], "Fan")) {
 			printf("FAN1             | 30h | ok  | 29.1 | 8400 RPM\n");
@@ -608,6 +636,8 @@ prom_value(struct tool_ctx *c, const char *q)
 		return jtrue(s, "kv_pressure") ? 3.2 : 0;
 	if (strstr(q, "kv_cache_usage_perc") || strstr(q, "gpu_cache_usage_perc"))
 		return jtrue(s, "kv_pressure") ? 0.99 : 0.62;
+	if (strstr(q, "num_requests_waiting"))
+		return jint(s, "replicas") < jint(s, "needed_replicas") ? 42 : 0;
 	if (strstr(q, "time_to_first_token") || strstr(q, "inter_token_latency"))
 		return slo_bad ? 18.5 : 0.4;
 	if (strstr(q, "tokens")) {

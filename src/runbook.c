@@ -300,7 +300,8 @@ parse_duration_node(struct loader *L, yaml_node_t *n, const char *key, long long
 static bool
 compile_re(struct loader *L, yaml_node_t *n, const char *key, const char *pattern, regex_t *re)
 {
-	int rc = regcomp(re, pattern, REG_EXTENDED);
+	/* ^ and $ match at line ends, as in grep: step output is read line by line. */
+	int rc = regcomp(re, pattern, REG_EXTENDED | REG_NEWLINE);
 	char msg[256];
 
 	if (rc == 0)

@@ -1,0 +1,50 @@
+# t0100-catalogue: every runbook of the catalogue, in the lab, to its documented
+# ends: the healthy or fixable case, and an injected fault through rollback.
+# Each row: runbook | faults | extra rbx run args | exit | node after (in/out/-) | proof (shell, may use $S = lab state JSON)
+. "$TOP/tests/integration/lib.sh"
+
+scenarios() {
+cat <<'ROWS'
+driver-cuda-upgrade | - | --yes | 0 | in | echo "$S" | grep -q '"driver": "560.35.03"' && echo "$S" | grep -q '"module_version": "560.35.03"'
+driver-cuda-upgrade | apt=fail | | 1 | out | echo "$S" | grep -q '"driver": "550.90.07"'
+driver-module-load-failure | module=mismatch | | 0 | in | echo "$S" | grep -q '"module_version": "550.90.07"'
+driver-module-load-failure | module=unloaded xid=79 gpu=3 persistent | | 1 | out | echo "$S" | grep -q '"boot": 2'
+driver-module-load-failure | module=unloaded secureboot=on | | 3 | in | echo "$S" | grep -q '"module_loaded": false'
+driver-module-load-failure | - | | 3 | in | true
+kernel-upgrade-gpu-missing | kernel=new | | 0 | in | echo "$S" | grep -q '"6.1.0-28-amd64": "550.90.07"'
+kernel-upgrade-gpu-missing | kernel=new dkms=fail | | 1 | out | echo "$S" | grep -q '"kernel": "6.1.0-27-amd64"'
+gsp-firmware-mismatch | gsp=mismatch | | 0 | in | echo "$S" | grep -q '"gsp_fw": "550.90.07"'
+gsp-firmware-mismatch | gsp=mismatch persistent | | 1 | out | echo "$S" | grep -q '"gsp_fw": "550.54.15"'
+persistence-clock-bounce | persistence=off | | 0 | in | echo "$S" | grep -q '"nvidia-persistenced": "active"'
+persistence-clock-bounce | persistence=broken | | 1 | out | echo "$S" | grep -q '"nvidia-persistenced": "failed"'
+ROWS
+}
+
+run_row() {
+	rb=$1 faults=$2 args=$3 want=$4 after=$5 proof=$6
+	"$RBX" lab reset n42 >/dev/null
+	# shellcheck disable=SC2086
+	[ "$faults" = - ] || "$RBX" lab inject n42 $faults >/dev/null || { not_ok "$rb [$faults]: inject failed"; return; }
+	title="$rb [$faults] ends with exit $want"
+	# shellcheck disable=SC2086
+	if run_rbx "$want" run "$rb" --node n42 --lab $args; then ok "$title"; else
+		not_ok "$title" "exited $RC" "$(tail -n 25 "$WORK/out")"
+		return
+	fi
+	S=$(lab_state n42)
+	c=$(printf '%s' "$S" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sched"]["cordoned"])')
+	case "$after" in
+	in) check "$rb [$faults]: the node is back in service" "[ '$c' = False ]" ;;
+	out) check "$rb [$faults]: the node stays cordoned, its reason naming the run" "[ '$c' = True ] && printf '%s' \"\$S\" | grep -q '\"reason\": \"rbx:'" ;;
+	esac
+	export S
+	check "$rb [$faults]: $proof" "$proof"
+}
+
+scenarios | while IFS='|' read -r rb faults args want after proof; do
+	trim() { printf '%s' "$1" | sed 's/^ *//; s/ *$//'; }
+	run_row "$(trim "$rb")" "$(trim "$faults")" "$(trim "$args")" "$(trim "$want")" "$(trim "$after")" "$(trim "$proof")"
+	echo "$T_PASS $T_FAIL" > "$WORK/counts.partial"
+done
+# The loop ran in a subshell: take its counts.
+read -r T_PASS T_FAIL < "$WORK/counts.partial"
