@@ -17,6 +17,15 @@ gsp-firmware-mismatch | gsp=mismatch | | 0 | in | echo "$S" | grep -q '"gsp_fw":
 gsp-firmware-mismatch | gsp=mismatch persistent | | 1 | out | echo "$S" | grep -q '"gsp_fw": "550.54.15"'
 persistence-clock-bounce | persistence=off | | 0 | in | echo "$S" | grep -q '"nvidia-persistenced": "active"'
 persistence-clock-bounce | persistence=broken | | 1 | out | echo "$S" | grep -q '"nvidia-persistenced": "failed"'
+ecc-toggle-recovery | xid=63 gpu=2 | | 0 | in | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][2]; assert not g["remap_pending"]'
+ecc-toggle-recovery | ecc=off gpu=5 | | 0 | in | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][5]; assert g["ecc_mode"] == "Enabled"'
+ecc-toggle-recovery | xid=64 remap=failed gpu=1 | --yes | 0 | out | echo "$S" | grep -q 'kept out (Decide on the RMA)'
+ecc-toggle-recovery | xid=48 gpu=3 dcgm=fail | | 1 | out | echo "$S" | grep -q '"nvidia-dcgm": "active"'
+thermal-emergency | temp=88 gpu=2 | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"power_limit": 450'
+thermal-emergency | temp=93 gpu=2 | --yes --param settle_seconds=0 | 0 | out | echo "$S" | grep -q '"powered_off": true'
+thermal-emergency | temp=88 gpu=2 cooling=failed | --param settle_seconds=0 | 1 | out | ! echo "$S" | grep -q '"power_limit": 450'
+stale-mig-state | mig=stale gpu=0 | | 0 | in | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][0]; assert [x["profile"] for x in g["gis"]] == [3, 3]'
+stale-mig-state | mig=stale mig=busy gpu=0 | | 1 | out | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][0]; assert len(g["gis"]) == 7'
 ROWS
 }
 
