@@ -26,6 +26,17 @@ thermal-emergency | temp=93 gpu=2 | --yes --param settle_seconds=0 | 0 | out | e
 thermal-emergency | temp=88 gpu=2 cooling=failed | --param settle_seconds=0 | 1 | out | ! echo "$S" | grep -q '"power_limit": 450'
 stale-mig-state | mig=stale gpu=0 | | 0 | in | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][0]; assert [x["profile"] for x in g["gis"]] == [3, 3]'
 stale-mig-state | mig=stale mig=busy gpu=0 | | 1 | out | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][0]; assert len(g["gis"]) == 7'
+nccl-hang | ib=errors | --param job_id=4242 | 0 | out | echo "$S" | grep -q '"excluded": "n42"' && echo "$S" | grep -q '"requeues": 1'
+nccl-hang | - | --param job_id=4242 | 3 | in | ! echo "$S" | grep -q '"excluded": "n42"'
+nccl-hang | ib=errors job=pinned | --param job_id=4242 | 1 | out | echo "$S" | grep -q '"excluded": ""'
+nvlink-p2p-failure | nvlink=down gpu=3 | | 0 | in | ! echo "$S" | grep -q '"nvlink_down": true'
+nvlink-p2p-failure | nvlink=down gpu=3 persistent | | 1 | out | echo "$S" | grep -q '"boot": 2'
+pcie-bandwidth-regression | pcie=downtrained gpu=1 | | 0 | in | echo "$S" | grep -q '"boot": 2'
+pcie-bandwidth-regression | acs=on | | 0 | in | echo "$S" | grep -q '"acs": false'
+pcie-bandwidth-regression | pcie=downtrained gpu=1 persistent | | 1 | out | echo "$S" | grep -q '"pcie_width": 8'
+fabric-manager-failure | fm=down | | 0 | in | echo "$S" | grep -q '"nvidia-fabricmanager": "active"'
+fabric-manager-failure | fm=mismatch | | 0 | in | echo "$S" | grep -q '"fm_version": "550.90.07"'
+fabric-manager-failure | fm=broken | | 1 | out | echo "$S" | grep -q '"nvidia-fabricmanager": "failed"'
 ROWS
 }
 
