@@ -37,6 +37,13 @@ pcie-bandwidth-regression | pcie=downtrained gpu=1 persistent | | 1 | out | echo
 fabric-manager-failure | fm=down | | 0 | in | echo "$S" | grep -q '"nvidia-fabricmanager": "active"'
 fabric-manager-failure | fm=mismatch | | 0 | in | echo "$S" | grep -q '"fm_version": "550.90.07"'
 fabric-manager-failure | fm=broken | | 1 | out | echo "$S" | grep -q '"nvidia-fabricmanager": "failed"'
+gpu-job-pending | - | --format json | 0 | in | grep -q '"diagnosis":"capacity: job 5121' "$WORK/out"
+gpu-job-pending | plugin=6 | --format json | 0 | in | grep -q '"diagnosis":"broken-node: n42 has 8 GPUs, Slurm registered 8, the device plugin advertises 6"' "$WORK/out"
+gpu-job-pending | slurm=down | | 3 | in | [ "$(echo "$S" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sched"]["history"]))')" = 0 ]
+add-gpu-capacity | - | | 0 | in | echo "$S" | grep -q '"op": "uncordon"'
+add-gpu-capacity | dcgm=fail | | 1 | out | echo "$S" | grep -q '"rbx.dev/burn-in": "failed"'
+topology-unaware-scheduling | label=wrong | --param spine=spine-1 | 0 | in | echo "$S" | grep -q '"network.topology.rbx.dev/spine": "spine-1"'
+topology-unaware-scheduling | label=wrong label=forbidden | --param spine=spine-1 | 1 | out | echo "$S" | grep -q '"network.topology.rbx.dev/spine": "spine-4"'
 ROWS
 }
 
