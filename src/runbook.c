@@ -1055,10 +1055,11 @@ check_step_names(struct loader *L, struct strmap *known, const struct step *s)
 		for (i = 0; i < s->http->nheaders; i++)
 			check_text(L, known, s->http->headers[i], s->pos, false);
 	}
-	if (s->undo)
-		check_step_names(L, known, s->undo);
 	for (i = 0; i < s->ncaptures; i++)
 		strmap_set(known, s->captures[i].name, "");
+	/* An undo runs after its step, so the step's own captures are known to it. */
+	if (s->undo)
+		check_step_names(L, known, s->undo);
 }
 
 static void

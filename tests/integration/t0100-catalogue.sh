@@ -44,6 +44,14 @@ add-gpu-capacity | - | | 0 | in | echo "$S" | grep -q '"op": "uncordon"'
 add-gpu-capacity | dcgm=fail | | 1 | out | echo "$S" | grep -q '"rbx.dev/burn-in": "failed"'
 topology-unaware-scheduling | label=wrong | --param spine=spine-1 | 0 | in | echo "$S" | grep -q '"network.topology.rbx.dev/spine": "spine-1"'
 topology-unaware-scheduling | label=wrong label=forbidden | --param spine=spine-1 | 1 | out | echo "$S" | grep -q '"network.topology.rbx.dev/spine": "spine-4"'
+training-oom | stale_procs=2 gpu=1 | --param job_id=4242 --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"procs": \[\]' && echo "$S" | grep -q '"requeues": 1'
+training-oom | - | --param job_id=4242 | 3 | in | true
+training-oom | stale_procs=2 gpu=1 proc=unkillable | --param job_id=4242 --param settle_seconds=0 | 1 | out | echo "$S" | grep -q '"unkillable": true'
+training-mfu-regression | clocks=low | | 0 | in | echo "$S" | grep -q '"clock_cap_mhz": 0'
+training-mfu-regression | - | | 3 | in | true
+training-mfu-regression | throttle=thermal | | 1 | out | echo "$S" | grep -q '"throttle": "thermal"'
+checkpoint-resume | - | --param settle_seconds=0 --format json | 0 | in | grep -q '"resume":"step_2000"' "$WORK/out" && grep -q 'RESUME_FROM=.jobs/llm-7b/ckpt./.step_2000' "$WORK/out"
+checkpoint-resume | loss=diverge | --param settle_seconds=0 | 1 | in | echo "$S" | grep -q '"resumed_from": "jobs/llm-7b/ckpt/step_1000"'
 ROWS
 }
 
