@@ -369,8 +369,23 @@ kubectl_get(struct tool_ctx *c, int argc, char **argv)
 		doc = deploy_doc(c);
 	if (!doc)
 		return tool_usage(c, "the lab simulates get node N|nodes -l K=V|pods|deployment D");
-	if (out && !strncmp(out, "jsonpath=", 9))
-		print_jsonpath(doc, out + 9);
+	if (out && !strncmp(out, "jsonpath=", 9)) {
+		/* A template: literal text between {...} expressions, as kubectl prints it. */
+		const char *p = out + 9;
+		while (*p) {
+			const char *open = strchr(p, '{'), *close;
+			if (!open) {
+				fputs(p, stdout);
+				break;
+			}
+			fwrite(p, 1, (size_t)(open - p), stdout);
+			close = strchr(open, '}');
+			if (!close)
+				break;
+			print_jsonpath(doc, open);
+			p = close + 1;
+		}
+	}
 	else if (out && !strcmp(out, "json"))
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 	else

@@ -52,6 +52,12 @@ training-mfu-regression | - | | 3 | in | true
 training-mfu-regression | throttle=thermal | | 1 | out | echo "$S" | grep -q '"throttle": "thermal"'
 checkpoint-resume | - | --param settle_seconds=0 --format json | 0 | in | grep -q '"resume":"step_2000"' "$WORK/out" && grep -q 'RESUME_FROM=.jobs/llm-7b/ckpt./.step_2000' "$WORK/out"
 checkpoint-resume | loss=diverge | --param settle_seconds=0 | 1 | in | echo "$S" | grep -q '"resumed_from": "jobs/llm-7b/ckpt/step_1000"'
+inference-slo-breach | slo=bad-deploy | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"revision": 6'
+inference-slo-breach | slo=capacity | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"replicas": 8'
+inference-slo-breach | slo=bad-deploy deploy=stuck | --param settle_seconds=0 | 1 | in | echo "$S" | grep -q '"revision": 7'
+inference-slo-breach | kv=pressure | --param settle_seconds=0 | 3 | in | true
+inference-kv-cache-oom | kv=pressure | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"MAX_NUM_SEQS": "128"'
+inference-kv-cache-oom | kv=pressure persistent | --param settle_seconds=0 | 1 | in | echo "$S" | grep -q '"MAX_NUM_SEQS": "256"'
 ROWS
 }
 
