@@ -58,6 +58,12 @@ inference-slo-breach | slo=bad-deploy deploy=stuck | --param settle_seconds=0 | 
 inference-slo-breach | kv=pressure | --param settle_seconds=0 | 3 | in | true
 inference-kv-cache-oom | kv=pressure | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"MAX_NUM_SEQS": "128"'
 inference-kv-cache-oom | kv=pressure persistent | --param settle_seconds=0 | 1 | in | echo "$S" | grep -q '"MAX_NUM_SEQS": "256"'
+oob-bmc-unreachable | bmc=hung | --param bmc=192.0.2.42 --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"alive": true'
+oob-bmc-unreachable | bmc=misconfigured | --param bmc=192.0.2.42 --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"lan_ok": true'
+oob-bmc-unreachable | bmc=dead | --param bmc=192.0.2.42 --param settle_seconds=0 | 1 | out | echo "$S" | grep -q '"dead": true'
+image-drift | drift=driver | | 0 | in | echo "$S" | grep -q '"nvidia-driver-550": "550.90.07"'
+image-drift | - | | 3 | in | true
+image-drift | drift=driver apt=fail | | 1 | out | echo "$S" | grep -q '"nvidia-driver-550": "550.54.15"'
 ROWS
 }
 
