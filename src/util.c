@@ -417,29 +417,35 @@ fail:
 	return NULL;
 }
 
+/* mkdir -p that touches nothing when the directory exists: parents only on ENOENT. */
 int
 util_mkdir_p(const char *path, unsigned mode, struct rbx_err *err)
 {
-	char *p = xstrdup(path), *s;
-	int r = -1;
+	char *parent, *slash;
+	int r;
 
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != 0)
-			continue;
-		char c = *s;
-		*s = 0;
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			err_set(err, "cannot create %s: %s", p, strerror(errno));
-			goto out;
-		}
-		*s = c;
-		if (!c)
-			break;
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return err_set(err, "cannot create %s: %s", path, strerror(errno));
+	parent = xstrdup(path);
+	slash = strrchr(parent, '/');
+	while (slash && slash > parent && slash[1] == 0) {
+		*slash = 0;
+		slash = strrchr(parent, '/');
 	}
-	r = 0;
-out:
-	free(p);
-	return r;
+	if (!slash || slash == parent) {
+		free(parent);
+		return err_set(err, "cannot create %s: %s", path, strerror(ENOENT));
+	}
+	*slash = 0;
+	r = util_mkdir_p(parent, mode, err);
+	free(parent);
+	if (r < 0)
+		return -1;
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return err_set(err, "cannot create %s: %s", path, strerror(errno));
+	return 0;
 }
 
 int

@@ -4,67 +4,7 @@
 . "$TOP/tests/integration/lib.sh"
 
 scenarios() {
-cat <<'ROWS'
-driver-cuda-upgrade | - | --yes | 0 | in | echo "$S" | grep -q '"driver": "560.35.03"' && echo "$S" | grep -q '"module_version": "560.35.03"'
-driver-cuda-upgrade | apt=fail | | 1 | out | echo "$S" | grep -q '"driver": "550.90.07"'
-driver-module-load-failure | module=mismatch | | 0 | in | echo "$S" | grep -q '"module_version": "550.90.07"'
-driver-module-load-failure | module=unloaded xid=79 gpu=3 persistent | | 1 | out | echo "$S" | grep -q '"boot": 2'
-driver-module-load-failure | module=unloaded secureboot=on | | 3 | in | echo "$S" | grep -q '"module_loaded": false'
-driver-module-load-failure | - | | 3 | in | true
-kernel-upgrade-gpu-missing | kernel=new | | 0 | in | echo "$S" | grep -q '"6.1.0-28-amd64": "550.90.07"'
-kernel-upgrade-gpu-missing | kernel=new dkms=fail | | 1 | out | echo "$S" | grep -q '"kernel": "6.1.0-27-amd64"'
-gsp-firmware-mismatch | gsp=mismatch | | 0 | in | echo "$S" | grep -q '"gsp_fw": "550.90.07"'
-gsp-firmware-mismatch | gsp=mismatch persistent | | 1 | out | echo "$S" | grep -q '"gsp_fw": "550.54.15"'
-persistence-clock-bounce | persistence=off | | 0 | in | echo "$S" | grep -q '"nvidia-persistenced": "active"'
-persistence-clock-bounce | persistence=broken | | 1 | out | echo "$S" | grep -q '"nvidia-persistenced": "failed"'
-ecc-toggle-recovery | xid=63 gpu=2 | | 0 | in | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][2]; assert not g["remap_pending"]'
-ecc-toggle-recovery | ecc=off gpu=5 | | 0 | in | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][5]; assert g["ecc_mode"] == "Enabled"'
-ecc-toggle-recovery | xid=64 remap=failed gpu=1 | --yes | 0 | out | echo "$S" | grep -q 'kept out (Decide on the RMA)'
-ecc-toggle-recovery | xid=48 gpu=3 dcgm=fail | | 1 | out | echo "$S" | grep -q '"nvidia-dcgm": "active"'
-thermal-emergency | temp=88 gpu=2 | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"power_limit": 450'
-thermal-emergency | temp=93 gpu=2 | --yes --param settle_seconds=0 | 0 | out | echo "$S" | grep -q '"powered_off": true'
-thermal-emergency | temp=88 gpu=2 cooling=failed | --param settle_seconds=0 | 1 | out | ! echo "$S" | grep -q '"power_limit": 450'
-stale-mig-state | mig=stale gpu=0 | | 0 | in | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][0]; assert [x["profile"] for x in g["gis"]] == [3, 3]'
-stale-mig-state | mig=stale mig=busy gpu=0 | | 1 | out | echo "$S" | python3 -c 'import json,sys; g=json.load(sys.stdin)["gpus"][0]; assert len(g["gis"]) == 7'
-nccl-hang | ib=errors | --param job_id=4242 | 0 | out | echo "$S" | grep -q '"excluded": "n42"' && echo "$S" | grep -q '"requeues": 1'
-nccl-hang | - | --param job_id=4242 | 3 | in | ! echo "$S" | grep -q '"excluded": "n42"'
-nccl-hang | ib=errors job=pinned | --param job_id=4242 | 1 | out | echo "$S" | grep -q '"excluded": ""'
-nvlink-p2p-failure | nvlink=down gpu=3 | | 0 | in | ! echo "$S" | grep -q '"nvlink_down": true'
-nvlink-p2p-failure | nvlink=down gpu=3 persistent | | 1 | out | echo "$S" | grep -q '"boot": 2'
-pcie-bandwidth-regression | pcie=downtrained gpu=1 | | 0 | in | echo "$S" | grep -q '"boot": 2'
-pcie-bandwidth-regression | acs=on | | 0 | in | echo "$S" | grep -q '"acs": false'
-pcie-bandwidth-regression | pcie=downtrained gpu=1 persistent | | 1 | out | echo "$S" | grep -q '"pcie_width": 8'
-fabric-manager-failure | fm=down | | 0 | in | echo "$S" | grep -q '"nvidia-fabricmanager": "active"'
-fabric-manager-failure | fm=mismatch | | 0 | in | echo "$S" | grep -q '"fm_version": "550.90.07"'
-fabric-manager-failure | fm=broken | | 1 | out | echo "$S" | grep -q '"nvidia-fabricmanager": "failed"'
-gpu-job-pending | - | --format json | 0 | in | grep -q '"diagnosis":"capacity: job 5121' "$WORK/out"
-gpu-job-pending | plugin=6 | --format json | 0 | in | grep -q '"diagnosis":"broken-node: n42 has 8 GPUs, Slurm registered 8, the device plugin advertises 6"' "$WORK/out"
-gpu-job-pending | slurm=down | | 3 | in | [ "$(echo "$S" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sched"]["history"]))')" = 0 ]
-add-gpu-capacity | - | | 0 | in | echo "$S" | grep -q '"op": "uncordon"'
-add-gpu-capacity | dcgm=fail | | 1 | out | echo "$S" | grep -q '"rbx.dev/burn-in": "failed"'
-topology-unaware-scheduling | label=wrong | --param spine=spine-1 | 0 | in | echo "$S" | grep -q '"network.topology.rbx.dev/spine": "spine-1"'
-topology-unaware-scheduling | label=wrong label=forbidden | --param spine=spine-1 | 1 | out | echo "$S" | grep -q '"network.topology.rbx.dev/spine": "spine-4"'
-training-oom | stale_procs=2 gpu=1 | --param job_id=4242 --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"procs": \[\]' && echo "$S" | grep -q '"requeues": 1'
-training-oom | - | --param job_id=4242 | 3 | in | true
-training-oom | stale_procs=2 gpu=1 proc=unkillable | --param job_id=4242 --param settle_seconds=0 | 1 | out | echo "$S" | grep -q '"unkillable": true'
-training-mfu-regression | clocks=low | | 0 | in | echo "$S" | grep -q '"clock_cap_mhz": 0'
-training-mfu-regression | - | | 3 | in | true
-training-mfu-regression | throttle=thermal | | 1 | out | echo "$S" | grep -q '"throttle": "thermal"'
-checkpoint-resume | - | --param settle_seconds=0 --format json | 0 | in | grep -q '"resume":"step_2000"' "$WORK/out" && grep -q 'RESUME_FROM=.jobs/llm-7b/ckpt./.step_2000' "$WORK/out"
-checkpoint-resume | loss=diverge | --param settle_seconds=0 | 1 | in | echo "$S" | grep -q '"resumed_from": "jobs/llm-7b/ckpt/step_1000"'
-inference-slo-breach | slo=bad-deploy | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"revision": 6'
-inference-slo-breach | slo=capacity | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"replicas": 8'
-inference-slo-breach | slo=bad-deploy deploy=stuck | --param settle_seconds=0 | 1 | in | echo "$S" | grep -q '"revision": 7'
-inference-slo-breach | kv=pressure | --param settle_seconds=0 | 3 | in | true
-inference-kv-cache-oom | kv=pressure | --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"MAX_NUM_SEQS": "128"'
-inference-kv-cache-oom | kv=pressure persistent | --param settle_seconds=0 | 1 | in | echo "$S" | grep -q '"MAX_NUM_SEQS": "256"'
-oob-bmc-unreachable | bmc=hung | --param bmc=192.0.2.42 --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"alive": true'
-oob-bmc-unreachable | bmc=misconfigured | --param bmc=192.0.2.42 --param settle_seconds=0 | 0 | in | echo "$S" | grep -q '"lan_ok": true'
-oob-bmc-unreachable | bmc=dead | --param bmc=192.0.2.42 --param settle_seconds=0 | 1 | out | echo "$S" | grep -q '"dead": true'
-image-drift | drift=driver | | 0 | in | echo "$S" | grep -q '"nvidia-driver-550": "550.90.07"'
-image-drift | - | | 3 | in | true
-image-drift | drift=driver apt=fail | | 1 | out | echo "$S" | grep -q '"nvidia-driver-550": "550.54.15"'
-ROWS
+	grep -v '^#' "$TOP/tests/integration/catalogue.scenarios" | grep -v '^ *$'
 }
 
 run_row() {
@@ -95,3 +35,15 @@ scenarios | while IFS='|' read -r rb faults args want after proof; do
 done
 # The loop ran in a subshell: take its counts.
 read -r T_PASS T_FAIL < "$WORK/counts.partial"
+
+# Every runbook has at least two scenarios (its fix and its failure), and a plan for n42.
+for f in "$TOP"/runbooks/*.yaml; do
+	rb=$(basename "$f" .yaml)
+	n=$(scenarios | cut -d'|' -f1 | sed 's/ //g' | grep -cx "$rb")
+	check "$rb has at least two lab scenarios ($n)" "[ $n -ge 2 ]"
+	check "$rb has a plan for n42" "'$RBX' plan '$rb' --node n42 >/dev/null && '$RBX' plan '$rb' --node n42 --format json | python3 -c 'import json,sys; json.load(sys.stdin)'"
+	check "$rb has at least one scenario that ends FAILED, in the RMA path or stopped before any change" "scenarios | grep '^$rb ' | cut -d'|' -f4 | grep -qE ' (1|3) |^ *(1|3) *\$' || scenarios | grep '^$rb ' | grep -q out"
+done
+for rb in driver-cuda-upgrade image-drift add-gpu-capacity; do
+	check "fleet-wide $rb says it runs per node under rbx roll" "'$RBX' show $rb | grep -q 'rbx roll $rb --nodes'"
+done

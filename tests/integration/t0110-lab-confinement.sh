@@ -1,0 +1,56 @@
+# t0110-lab-confinement: the whole catalogue runs in the lab without touching the
+# machine: under strace, every file write, rename, unlink and mkdir lands in the
+# state dir, every program executed is /bin/sh, rbx itself or a lab symlink, and
+# no socket connects anywhere.
+. "$TOP/tests/integration/lib.sh"
+
+if ! command -v strace >/dev/null 2>&1; then
+	not_ok "strace is needed to prove confinement (scripts/deps.sh installs it)"
+	exit 0
+fi
+real_rbx=$(readlink -f "$RBX")
+grep -v '^#' "$TOP/tests/integration/catalogue.scenarios" | grep -v '^ *$' | awk -F'|' '!seen[$1]++' > first.rows
+while IFS='|' read -r rb faults args want after proof; do
+	rb=$(echo $rb); faults=$(echo $faults); args=$(echo $args)
+	"$RBX" lab reset n42 >/dev/null
+	# shellcheck disable=SC2086
+	[ "$faults" = - ] || "$RBX" lab inject n42 $faults >/dev/null
+	# shellcheck disable=SC2086
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "trace.$rb" \
+		-e trace=openat,open,creat,unlink,unlinkat,rename,renameat,renameat2,mkdir,mkdirat,rmdir,symlink,symlinkat,connect,execve \
+		"$RBX" run "$rb" --node n42 --lab $args >/dev/null 2>&1 </dev/null
+	check "$rb runs entirely inside the lab" "python3 - 'trace.$rb' '$RBX_STATE_DIR' '$real_rbx' '$RBX' <<'PY'
+import re, sys
+trace, state, rbx, rbx_link = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+ok_read_dev = ('/dev/null', '/dev/tty', '/dev/urandom')
+bad = []
+for line in open(trace):
+    m = re.search(r'(openat|open|creat|unlink|unlinkat|rename|renameat2?|mkdir|mkdirat|rmdir|symlink|symlinkat|execve|connect)\((.*)', line)
+    if not m or 'resumed>' in line:
+        continue
+    call, args = m.group(1), m.group(2)
+    paths = re.findall(r'\"([^\"]*)\"', args)
+    if call == 'connect':
+        # AF_UNIX (the name service cache) stays on the machine; no IP socket may be opened.
+        if 'AF_INET' in args:
+            bad.append(line)
+        continue
+    if call == 'execve':
+        p = paths[0] if paths else ''
+        if not (p in ('/bin/sh', rbx, rbx_link) or p.startswith(state)):
+            bad.append(line)
+        continue
+    if call in ('openat', 'open') and not re.search(r'O_WRONLY|O_RDWR|O_CREAT|O_TRUNC', args):
+        continue
+    if call == 'symlink' or call == 'symlinkat':
+        paths = paths[-1:]
+    for p in paths:
+        if p.startswith('/') and not p.startswith(state) and p not in ok_read_dev:
+            bad.append(line)
+        if not p.startswith('/') and p and not p.startswith('.'):
+            pass  # relative to the lab scratch dir (the step's cwd, inside the state dir)
+if bad:
+    print(''.join(bad[:10]))
+    sys.exit(1)
+PY"
+done < first.rows
