@@ -1,8 +1,11 @@
 /* lint.c - the catalogue's safety rules, checked on the loaded model so each
  * finding names file:line:col: guard before mutation, undo or rollback, read-only checks. */
+#define _GNU_SOURCE
 #include "rbx/lint.h"
 
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 static void
 lint_step(const struct runbook *rb, const struct step *s, struct diags *d)
@@ -41,6 +44,91 @@ lint_step(const struct runbook *rb, const struct step *s, struct diags *d)
 			  "step '%s' keeps the node cordoned, but the runbook has no guard", s->name);
 }
 
+/* A command that only prints, or does nothing: not an action and not a proof. */
+static bool
+is_placeholder(const char *cmd)
+{
+	static const char *const words[] = {"echo", "printf", "true", ":", NULL};
+	size_t i, n;
+
+	while (isspace((unsigned char)*cmd))
+		cmd++;
+	if (strpbrk(cmd, "|;&$`<>\n"))
+		return false; /* a pipeline or a script: it does something */
+	for (i = 0; words[i]; i++) {
+		n = strlen(words[i]);
+		if (!strncmp(cmd, words[i], n) && (!cmd[n] || isspace((unsigned char)cmd[n])))
+			return true;
+	}
+	return false;
+}
+
+static bool
+mentions_todo(const char *s)
+{
+	return s && (strstr(s, "TODO") || strstr(s, "FIXME") || strstr(s, "XXX") ||
+		     strcasestr(s, "placeholder"));
+}
+
+/* "RMA" as a word, not inside "PERFORMANCE". */
+static bool
+has_word(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p;
+
+	for (p = s; s && (p = strstr(p, w)) != NULL; p++)
+		if ((p == s || !isalnum((unsigned char)p[-1])) && !isalnum((unsigned char)p[n]))
+			return true;
+	return false;
+}
+
+static bool
+is_rma_step(const struct step *s)
+{
+	return has_word(s->name, "RMA") || has_word(s->text, "RMA");
+}
+
+/* Whether a step before `until` (in phase order) captures a name starting with "xid". */
+static bool
+xid_classified_before(const struct runbook *rb, const struct step *until)
+{
+	size_t i, k;
+	int p;
+
+	for (p = 0; p < PHASE_COUNT; p++)
+		for (i = 0; i < rb->nsteps[p]; i++) {
+			const struct step *s = rb->steps[p][i];
+			if (s == until)
+				return false;
+			for (k = 0; k < s->ncaptures; k++)
+				if (!strncmp(s->captures[k].name, "xid", 3))
+					return true;
+		}
+	return false;
+}
+
+static void
+lint_catalogue_rules(const struct runbook *rb, const struct step *s, struct diags *d)
+{
+	const char *file = rb->path;
+
+	if ((s->kind == STEP_SSH || s->kind == STEP_RUN) && is_placeholder(s->text) &&
+	    s->phase != PHASE_PRE_CHECKS)
+		diags_add(d, DIAG_ERROR, file, s->text_pos,
+			  "step '%s' only prints or does nothing: give it a real action%s", s->name,
+			  s->phase == PHASE_VERIFY ? " (a verify step needs a real proof)" : "");
+	if (s->phase == PHASE_VERIFY && s->text && !strncmp(s->text, "ping ", 5))
+		diags_add(d, DIAG_ERROR, file, s->text_pos,
+			  "verify step '%s' only pings the node; \"it answers\" proves nothing about the "
+			  "repair", s->name);
+	if (mentions_todo(s->text) || mentions_todo(s->name))
+		diags_add(d, DIAG_ERROR, file, s->pos, "step '%s' holds a TODO or a placeholder", s->name);
+	if (is_rma_step(s) && !xid_classified_before(rb, s))
+		diags_add(d, DIAG_ERROR, file, s->pos,
+			  "RMA step '%s' comes before any step classifies the XID (capture xid...)", s->name);
+}
+
 void
 lint_runbook(const struct runbook *rb, struct diags *d)
 {
@@ -49,8 +137,10 @@ lint_runbook(const struct runbook *rb, struct diags *d)
 	int p;
 
 	for (p = 0; p < PHASE_COUNT; p++)
-		for (i = 0; i < rb->nsteps[p]; i++)
+		for (i = 0; i < rb->nsteps[p]; i++) {
 			lint_step(rb, rb->steps[p][i], d);
+			lint_catalogue_rules(rb, rb->steps[p][i], d);
+		}
 	if (rb->guard.none && rb->keep_cordoned)
 		diags_add(d, DIAG_ERROR, rb->path, top,
 			  "'on_success: keep_cordoned' needs a guard that cordons");

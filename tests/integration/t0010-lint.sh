@@ -94,3 +94,19 @@ expect_exit "a template inside \${...} is refused" 2 lint dollar-brace.yaml
 expect_exit "the whole catalogue lints clean" 0 lint "$TOP/runbooks"
 expect_exit "rbx run refuses an invalid runbook with exit 2" 2 run "$WORK/many.yaml" --node n42 --lab
 check "and nothing ran: no journal" "[ ! -d \"\$RBX_STATE_DIR/runs\" ] || [ -z \"\$(ls \"\$RBX_STATE_DIR/runs\")\" ]"
+
+# The catalogue's rules.
+good | sed 's/NAME/echo-only/; s/ssh: dcgmi diag -r 1/ssh: echo all good/' > echo-only.yaml
+expect_exit "a verify step that only echoes is refused" 2 lint echo-only.yaml
+check "it is named as no real proof" "contains \"\$ERR\" \"echo-only.yaml:19:10: error: step 'Diag' only prints or does nothing: give it a real action (a verify step needs a real proof)\""
+good | sed 's/NAME/pinger/; s/ssh: dcgmi diag -r 1/ssh: ping -c1 {{node}}/' > pinger.yaml
+expect_exit "a verify step that only pings is refused" 2 lint pinger.yaml
+good | sed 's/NAME/todo/; s/name: Reset/name: Reset (TODO real command)/' > todo.yaml
+expect_exit "a TODO in a step is refused" 2 lint todo.yaml
+good | sed 's/NAME/early-rma/; s/name: Reset/name: File the RMA/' > early-rma.yaml
+expect_exit "an RMA step before any XID classification is refused" 2 lint early-rma.yaml
+check "the RMA rule names the step" "contains \"\$ERR\" \"early-rma.yaml:14:5: error: RMA step 'File the RMA' comes before any step classifies the XID\""
+good | sed 's/NAME/late-rma/; s/capture: seen/capture: xid_class/; s/name: Reset/name: File the RMA/' > late-rma.yaml
+expect_exit "an RMA step after the XID is classified is fine" 0 lint late-rma.yaml
+good | sed 's/NAME/perf/; s/name: Reset/name: Read PERFORMANCE clocks/' > perf.yaml
+expect_exit "PERFORMANCE is not an RMA" 0 lint perf.yaml
