@@ -34,7 +34,7 @@ OBJS := $(CORE_OBJS) $(CMDS:%=$(BUILD)/%.o) $(BUILD)/main.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: rbx all deps deps-check check unit integration demo install clean docs-check bench
+.PHONY: rbx docs all deps deps-check check unit integration demo install clean docs-check bench
 
 all: rbx
 
@@ -75,6 +75,10 @@ install: rbx
 	install -m 0755 $(BUILD)/rbx $(DESTDIR)$(PREFIX)/bin/rbx
 	install -m 0644 runbooks/*.yaml $(DESTDIR)$(PREFIX)/share/rbx/runbooks/
 	install -m 0644 docs/rbx.1 $(DESTDIR)$(PREFIX)/share/man/man1/rbx.1
+
+# Regenerate docs/runbooks/ from runbooks/ (t0120 fails when they differ).
+docs: rbx
+	./rbx docs --out docs/runbooks
 
 bench: rbx
 	@scripts/deps.sh bench
