@@ -42,7 +42,14 @@ for f in "$TOP"/runbooks/*.yaml; do
 	n=$(scenarios | cut -d'|' -f1 | sed 's/ //g' | grep -cx "$rb")
 	check "$rb has at least two lab scenarios ($n)" "[ $n -ge 2 ]"
 	check "$rb has a plan for n42" "'$RBX' plan '$rb' --node n42 >/dev/null && '$RBX' plan '$rb' --node n42 --format json | python3 -c 'import json,sys; json.load(sys.stdin)'"
-	check "$rb has at least one scenario that ends FAILED, in the RMA path or stopped before any change" "scenarios | grep '^$rb ' | cut -d'|' -f4 | grep -qE ' (1|3) |^ *(1|3) *\$' || scenarios | grep '^$rb ' | grep -q out"
+	# A fault must drive the runbook through rollback to FAILED, or down the RMA path
+	# (exit 0, node kept out). gpu-job-pending changes nothing, so it has nothing to
+	# roll back: its fault scenario stops before any change (exit 3).
+	if [ "$rb" = gpu-job-pending ]; then
+		check "$rb (read-only) has a scenario that stops with nothing changed" "scenarios | grep '^$rb ' | cut -d'|' -f4 | grep -qx ' 3 '"
+	else
+		check "$rb has a scenario that ends FAILED through rollback, or on the RMA path" "scenarios | grep '^$rb ' | awk -F'|' '\$4 == \" 1 \" || (\$4 == \" 0 \" && \$5 == \" out \")' | grep -q ."
+	fi
 done
 for rb in driver-cuda-upgrade image-drift add-gpu-capacity; do
 	check "fleet-wide $rb says it runs per node under rbx roll" "'$RBX' show $rb | grep -q 'rbx roll $rb --nodes'"
