@@ -4,8 +4,8 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev"
-check_pkgs="libcmocka-dev valgrind strace procps python3"
-bench_pkgs="hyperfine"
+check_pkgs="libcmocka-dev valgrind strace procps python3 openssh-server openssh-client"
+bench_pkgs="hyperfine openssh-server openssh-client ansible-core"
 
 want=""
 [ $# -eq 0 ] && set -- build check

@@ -9,12 +9,14 @@
 #include "rbx/cmd.h"
 #include "rbx/engine.h"
 #include "rbx/runbook.h"
+#include "rbx/target.h"
 #include "rbx/template.h"
 
 static const struct opt plan_opts[] = {
 	{"node", 'n', "NODE", "the node to plan for (required)", false},
 	{"param", 'p', "NAME=VALUE", "set a runbook parameter (repeatable)", true},
 	{"lab", 0, NULL, "plan for the embedded simulated node", false},
+	{"inventory", 'i', "FILE", "the inventory (default $RBX_INVENTORY, /etc/rbx/inventory.yaml)", false},
 	{"format", 'f', "FMT", "text (default) or json", false},
 	{NULL, 0, NULL, NULL, false},
 };
@@ -96,7 +98,7 @@ plan_step(struct plan_ctx *p, const struct step *s)
 }
 
 static json_t *
-build_plan(struct plan_ctx *p, const char *node, const struct strmap *params, bool lab)
+build_plan(struct plan_ctx *p, const char *node, const struct strmap *params, const char *scheduler)
 {
 	const struct runbook *rb = p->rb;
 	json_t *plan, *jp = json_object(), *phases = json_object(), *guard;
@@ -116,8 +118,7 @@ build_plan(struct plan_ctx *p, const char *node, const struct strmap *params, bo
 	else
 		guard = json_pack("{s:b, s:b, s:I, s:s}", "cordon", rb->guard.cordon, "drain",
 				  rb->guard.drain, "drain_timeout_ms",
-				  (json_int_t)rb->guard.drain_timeout_ms, "backend",
-				  lab ? "lab" : "inventory");
+				  (json_int_t)rb->guard.drain_timeout_ms, "backend", scheduler);
 	if (!rb->guard.none) {
 		char *reason = xasprintf("rbx:{{run.id}} %s", rb->name);
 		json_object_set_new(guard, "reason", json_string(reason));
@@ -125,7 +126,7 @@ build_plan(struct plan_ctx *p, const char *node, const struct strmap *params, bo
 	}
 	plan = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:i, s:s}", "runbook", rb->name,
 			 "title", rb->title, "node", node, "params", jp, "transport", p->target,
-			 "scheduler", lab ? "lab" : "inventory", "guard", guard, "max_attempts",
+			 "scheduler", scheduler, "guard", guard, "max_attempts",
 			 rb->max_attempts, "on_success",
 			 rb->keep_cordoned ? "keep_cordoned" : "uncordon");
 	for (ph = 0; ph < PHASE_COUNT; ph++) {
@@ -234,7 +235,8 @@ plan_exec(struct args *a, struct rbx_err *err)
 	struct plan_ctx p;
 	struct runbook *rb;
 	json_t *plan = NULL;
-	char *target = NULL;
+	char *target = NULL, *scheduler = NULL;
+	struct target tgt = {0};
 	int rc = EXIT_USAGE;
 
 	if (args_format(a, "text", formats, &format, err) < 0)
@@ -248,7 +250,18 @@ plan_exec(struct args *a, struct rbx_err *err)
 		return EXIT_USAGE;
 	if (engine_bind_params_plan(rb, &a->params, &params, err) < 0)
 		goto out;
-	target = xasprintf("%s%s", args_has(a, "lab") ? "lab:" : "node:", node);
+	/* The plan names where each step runs: the lab, the inventory's address, or the
+	 * bare node when no inventory is at hand (CI plans the catalogue that way). */
+	if (target_resolve(node, args_has(a, "lab"), args_get(a, "inventory"), &tgt, err) == 0) {
+		target = xstrdup(tgt.address);
+		scheduler = xstrdup(tgt.scheduler);
+	} else if (!args_get(a, "inventory") && !getenv("RBX_INVENTORY")) {
+		target = xasprintf("node:%s", node);
+		scheduler = xstrdup("inventory");
+		err->msg[0] = 0;
+	} else {
+		goto out;
+	}
 	memset(&p, 0, sizeof(p));
 	p.rb = rb;
 	p.target = target;
@@ -258,7 +271,7 @@ plan_exec(struct args *a, struct rbx_err *err)
 	p.t.rb = rb;
 	p.t.redact = true;
 	p.t.plan = true;
-	plan = build_plan(&p, node, &params, args_has(a, "lab"));
+	plan = build_plan(&p, node, &params, scheduler);
 	if (!plan)
 		goto out;
 	if (!strcmp(format, "json")) {
@@ -275,13 +288,15 @@ plan_exec(struct args *a, struct rbx_err *err)
 out:
 	json_decref(plan);
 	free(target);
+	free(scheduler);
+	target_release(&tgt);
 	strmap_release(&params);
 	runbook_free(rb);
 	return rc;
 }
 
 const struct cmd cmd_plan = {
-	"plan", "RUNBOOK --node NODE [--param NAME=VALUE]... [--lab] [--format text|json]",
+	"plan", "RUNBOOK --node NODE [--param NAME=VALUE]... [--lab | --inventory FILE] [--format text|json]",
 	"show the fully rendered plan for a node; nothing is executed",
 	plan_opts, 1, 1, plan_exec,
 };

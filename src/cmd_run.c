@@ -17,6 +17,7 @@
 #include "rbx/report.h"
 #include "rbx/runbook.h"
 #include "rbx/sched.h"
+#include "rbx/target.h"
 #include "rbx/transport.h"
 
 static const struct opt run_opts[] = {
@@ -25,6 +26,8 @@ static const struct opt run_opts[] = {
 	{"yes", 'y', NULL, "answer yes to every confirm step", false},
 	{"lab", 0, NULL, "run against the embedded simulated node (the lab)", false},
 	{"adopt", 0, NULL, "take over a node that is already cordoned or drained", false},
+	{"inventory", 'i', "FILE", "the inventory (default $RBX_INVENTORY, /etc/rbx/inventory.yaml)", false},
+	{"accept-new-host-key", 0, NULL, "record an unknown SSH host key (a changed one is always refused)", false},
 	{"format", 'f', "FMT", "text (default) or json (one record per line)", false},
 	{NULL, 0, NULL, NULL, false},
 };
@@ -94,6 +97,7 @@ run_exec(struct args *a, struct rbx_err *err)
 	struct runbook *rb = NULL;
 	struct run r;
 	struct report rep;
+	struct target tgt = {0};
 	char *state_dir = NULL, *run_id = NULL;
 	int lock_fd = -1, rc = EXIT_USAGE;
 	enum run_state end;
@@ -113,12 +117,8 @@ run_exec(struct args *a, struct rbx_err *err)
 		return EXIT_USAGE;
 	if (engine_bind_params(rb, &a->params, &r.params, err) < 0)
 		goto out;
-	if (!args_has(a, "lab")) {
-		err_set(err, "only the lab transport is built so far: add --lab to run '%s' "
-			     "against the simulated node %s",
-			rb->name, node);
+	if (target_resolve(node, args_has(a, "lab"), args_get(a, "inventory"), &tgt, err) < 0)
 		goto out;
-	}
 	state_dir = util_state_dir();
 	if (util_mkdir_p(state_dir, 0700, err) < 0) {
 		rc = EXIT_FAILED;
@@ -135,25 +135,25 @@ run_exec(struct args *a, struct rbx_err *err)
 	r.run_id = run_id;
 	r.yes = args_has(a, "yes");
 	r.adopt = args_has(a, "adopt");
-	r.lab = true;
+	r.lab = tgt.lab;
 	r.interrupted = &got_signal;
 	r.journal = journal_create(state_dir, run_id, err);
 	if (!r.journal) {
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	r.node_tx = lab_transport_new(state_dir, node, run_id, "scratch", err);
-	r.local_tx = r.node_tx ? lab_transport_new(state_dir, node, run_id, "local", err) : NULL;
-	if (!r.local_tx) {
-		rc = EXIT_FAILED;
+	r.node_tx = target_node_transport(&tgt, state_dir, run_id, args_has(a, "accept-new-host-key"), err);
+	r.local_tx = r.node_tx ? target_local_transport(&tgt, state_dir, run_id, err) : NULL;
+	r.sched = r.local_tx ? target_sched(&tgt, state_dir, err) : NULL;
+	if (!r.sched) {
+		rc = EXIT_USAGE;
 		goto out;
 	}
-	r.sched = sched_lab_new(state_dir, node);
 	report_init(&rep, !strcmp(format, "json") ? REPORT_JSON
 			  : isatty(STDOUT_FILENO)   ? REPORT_TTY
 						    : REPORT_PLAIN,
 		    stdout, rb);
-	if (rep.mode != REPORT_JSON)
+	if (rep.mode != REPORT_JSON && tgt.lab)
 		banner(stdout, node, state_dir);
 	r.io.event = report_event;
 	r.io.output = report_output;
@@ -170,8 +170,9 @@ run_exec(struct args *a, struct rbx_err *err)
 	}
 	err->msg[0] = 0; /* the report already said why */
 out:
-	if (run_id && state_dir)
+	if (run_id && state_dir && tgt.lab)
 		lab_cleanup_run(state_dir, run_id);
+	target_release(&tgt);
 	transport_free(r.node_tx);
 	transport_free(r.local_tx);
 	sched_free(r.sched);
@@ -185,7 +186,7 @@ out:
 }
 
 const struct cmd cmd_run = {
-	"run", "RUNBOOK --node NODE [--param NAME=VALUE]... [--yes] [--lab] [--format text|json]",
+	"run", "RUNBOOK --node NODE [--param NAME=VALUE]... [--yes] [--lab | --inventory FILE] [--format text|json]",
 	"run a runbook against one node, behind the cordon/drain guard",
 	run_opts, 1, 1, run_exec,
 };

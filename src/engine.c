@@ -794,11 +794,33 @@ run_phase_steps(struct run *r, enum phase p, bool track)
 	return EV_OK;
 }
 
+/* Connect and check the node's identity before any step: a wrong host key stops here. */
+static int
+open_transport(struct run *r)
+{
+	struct rbx_err err;
+	int rc;
+
+	if (!r->node_tx || !r->node_tx->ops->open)
+		return 0;
+	rc = r->node_tx->ops->open(r->node_tx, &err);
+	emit(r, json_pack("{s:s, s:s, s:s, s:s}", "type", "transport", "target", r->node_tx->address,
+			  "status", rc == 0 ? "ok" : "failed", "error", rc == 0 ? "" : err.msg),
+	     false);
+	if (rc < 0)
+		fail_msg(r, "%s", err.msg);
+	return rc;
+}
+
 static enum run_event
 phase_precheck(struct run *r)
 {
-	enum run_event ev = run_phase_steps(r, PHASE_PRE_CHECKS, false);
+	enum run_event ev;
 	const struct step *s;
+
+	if (open_transport(r) < 0)
+		return EV_FAIL;
+	ev = run_phase_steps(r, PHASE_PRE_CHECKS, false);
 
 	if (ev != EV_OK)
 		return ev;

@@ -13,7 +13,7 @@
 
 const struct cmd *const rbx_commands[] = {
 	&cmd_run, &cmd_plan, &cmd_lint, &cmd_list, &cmd_show, &cmd_runs, &cmd_log, &cmd_graph,
-	&cmd_lab, &cmd_docs, &cmd_schema, &cmd_version, NULL,
+	&cmd_nodes, &cmd_lab, &cmd_docs, &cmd_schema, &cmd_version, NULL,
 };
 
 static const struct opt help_opt = {"help", 'h', NULL, "show this help", false};

@@ -9,6 +9,8 @@ struct transport;
 
 struct transport_ops {
 	const char *name;
+	/* Connect and check the node's identity before any step (NULL: nothing to do). */
+	int (*open)(struct transport *t, struct rbx_err *err);
 	/* Run cmd; 0 when it ran (see r->status), -1 with err when it could not. */
 	int (*exec)(struct transport *t, const char *cmd, const struct exec_opts *o,
 		    struct exec_result *r, struct rbx_err *err);

@@ -73,7 +73,7 @@ fake_tx_free(struct transport *t)
 	(void)t;
 }
 
-static const struct transport_ops fake_tx_ops = {"fake", fake_exec, fake_reboot, fake_reboot,
+static const struct transport_ops fake_tx_ops = {"fake", NULL, fake_exec, fake_reboot, fake_reboot,
 						  fake_tx_free};
 
 static int

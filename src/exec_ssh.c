@@ -1,0 +1,587 @@
+/* exec_ssh.c - the SSH transport: libssh, strict host keys, public-key auth, and
+ * a persistent remote shell that runs each step in its own process group. */
+#define _GNU_SOURCE
+#include "rbx/remote.h"
+
+#include <errno.h>
+#include <libssh/libssh.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KEEPALIVE_MS 30000
+#define HOLD_BACK 96 /* bytes kept back while looking for an end marker */
+
+/*
+ * The remote driver. It reads the per-run nonce first, then requests: a line
+ * with the nonce, the command's lines, a line "<nonce>.". Each command runs
+ * under setsid (its own session and process group) with stdin from /dev/null;
+ * when it ends, whatever it left in its group is killed, and the driver writes
+ * "\n<nonce> <status>\n" on stdout and "\n<nonce>\n" on stderr. The nonce is
+ * random per run and never leaves rbx and the driver's own variables, so no
+ * output can forge an end. TERM and USR1 to the driver end the running step's
+ * group with TERM and KILL.
+ */
+static const char driver[] =
+	"IFS= read -r n || exit 2\n"
+	"trap 'kill -TERM -- \"-$p\" 2>/dev/null' TERM\n"
+	"trap 'kill -KILL -- \"-$p\" 2>/dev/null' USR1\n"
+	"printf '%s ready %s\\n' \"$n\" \"$$\"\n"
+	"while IFS= read -r l; do\n"
+	"  [ \"$l\" = \"$n\" ] || exit 3\n"
+	"  c=\n"
+	"  while IFS= read -r l; do [ \"$l\" = \"$n.\" ] && break; c=\"$c$l\n\"; done\n"
+	"  setsid /bin/sh -c \"$c\" </dev/null &\n"
+	"  p=$!\n"
+	"  while :; do wait \"$p\"; r=$?; kill -0 \"$p\" 2>/dev/null || break; done\n"
+	"  kill -KILL -- \"-$p\" 2>/dev/null\n"
+	"  p=\n"
+	"  printf '\\n%s %s\\n' \"$n\" \"$r\"\n"
+	"  printf '\\n%s\\n' \"$n\" >&2\n"
+	"done\n";
+
+struct remote {
+	char *node;
+	char *host;
+	char *user;
+	char *identity;
+	char *known_hosts;
+	char *jump;
+	char *reboot_command;
+	int port;
+	long long connect_timeout_ms;
+	bool accept_new;
+	bool persistent;
+	ssh_session s;
+	ssh_channel shell; /* the persistent driver's channel */
+	long shell_pid;
+	char nonce[40];
+};
+
+/* ---- connection ----------------------------------------------------------------------- */
+
+static void
+close_session(struct remote *r)
+{
+	if (r->shell) {
+		ssh_channel_send_eof(r->shell);
+		ssh_channel_close(r->shell);
+		ssh_channel_free(r->shell);
+		r->shell = NULL;
+	}
+	if (r->s) {
+		ssh_disconnect(r->s);
+		ssh_free(r->s);
+		r->s = NULL;
+	}
+}
+
+static int
+key_desc(ssh_session s, char *type, size_t tn, char *fp, size_t fn)
+{
+	ssh_key key = NULL;
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *f;
+
+	snprintf(type, tn, "?");
+	snprintf(fp, fn, "?");
+	if (ssh_get_server_publickey(s, &key) != SSH_OK)
+		return -1;
+	snprintf(type, tn, "%s", ssh_key_type_to_char(ssh_key_type(key)));
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0) {
+		f = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+		if (f) {
+			snprintf(fp, fn, "%s", f);
+			ssh_string_free_char(f);
+		}
+		ssh_clean_pubkey_hash(&hash);
+	}
+	ssh_key_free(key);
+	return 0;
+}
+
+/* The host key must be the one known_hosts holds; a new one only with --accept-new-host-key. */
+static int
+verify_host(struct remote *r, struct rbx_err *err)
+{
+	char type[64], fp[128];
+	enum ssh_known_hosts_e st = ssh_session_is_known_server(r->s);
+	const char *file = r->known_hosts ? r->known_hosts : "~/.ssh/known_hosts";
+
+	key_desc(r->s, type, sizeof(type), fp, sizeof(fp));
+	switch (st) {
+	case SSH_KNOWN_HOSTS_OK:
+		return 0;
+	case SSH_KNOWN_HOSTS_CHANGED:
+		return err_set(err, "node %s (%s:%d): the host key has CHANGED: the server offers %s %s, "
+				    "which is not the key %s holds. rbx never accepts a changed key: "
+				    "find out why, then replace the old entry",
+			       r->node, r->host, r->port, type, fp, file);
+	case SSH_KNOWN_HOSTS_OTHER:
+		return err_set(err, "node %s (%s:%d): the server offers a %s key (%s), but %s holds a "
+				    "key of another type for it; refused",
+			       r->node, r->host, r->port, type, fp, file);
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+		if (!r->accept_new)
+			return err_set(err, "node %s (%s:%d): unknown host key %s %s (not in %s); check "
+					    "it, then run with --accept-new-host-key to record it",
+				       r->node, r->host, r->port, type, fp, file);
+		if (ssh_session_update_known_hosts(r->s) != SSH_OK)
+			return err_set(err, "node %s: cannot record its host key in %s: %s", r->node, file,
+				       ssh_get_error(r->s));
+		return 0;
+	default:
+		return err_set(err, "node %s: cannot check its host key: %s", r->node, ssh_get_error(r->s));
+	}
+}
+
+static int
+authenticate(struct remote *r, struct rbx_err *err)
+{
+	int rc;
+
+	if (r->identity) {
+		ssh_key key = NULL;
+		if (ssh_pki_import_privkey_file(r->identity, NULL, NULL, NULL, &key) != SSH_OK)
+			return err_set(err, "node %s: cannot read the identity %s (a key with a "
+					    "passphrase needs the agent)", r->node, r->identity);
+		rc = ssh_userauth_publickey(r->s, NULL, key);
+		ssh_key_free(key);
+	} else {
+		rc = ssh_userauth_publickey_auto(r->s, NULL, NULL);
+	}
+	if (rc != SSH_AUTH_SUCCESS)
+		return err_set(err, "node %s: public-key authentication of %s@%s:%d failed%s%s", r->node,
+			       r->user, r->host, r->port, r->identity ? " with " : " (agent and default keys)",
+			       r->identity ? r->identity : "");
+	return 0;
+}
+
+static int
+connect_session(struct remote *r, struct rbx_err *err)
+{
+	long secs = (long)((r->connect_timeout_ms + 999) / 1000);
+	int yes = 1, no = 0;
+
+	close_session(r);
+	r->s = ssh_new();
+	if (!r->s)
+		return err_set(err, "cannot start libssh");
+	ssh_options_set(r->s, SSH_OPTIONS_HOST, r->host);
+	ssh_options_set(r->s, SSH_OPTIONS_PORT, &r->port);
+	ssh_options_set(r->s, SSH_OPTIONS_USER, r->user);
+	ssh_options_set(r->s, SSH_OPTIONS_TIMEOUT, &secs);
+	/* Without NODELAY, Nagle and delayed ACKs add tens of ms to every exchange. */
+	ssh_options_set(r->s, SSH_OPTIONS_NODELAY, &yes);
+	/* Only the inventory decides: no ~/.ssh/config, no system-wide known_hosts. */
+	ssh_options_set(r->s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+	ssh_options_set(r->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
+	if (r->known_hosts)
+		ssh_options_set(r->s, SSH_OPTIONS_KNOWNHOSTS, r->known_hosts);
+	if (r->jump) {
+		char *pc = xasprintf("ssh -o BatchMode=yes -W [%%h]:%%p %s", r->jump);
+		ssh_options_set(r->s, SSH_OPTIONS_PROXYCOMMAND, pc);
+		free(pc);
+	}
+	if (ssh_connect(r->s) != SSH_OK) {
+		err_set(err, "node %s: cannot connect to %s:%d: %s", r->node, r->host, r->port,
+			ssh_get_error(r->s));
+		close_session(r);
+		return -1;
+	}
+	if (verify_host(r, err) < 0 || authenticate(r, err) < 0) {
+		close_session(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the driver ---------------------------------------------------------------------- */
+
+static ssh_channel
+open_driver(struct remote *r, long *pid, struct rbx_err *err)
+{
+	ssh_channel ch = ssh_channel_new(r->s);
+	struct buf cmd, line;
+	char buf[256];
+	int64_t deadline = util_now_ms() + r->connect_timeout_ms;
+
+	buf_init(&cmd, 0);
+	buf_init(&line, 4096);
+	buf_adds(&cmd, "exec /bin/sh -c ");
+	util_shell_quote(&cmd, driver);
+	if (!ch || ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, cmd.data) != SSH_OK) {
+		err_set(err, "node %s: cannot start a remote shell: %s", r->node, ssh_get_error(r->s));
+		goto fail;
+	}
+	snprintf(buf, sizeof(buf), "%s\n", r->nonce);
+	if (ssh_channel_write(ch, buf, (uint32_t)strlen(buf)) < 0) {
+		err_set(err, "node %s: cannot talk to the remote shell: %s", r->node, ssh_get_error(r->s));
+		goto fail;
+	}
+	/* Wait for "<nonce> ready <pid>": the shell runs and knows the nonce. */
+	while (!strchr(line.data, '\n')) {
+		int n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0,
+						 (int)(deadline - util_now_ms()));
+		if (n <= 0 || util_now_ms() > deadline) {
+			err_set(err, "node %s: the remote shell did not start", r->node);
+			goto fail;
+		}
+		buf_add(&line, buf, (size_t)n);
+	}
+	snprintf(buf, sizeof(buf), "%s ready ", r->nonce);
+	if (strncmp(line.data, buf, strlen(buf))) {
+		err_set(err, "node %s: unexpected answer from the remote shell", r->node);
+		goto fail;
+	}
+	*pid = strtol(line.data + strlen(buf), NULL, 10);
+	buf_release(&cmd);
+	buf_release(&line);
+	return ch;
+fail:
+	if (ch)
+		ssh_channel_free(ch);
+	buf_release(&cmd);
+	buf_release(&line);
+	return NULL;
+}
+
+/* Run a one-off command on its own channel (a signal to the driver, the reboot). */
+static int
+side_command(struct remote *r, const char *cmd)
+{
+	ssh_channel ch = ssh_channel_new(r->s);
+	int rc = -1;
+
+	if (ch && ssh_channel_open_session(ch) == SSH_OK && ssh_channel_request_exec(ch, cmd) == SSH_OK) {
+		ssh_channel_send_eof(ch);
+		ssh_channel_get_exit_status(ch);
+		rc = 0;
+	}
+	if (ch) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	return rc;
+}
+
+static int
+ensure_connected(struct remote *r, struct rbx_err *err)
+{
+	if (r->s && ssh_is_connected(r->s) && (!r->persistent || r->shell))
+		return 0;
+	if (connect_session(r, err) < 0)
+		return -1;
+	if (r->persistent) {
+		r->shell = open_driver(r, &r->shell_pid, err);
+		if (!r->shell) {
+			close_session(r);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+remote_open(struct transport *t, struct rbx_err *err)
+{
+	return ensure_connected(t->priv, err);
+}
+
+/* ---- one step -------------------------------------------------------------------------- */
+
+struct stream {
+	struct buf pend; /* received, not yet passed on: the end marker may be in here */
+	bool done;
+	int status;
+};
+
+/* Pass data on, holding back what may be the start of the end marker. */
+static void
+stream_feed(struct stream *s, const char *nonce, bool is_out, struct exec_result *res,
+	    const struct exec_opts *o, const char *data, size_t n)
+{
+	char marker[64];
+	const char *hit;
+	size_t keep;
+
+	buf_add(&s->pend, data, n);
+	snprintf(marker, sizeof(marker), is_out ? "\n%s " : "\n%s\n", nonce);
+	hit = memmem(s->pend.data, s->pend.len, marker, strlen(marker));
+	if (hit && (!is_out || memchr(hit + strlen(marker), '\n', s->pend.len - (size_t)(hit - s->pend.data) - strlen(marker)))) {
+		size_t body = (size_t)(hit - s->pend.data);
+		if (is_out)
+			s->status = atoi(hit + strlen(marker));
+		s->done = true;
+		if (is_out) {
+			buf_add(&res->out, s->pend.data, body);
+			tail_add(&res->out_tail, s->pend.data, body);
+		} else {
+			tail_add(&res->err_tail, s->pend.data, body);
+		}
+		if (o->on_output && body)
+			o->on_output(o->arg, is_out ? EXEC_STDOUT : EXEC_STDERR, s->pend.data, body);
+		return;
+	}
+	keep = s->pend.len > HOLD_BACK ? s->pend.len - HOLD_BACK : 0;
+	if (!keep)
+		return;
+	if (is_out) {
+		buf_add(&res->out, s->pend.data, keep);
+		tail_add(&res->out_tail, s->pend.data, keep);
+	} else {
+		tail_add(&res->err_tail, s->pend.data, keep);
+	}
+	if (o->on_output)
+		o->on_output(o->arg, is_out ? EXEC_STDOUT : EXEC_STDERR, s->pend.data, keep);
+	memmove(s->pend.data, s->pend.data + keep, s->pend.len - keep);
+	s->pend.len -= keep;
+	s->pend.data[s->pend.len] = 0;
+}
+
+static int
+send_request(ssh_channel ch, const char *nonce, const char *cmd)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 0);
+	buf_addf(&b, "%s\n%s\n%s.\n", nonce, cmd, nonce);
+	rc = ssh_channel_write(ch, b.data, (uint32_t)b.len) == (int)b.len ? 0 : -1;
+	buf_release(&b);
+	return rc;
+}
+
+static int
+remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, struct exec_result *res,
+	    struct rbx_err *err)
+{
+	struct remote *r = t->priv;
+	struct stream out = {0}, errs = {0};
+	ssh_channel ch;
+	long pid;
+	int64_t start = util_now_ms(), deadline = o->timeout_ms ? start + o->timeout_ms : 0;
+	int64_t kill_at = 0, last_traffic = start;
+	long long grace = o->grace_ms > 0 ? o->grace_ms : 1000;
+	bool termed = false, lost = false;
+	char sig[64], buf[16384];
+	int rc = -1;
+
+	if (ensure_connected(r, err) < 0)
+		return -1;
+	if (r->persistent) {
+		ch = r->shell;
+		pid = r->shell_pid;
+	} else if (!(ch = open_driver(r, &pid, err))) {
+		close_session(r);
+		return -1;
+	}
+	if (send_request(ch, r->nonce, cmd) < 0) {
+		err_set(err, "node %s: connection lost: %s", r->node, ssh_get_error(r->s));
+		goto lost;
+	}
+	buf_init(&out.pend, 0);
+	buf_init(&errs.pend, 0);
+	while (!(out.done && errs.done)) {
+		int64_t now = util_now_ms();
+		int no = out.done ? 0 : ssh_channel_poll(ch, 0);
+		int ne = errs.done ? 0 : ssh_channel_poll(ch, 1);
+
+		if (!termed && ((deadline && now >= deadline) || (o->interrupted && *o->interrupted))) {
+			/* End the step's whole process group on the node, not just our channel. */
+			if (o->interrupted && *o->interrupted)
+				res->interrupted = true;
+			else
+				res->timed_out = true;
+			snprintf(sig, sizeof(sig), "kill -TERM %ld", pid);
+			side_command(r, sig);
+			termed = true;
+			kill_at = now + grace;
+		}
+		if (termed && kill_at && now >= kill_at) {
+			snprintf(sig, sizeof(sig), "kill -USR1 %ld", pid);
+			side_command(r, sig);
+			kill_at = 0;
+		}
+		if (no == SSH_ERROR || ne == SSH_ERROR || (no == SSH_EOF && !out.done) ||
+		    (ne == SSH_EOF && !errs.done) || !ssh_is_connected(r->s)) {
+			lost = true;
+			break;
+		}
+		if (no > 0) {
+			int n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 0);
+			if (n > 0)
+				stream_feed(&out, r->nonce, true, res, o, buf, (size_t)n);
+			last_traffic = now;
+		}
+		if (ne > 0) {
+			int n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 1);
+			if (n > 0)
+				stream_feed(&errs, r->nonce, false, res, o, buf, (size_t)n);
+			last_traffic = now;
+		}
+		if (no <= 0 && ne <= 0) {
+			struct pollfd pf = {ssh_get_fd(r->s), POLLIN, 0};
+			int wait_ms = 100;
+			if (deadline && !termed && deadline - now < wait_ms)
+				wait_ms = (int)(deadline - now) + 1;
+			poll(&pf, 1, wait_ms > 0 ? wait_ms : 1);
+			if (now - last_traffic > KEEPALIVE_MS) {
+				ssh_send_ignore(r->s, "rbx keepalive");
+				last_traffic = now;
+			}
+		}
+	}
+	if (lost) {
+		err_set(err, "node %s: connection lost during the step", r->node);
+		goto lost;
+	}
+	res->status = out.status;
+	rc = 0;
+	if (!r->persistent) {
+		ssh_channel_send_eof(ch);
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	goto out;
+lost:
+	/* A dropped connection fails this step; the next one reconnects. */
+	if (!r->persistent && ch)
+		ssh_channel_free(ch);
+	else
+		r->shell = NULL, ssh_channel_free(ch);
+	close_session(r);
+out:
+	res->duration_ms = util_now_ms() - start;
+	buf_release(&out.pend);
+	buf_release(&errs.pend);
+	return rc;
+}
+
+/* ---- reboot ---------------------------------------------------------------------------- */
+
+static bool
+reachable(struct remote *r)
+{
+	struct rbx_err err;
+	bool up = connect_session(r, &err) == 0;
+
+	close_session(r);
+	return up;
+}
+
+static int
+wait_for(struct remote *r, bool want_up, long long timeout_ms, struct rbx_err *err)
+{
+	int64_t end = util_now_ms() + timeout_ms;
+
+	while (util_now_ms() < end) {
+		if (want_up) {
+			/* Back: connect with the host key checked again, strictly. */
+			if (ensure_connected(r, err) == 0)
+				return 0;
+		} else if (!reachable(r)) {
+			return 0;
+		}
+		struct timespec ts = {0, 300 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (!want_up)
+		return err_set(err, "node %s did not go down after the reboot command", r->node);
+	return err_set(err, "node %s did not come back within the deadline (%s)", r->node,
+		       err->msg[0] ? err->msg : "no answer");
+}
+
+static int
+remote_reboot(struct transport *t, long long timeout_ms, struct rbx_err *err)
+{
+	struct remote *r = t->priv;
+	struct buf cmd;
+
+	if (ensure_connected(r, err) < 0)
+		return -1;
+	buf_init(&cmd, 0);
+	/* Detached: the command outlives the channel, and the channel returns at once. */
+	buf_adds(&cmd, "nohup /bin/sh -c ");
+	{
+		struct buf inner;
+		buf_init(&inner, 0);
+		buf_addf(&inner, "sleep 1; %s", r->reboot_command);
+		util_shell_quote(&cmd, inner.data);
+		buf_release(&inner);
+	}
+	buf_adds(&cmd, " >/dev/null 2>&1 </dev/null &");
+	if (side_command(r, cmd.data) < 0) {
+		buf_release(&cmd);
+		return err_set(err, "node %s: cannot issue the reboot: %s", r->node, ssh_get_error(r->s));
+	}
+	buf_release(&cmd);
+	close_session(r);
+	if (wait_for(r, false, timeout_ms, err) < 0)
+		return -1;
+	return wait_for(r, true, timeout_ms, err);
+}
+
+static int
+remote_wait_up(struct transport *t, long long timeout_ms, struct rbx_err *err)
+{
+	return wait_for(t->priv, true, timeout_ms, err);
+}
+
+static void
+remote_free(struct transport *t)
+{
+	struct remote *r = t->priv;
+
+	close_session(r);
+	free(r->node);
+	free(r->host);
+	free(r->user);
+	free(r->identity);
+	free(r->known_hosts);
+	free(r->jump);
+	free(r->reboot_command);
+	free(r);
+}
+
+static const struct transport_ops remote_ops = {
+	"ssh", remote_open, remote_exec, remote_reboot, remote_wait_up, remote_free,
+};
+
+struct transport *
+remote_transport_new(const struct node_conf *c, bool persistent, bool accept_new_host_key)
+{
+	struct transport *t = xcalloc(1, sizeof(*t));
+	struct remote *r = xcalloc(1, sizeof(*r));
+	unsigned char rnd[16];
+	size_t i;
+
+	r->node = xstrdup(c->name);
+	r->host = xstrdup(c->host);
+	r->user = xstrdup(c->user);
+	r->identity = c->identity ? xstrdup(c->identity) : NULL;
+	r->known_hosts = c->known_hosts ? xstrdup(c->known_hosts) : NULL;
+	r->jump = c->jump ? xstrdup(c->jump) : NULL;
+	r->reboot_command = xstrdup(c->reboot_command);
+	r->port = c->port;
+	r->connect_timeout_ms = c->connect_timeout_ms;
+	r->accept_new = accept_new_host_key;
+	r->persistent = persistent;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		for (i = 0; i < sizeof(rnd); i++)
+			rnd[i] = (unsigned char)(rand() ^ (int)util_now_ms());
+	memcpy(r->nonce, "rbx", 3);
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(r->nonce + 3 + i * 2, 3, "%02x", rnd[i]);
+	t->ops = &remote_ops;
+	t->address = xasprintf("%s%s@%s:%d", persistent ? "ssh:" : "ssh-exec:", c->user, c->host, c->port);
+	t->priv = r;
+	return t;
+}
