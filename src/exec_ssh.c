@@ -23,13 +23,13 @@
  * when it ends, whatever it left in its group is killed, and the driver writes
  * "\n<nonce> <status>\n" on stdout and "\n<nonce>\n" on stderr. The nonce is
  * random per run and never leaves rbx and the driver's own variables, so no
- * output can forge an end. TERM and USR1 to the driver end the running step's
- * group with TERM and KILL.
+ * output can forge an end. The running step is the driver's only child and
+ * leads its own process group, so a deadline ends it from a second channel
+ * with kill -- -$(pgrep -P DRIVER): no trap needed (dash does not run traps
+ * while it waits for a setsid child).
  */
 static const char driver[] =
 	"IFS= read -r n || exit 2\n"
-	"trap 'kill -TERM -- \"-$p\" 2>/dev/null' TERM\n"
-	"trap 'kill -KILL -- \"-$p\" 2>/dev/null' USR1\n"
 	"printf '%s ready %s\\n' \"$n\" \"$$\"\n"
 	"while IFS= read -r l; do\n"
 	"  [ \"$l\" = \"$n\" ] || exit 3\n"
@@ -371,7 +371,7 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 	int64_t kill_at = 0, last_traffic = start;
 	long long grace = o->grace_ms > 0 ? o->grace_ms : 1000;
 	bool termed = false, lost = false;
-	char sig[64], buf[16384];
+	char sig[256], buf[16384];
 	int rc = -1;
 
 	if (ensure_connected(r, err) < 0)
@@ -400,13 +400,13 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 				res->interrupted = true;
 			else
 				res->timed_out = true;
-			snprintf(sig, sizeof(sig), "kill -TERM %ld", pid);
+			snprintf(sig, sizeof(sig), "for c in $(pgrep -P %ld); do kill -TERM -- \"-$c\"; done", pid);
 			side_command(r, sig);
 			termed = true;
 			kill_at = now + grace;
 		}
 		if (termed && kill_at && now >= kill_at) {
-			snprintf(sig, sizeof(sig), "kill -USR1 %ld", pid);
+			snprintf(sig, sizeof(sig), "for c in $(pgrep -P %ld); do kill -KILL -- \"-$c\"; done", pid);
 			side_command(r, sig);
 			kill_at = 0;
 		}

@@ -1,0 +1,188 @@
+# t0200-ssh: runbooks over a real OpenSSH server on loopback, in both transport
+# modes: exit codes, captures, stderr, large output, a timeout that ends the
+# remote process group, strict host keys, wrong client keys, and a node that
+# reboots in the middle of a run.
+. "$TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/sshd.sh"
+
+if ! sshd_start; then
+	not_ok "the test sshd did not start" "$(cat "$SSHD_DIR/sshd.log")"
+	exit 0
+fi
+sshd_known_hosts "$SSHD_DIR/known_hosts"
+
+cat > probe.yaml <<'Y'
+name: probe
+title: SSH probe
+subsystem: provisioning
+summary: Proves the SSH transport.
+trigger: {summary: test}
+guard: {cordon: true, drain: true}
+pre_checks:
+  - name: who
+    ssh: echo "user $(id -un)"; echo to-stderr >&2
+    capture: {who: 'user ([a-z]+)'}
+procedure:
+  - name: exit 3 allowed
+    ssh: exit 3
+    expect: {exit: [3]}
+  - name: no trailing newline
+    ssh: printf abc
+    capture: abc
+  - name: a fake end marker in the output is just output
+    ssh: printf '\nrbx0000 0\n\nrbx0000\n'; echo done
+    expect: {stdout: '^done$'}
+  - name: large output on both streams
+    ssh: head -c 3000000 /dev/zero | tr '\0' e >&2; head -c 800000 /dev/zero | tr '\0' o; echo; echo end
+    capture: {end: '(end)'}
+    timeout: 60s
+verify:
+  - name: stdin is /dev/null
+    ssh: read x; echo "[$x]"
+    expect: {stdout: '^\[\]$'}
+  - name: each step has its own process group
+    ssh: test "$(ps -o pgid= -p $$ | tr -d ' ')" = $$
+rollback:
+  - name: r
+    ssh: 'true'
+references: [https://example.invalid]
+Y
+
+for mode in ssh ssh-exec; do
+	inventory "inv-$mode.yaml" "$mode"
+	"$RBX" lab reset box >/dev/null
+	expect_exit "$mode: a runbook over SSH succeeds" 0 run "$WORK/probe.yaml" --node box --inventory "inv-$mode.yaml" --format json
+	printf '%s\n' "$OUT" > "out-$mode.json"
+	check "$mode: stdout and stderr are kept apart, captures work" "python3 - out-$mode.json <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ends = {r['name']: r for r in recs if r['type'] == 'step_end'}
+assert ends['who']['stdout_tail'] == 'user root\n', ends['who']
+assert ends['who']['stderr_tail'] == 'to-stderr\n'
+assert ends['who']['captures'] == {'who': 'root'}
+assert ends['exit 3 allowed']['exit'] == 3
+assert ends['no trailing newline']['captures'] == {'abc': 'abc'}
+big = ends['large output on both streams']
+assert big['captures'] == {'end': 'end'}, big['captures']
+assert big['stderr_tail'] == 'e' * 4096, len(big['stderr_tail'])
+assert all(r['target'].startswith('$mode:') for r in recs if r['type'] == 'step_start' and r['kind'] == 'ssh')
+PY"
+done
+
+cat > hang.yaml <<'Y'
+name: hang
+title: A remote step that hangs
+subsystem: provisioning
+summary: Its deadline must end its process group on the node.
+trigger: {summary: test}
+guard: {cordon: true, drain: true}
+procedure:
+  - name: hang with a child
+    ssh: sleep 171 & sleep 171
+    timeout: 1s
+  - name: the connection still works after a timeout
+    ssh: 'true'
+verify:
+  - name: v
+    ssh: 'true'
+rollback:
+  - name: still reachable for the rollback
+    ssh: echo rolled-back
+references: [https://example.invalid]
+Y
+for mode in ssh ssh-exec; do
+	"$RBX" lab reset box >/dev/null
+	start=$(date +%s%N)
+	expect_exit "$mode: a remote step past its timeout fails the run, which rolls back" 1 run "$WORK/hang.yaml" --node box --inventory "inv-$mode.yaml"
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	check "$mode: ...in about a second (${ms} ms)" "[ $ms -lt 4000 ]"
+	check "$mode: the step's remote children are gone" "sleep 0.3; [ \$(ps -eo args | grep -c '^sleep 171\$') -eq 0 ]"
+	check "$mode: the rollback ran over the same connection" "contains \"\$OUT\" 'rolled-back'"
+done
+
+# Host keys.
+: > "$SSHD_DIR/empty_known_hosts"
+inventory inv-unknown.yaml ssh "$SSHD_DIR/client_key" "$SSHD_DIR/empty_known_hosts"
+"$RBX" lab reset box >/dev/null
+expect_exit "an unknown host key stops the run before any step (exit 3)" 3 run "$WORK/probe.yaml" --node box --inventory inv-unknown.yaml
+fp=$(ssh-keygen -lf "$SSHD_DIR/host_key.pub" | awk '{print $2}')
+check "the refusal names the node, the key type and its SHA-256 fingerprint" "contains \"\$OUT\" 'node box' && contains \"\$OUT\" 'ssh-ed25519' && contains \"\$OUT\" '$fp'"
+check "nothing ran and nothing was cordoned" "! contains \"\$OUT\" 'step pre_checks' && [ \"\$(sched_field box cordoned)\" = False ]"
+expect_exit "--accept-new-host-key records it and runs" 0 run "$WORK/probe.yaml" --node box --inventory inv-unknown.yaml --accept-new-host-key
+check "the key is now in the known_hosts file" "grep -q 'ssh-ed25519' '$SSHD_DIR/empty_known_hosts'"
+expect_exit "the recorded key is then trusted without the flag" 0 run "$WORK/probe.yaml" --node box --inventory inv-unknown.yaml
+
+sshd_stop
+sshd_new_host_key
+sshd_start
+"$RBX" lab reset box >/dev/null
+expect_exit "a changed host key is refused (exit 3)" 3 run "$WORK/probe.yaml" --node box --inventory inv-ssh.yaml --accept-new-host-key
+fp=$(ssh-keygen -lf "$SSHD_DIR/host_key.pub" | awk '{print $2}')
+check "even with --accept-new-host-key, and the message says CHANGED with the new fingerprint" "contains \"\$OUT\" 'CHANGED' && contains \"\$OUT\" '$fp'"
+sshd_known_hosts "$SSHD_DIR/known_hosts"
+
+inventory inv-wrongkey.yaml ssh "$SSHD_DIR/other_key"
+expect_exit "a client key the node does not accept is refused (exit 3)" 3 run "$WORK/probe.yaml" --node box --inventory inv-wrongkey.yaml
+check "the message says public-key authentication failed" "contains \"\$OUT\" 'authentication of root@127.0.0.1'"
+
+# A reboot in the middle of a run: the node goes away, comes back, its key is checked again.
+cat > reboot.yaml <<'Y'
+name: reboot
+title: Restart the node
+subsystem: provisioning
+summary: The node goes away and comes back during the run.
+trigger: {summary: test}
+guard: {cordon: true, drain: true}
+procedure:
+  - name: before
+    ssh: cat /proc/sys/kernel/random/boot_id > /dev/null; echo before
+  - name: restart
+    action: reboot
+    timeout: 30s
+  - name: after
+    ssh: echo after
+verify:
+  - name: v
+    ssh: 'true'
+rollback:
+  - name: r
+    ssh: 'true'
+references: [https://example.invalid]
+Y
+for mode in ssh ssh-exec; do
+	"$RBX" lab reset box >/dev/null
+	oldpid=$(cat "$SSHD_DIR/sshd.pid")
+	expect_exit "$mode: a run survives the node restarting in the middle (reboot)" 0 run "$WORK/reboot.yaml" --node box --inventory "inv-$mode.yaml"
+	check "$mode: the server really restarted" "[ \"\$(cat '$SSHD_DIR/sshd.pid')\" != '$oldpid' ]"
+	check "$mode: the step after the reboot ran on the new connection" "contains \"\$OUT\" 'step procedure/3 \"after\" ok'"
+done
+
+# A dropped connection fails the step; the next one reconnects.
+cat > drop.yaml <<'Y'
+name: drop
+title: The connection drops
+subsystem: provisioning
+summary: A lost connection fails the step and the next one reconnects.
+trigger: {summary: test}
+guard: {cordon: true, drain: true}
+procedure:
+  - name: kill our own sshd session
+    ssh: kill -9 $PPID
+  - name: never reached
+    ssh: 'true'
+verify:
+  - name: v
+    ssh: 'true'
+rollback:
+  - name: the rollback reconnects
+    ssh: echo reconnected
+references: [https://example.invalid]
+Y
+"$RBX" lab reset box >/dev/null
+expect_exit "a dropped connection is a failed step (exit 1)" 1 run "$WORK/drop.yaml" --node box --inventory inv-ssh.yaml
+check "reported as such" "contains \"\$OUT\" 'connection lost'"
+check "and the rollback reconnected" "contains \"\$OUT\" 'reconnected'"
+
+expect_exit "rbx plan shows the transport and address" 0 plan "$WORK/probe.yaml" --node box --inventory inv-ssh.yaml
+check "the plan's steps run on ssh:root@127.0.0.1" "contains \"\$OUT\" 'ssh:root@127.0.0.1:$SSHD_PORT\\$ echo'"
+expect_exit "a node missing from the inventory is a usage error" 2 run "$WORK/probe.yaml" --node nope --inventory inv-ssh.yaml
