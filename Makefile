@@ -25,7 +25,7 @@ BUILD := build/release
 endif
 
 CORE := util diag schema template runbook lint exec_local journal lock http transport \
-	inventory exec_ssh target lab lab_state lab_tools lab_tools_sys lab_tools_fabric lab_tools_cluster engine report
+	inventory exec_ssh target sched_slurm sched_k8s sched_command lab lab_state lab_tools lab_tools_sys lab_tools_fabric lab_tools_cluster engine report
 CMDS := cmd_run cmd_plan cmd_lint cmd_list cmd_show cmd_runs cmd_log cmd_graph cmd_lab \
 	cmd_docs cmd_nodes cmd_schema cmd_version
 CORE_OBJS := $(CORE:%=$(BUILD)/%.o)

@@ -9,6 +9,7 @@
 #include "rbx/cmd.h"
 #include "rbx/engine.h"
 #include "rbx/runbook.h"
+#include "rbx/sched.h"
 #include "rbx/target.h"
 #include "rbx/template.h"
 
@@ -209,10 +210,10 @@ print_plan(json_t *plan)
 			if (json_object_get(g, "none"))
 				printf("\nguard: none (%s)\n", jstr(g, "none"));
 			else
-				printf("\nguard: %s%s via %s, reason \"%s\"\n",
+				printf("\nguard: %s%s via %s, reason \"%s\"\n%s",
 				       json_is_true(json_object_get(g, "cordon")) ? "cordon" : "",
 				       json_is_true(json_object_get(g, "drain")) ? " + drain" : "",
-				       jstr(g, "backend"), jstr(g, "reason"));
+				       jstr(g, "backend"), jstr(g, "reason"), jstr(g, "calls"));
 		}
 		if (!json_array_size(steps))
 			continue;
@@ -274,6 +275,25 @@ plan_exec(struct args *a, struct rbx_err *err)
 	plan = build_plan(&p, node, &params, scheduler);
 	if (!plan)
 		goto out;
+	if (tgt.scheduler && !rb->guard.none) {
+		/* The exact calls the guard will make, from the backend itself. */
+		struct rbx_err serr;
+		char *state_dir = util_state_dir(), *reason = xasprintf("rbx:{{run.id}} %s", rb->name);
+		struct sched *sc = target_sched(&tgt, state_dir, &serr);
+		json_t *g = json_object_get(plan, "guard");
+		if (sc && sc->ops->describe) {
+			struct buf calls;
+			buf_init(&calls, 0);
+			sc->ops->describe(sc, reason, &calls);
+			json_object_set_new(g, "calls", json_string(calls.data));
+			buf_release(&calls);
+		} else if (!sc) {
+			json_object_set_new(g, "calls", json_string(serr.msg));
+		}
+		sched_free(sc);
+		free(state_dir);
+		free(reason);
+	}
 	if (!strcmp(format, "json")) {
 		json_dumpf(plan, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');

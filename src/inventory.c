@@ -155,7 +155,8 @@ struct inventory {
 
 static const char *const entry_keys[] = {
 	"match", "transport", "host", "port", "user", "identity", "known_hosts", "jump",
-	"scheduler", "labels", "reboot_command", "connect_timeout", NULL,
+	"scheduler", "labels", "reboot_command", "connect_timeout", "kubeconfig", "cordon_command",
+	"drain_command", "uncordon_command", "state_command", NULL,
 };
 static const char *const transports[] = {"ssh", "ssh-exec", "lab", NULL};
 
@@ -377,7 +378,6 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 	out->name = xstrdup(node);
 	out->transport = xstrdup("ssh");
 	out->user = xstrdup("root");
-	out->scheduler = xstrdup("slurm");
 	out->reboot_command = xstrdup("systemctl reboot");
 	out->port = 22;
 	out->connect_timeout_ms = 10000;
@@ -404,11 +404,24 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 			set_field(&out->scheduler, v);
 		if ((v = strmap_get(&e->fields, "reboot_command")))
 			set_field(&out->reboot_command, v);
+		if ((v = strmap_get(&e->fields, "kubeconfig")))
+			set_field(&out->kubeconfig, v);
+		if ((v = strmap_get(&e->fields, "cordon_command")))
+			set_field(&out->cordon_command, v);
+		if ((v = strmap_get(&e->fields, "drain_command")))
+			set_field(&out->drain_command, v);
+		if ((v = strmap_get(&e->fields, "uncordon_command")))
+			set_field(&out->uncordon_command, v);
+		if ((v = strmap_get(&e->fields, "state_command")))
+			set_field(&out->state_command, v);
 		if ((v = strmap_get(&e->fields, "connect_timeout")))
 			out->connect_timeout_ms = util_parse_duration(v);
 		for (k = 0; k < e->labels.n; k++)
 			strmap_set(&out->labels, e->labels.keys[k], e->labels.vals[k]);
 	}
+	/* A lab node is guarded by the lab unless the inventory names a scheduler. */
+	if (!out->scheduler)
+		out->scheduler = xstrdup(!strcmp(out->transport, "lab") ? "lab" : "slurm");
 	if (!found) {
 		node_conf_release(out);
 		return err_set(err, "no entry of the inventory %s names node '%s'", inv->path, node);
@@ -454,6 +467,11 @@ node_conf_release(struct node_conf *c)
 	free(c->jump);
 	free(c->scheduler);
 	free(c->reboot_command);
+	free(c->kubeconfig);
+	free(c->cordon_command);
+	free(c->drain_command);
+	free(c->uncordon_command);
+	free(c->state_command);
 	strmap_release(&c->labels);
 	memset(c, 0, sizeof(*c));
 }

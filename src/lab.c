@@ -953,6 +953,7 @@ lab_sched_free(struct sched *s)
 
 static const struct sched_ops lab_sched_ops = {
 	"lab", lab_sched_state, lab_cordon, lab_drain, lab_uncordon, lab_set_reason, lab_sched_free,
+	NULL,
 };
 
 struct sched *

@@ -41,7 +41,7 @@ target_resolve(const char *node, bool lab, const char *inventory, struct target 
 	if (inventory_resolve(inv, node, &t->conf, err) < 0)
 		goto out;
 	t->lab = !strcmp(t->conf.transport, "lab");
-	t->scheduler = xstrdup(t->lab ? "lab" : t->conf.scheduler);
+	t->scheduler = xstrdup(t->conf.scheduler);
 	if (t->lab)
 		t->address = xasprintf("lab:%s", node);
 	else
@@ -93,8 +93,16 @@ target_sched(const struct target *t, const char *state_dir, struct rbx_err *err)
 	 * nodes, and nodes outside any scheduler. */
 	if (!strcmp(t->scheduler, "lab"))
 		return sched_lab_new(state_dir, node);
-	err_set(err, "node %s: the '%s' scheduler backend is not built yet; 'scheduler: lab' keeps "
-		     "the guard in rbx's state dir",
-		node, t->scheduler);
+	if (!strcmp(t->scheduler, "slurm"))
+		return sched_slurm_new(strmap_get(&t->conf.labels, "slurm_name")
+					       ? strmap_get(&t->conf.labels, "slurm_name")
+					       : node);
+	if (!strcmp(t->scheduler, "kubernetes"))
+		return sched_k8s_new(node, t->conf.kubeconfig, err);
+	if (!strcmp(t->scheduler, "command"))
+		return sched_command_new(node, t->conf.cordon_command, t->conf.drain_command,
+					 t->conf.uncordon_command, t->conf.state_command);
+	err_set(err, "node %s: unknown scheduler backend '%s' (lab, slurm, kubernetes, command)", node,
+		t->scheduler);
 	return NULL;
 }

@@ -25,6 +25,8 @@ struct sched_ops {
 	/* Keep the node out, with a new reason (a failed run names itself). */
 	int (*set_reason)(struct sched *s, const char *reason, struct rbx_err *err);
 	void (*free)(struct sched *s);
+	/* The exact calls the guard will make, for the plan (NULL: none to show). */
+	void (*describe)(struct sched *s, const char *reason, struct buf *out);
 };
 
 struct sched {
@@ -34,5 +36,13 @@ struct sched {
 };
 
 void sched_free(struct sched *s);
+
+/* Slurm: scontrol/sinfo on this machine (SLURM_CONF as usual). */
+struct sched *sched_slurm_new(const char *node);
+/* Kubernetes: the API server of the kubeconfig's current context. */
+struct sched *sched_k8s_new(const char *node, const char *kubeconfig, struct rbx_err *err);
+/* Site commands: templates with {{node}} and {{reason}}, quoted. */
+struct sched *sched_command_new(const char *node, const char *cordon, const char *drain,
+				const char *uncordon, const char *state);
 
 #endif

@@ -138,7 +138,7 @@ fake_sched_free(struct sched *s)
 }
 
 static const struct sched_ops fake_sched_ops = {"fake", fake_state, fake_cordon, fake_drain,
-						 fake_uncordon, fake_reason, fake_sched_free};
+						 fake_uncordon, fake_reason, fake_sched_free, NULL};
 
 static void
 on_event(void *arg, json_t *rec)
