@@ -1,0 +1,113 @@
+# t0310-kubernetes: the guard on Kubernetes against tests/k8s/fake_apiserver.py (no
+# real API server can be installed here; it follows the real API for these calls):
+# cordon by merge patch with the run's annotation, drain through the Eviction API
+# (a PodDisruptionBudget's 429 is waited out, DaemonSet and mirror pods stay), a
+# drain past its deadline, someone else's cordon, a failed run, and TLS with a
+# client certificate from a test CA.
+. "$TOP/tests/integration/lib.sh"
+
+export RBX_K8S_POLL_MS=200
+P=$((24000 + $$ % 4000))
+node() { printf '{"kind":"Node","apiVersion":"v1","metadata":{"name":"%s","annotations":{}},"spec":{}}' "$1"; }
+pod() { # pod NAME NODE EXTRA-METADATA EXTRA-TOP
+	printf '{"kind":"Pod","apiVersion":"v1","metadata":{"name":"%s","namespace":"research"%s},"spec":{"nodeName":"%s"}%s}' "$1" "$3" "$2" "$4"
+}
+start_api() { # start_api STATE [args]: the fake API server on $P
+	state=$1; shift
+	python3 "$TOP/tests/k8s/fake_apiserver.py" "$state" "$P" "$@" > api.out 2>&1 &
+	echo $! > api.pid
+	i=0; until grep -q ready api.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1; done
+}
+stop_api() { kill "$(cat api.pid)" 2>/dev/null; sleep 0.2; }
+trap 'stop_api; finish' EXIT
+jq_node() { python3 -c "import json,sys; n=json.load(open('$1'))['nodes']['$2']; print(n.get('spec',{}).get('unschedulable', False), n['metadata'].get('annotations',{}).get('rbx.dev/run',''))"; }
+
+cat > st.json <<J
+{"nodes": {"k1": $(node k1), "k2": $(node k2), "k3": $(node k3)},
+ "pods": [
+  $(pod train-0 k1 '' ',"x-pdb-blocks":2'),
+  $(pod dcgm-exporter-x k1 ',"ownerReferences":[{"kind":"DaemonSet","name":"dcgm-exporter"}]' ''),
+  $(pod kube-proxy-k1 k1 ',"annotations":{"kubernetes.io/config.mirror":"abc"}' ''),
+  $(pod serve-0 k2 '' ',"x-pdb-blocks":-1'),
+  $(pod other k3 '' '')
+ ]}
+J
+start_api st.json --token s3cr3t-token
+cat > kubeconfig <<K
+apiVersion: v1
+kind: Config
+current-context: test
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:$P"}}]
+users: [{name: u, user: {token: s3cr3t-token}}]
+contexts: [{name: test, context: {cluster: c, user: u}}]
+K
+cat > inv.yaml <<I
+defaults: {transport: lab, scheduler: kubernetes, kubeconfig: $WORK/kubeconfig}
+nodes:
+  - match: 'k[1-3]'
+I
+cp "$TOP/runbooks/persistence-clock-bounce.yaml" .
+sed 's/drain_timeout: 30m/drain_timeout: 2s/' persistence-clock-bounce.yaml > short.yaml
+sed -i 's/^name: persistence-clock-bounce/name: short/' short.yaml
+
+"$RBX" lab inject k1 persistence=off >/dev/null
+expect_exit "a run on a Kubernetes node cordons, drains and uncordons it (exit 0)" 0 run persistence-clock-bounce --node k1 --inventory inv.yaml --format json
+check "the PodDisruptionBudget's 429s were waited out and the pod evicted" "grep -q 'research/train-0' st.json"
+check "DaemonSet and mirror pods were left alone" "grep -q 'dcgm-exporter-x' st.json && grep -q 'kube-proxy-k1' st.json && ! grep -q 'research/dcgm' st.json"
+check "cordon and uncordon were merge patches" "[ \$(grep -c 'application/merge-patch+json' st.json) -ge 2 ]"
+check "the node is schedulable again, the annotation gone" "[ \"\$(jq_node st.json k1)\" = 'False ' ]"
+check "the token never reached the journal" "! grep -rq 's3cr3t-token' \"\$RBX_STATE_DIR/runs\""
+
+"$RBX" lab inject k2 persistence=off >/dev/null
+expect_exit "a drain that a PodDisruptionBudget blocks past the deadline aborts (exit 3)" 3 run "$WORK/short.yaml" --node k2 --inventory inv.yaml
+check "the message names the budget" "contains \"\$OUT\" 'PodDisruptionBudget'"
+check "and the node is uncordoned again" "[ \"\$(jq_node st.json k2)\" = 'False ' ]"
+
+python3 - st.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["nodes"]["k3"]["spec"]["unschedulable"] = True
+s["nodes"]["k3"]["metadata"]["annotations"]["rbx.dev/run"] = "kernel upgrade by the platform team"
+json.dump(s, open(sys.argv[1] + ".new", "w"))
+PY
+stop_api; mv st.json.new st.json; start_api st.json --token s3cr3t-token
+"$RBX" lab inject k3 persistence=broken >/dev/null
+expect_exit "a node someone else cordoned is not taken over (exit 3)" 3 run persistence-clock-bounce --node k3 --inventory inv.yaml
+check "the refusal shows their reason" "contains \"\$OUT\" 'kernel upgrade by the platform team'"
+expect_exit "--adopt, and the run fails (exit 1)" 1 run persistence-clock-bounce --node k3 --inventory inv.yaml --adopt
+check "the failed run leaves it cordoned with an annotation naming the run and FAILED" "jq_node st.json k3 | grep -qE '^True rbx:[^ ]+ persistence-clock-bounce FAILED\$'"
+
+sed -i 's/token: s3cr3t-token/token: wrong/' kubeconfig
+"$RBX" lab inject k1 persistence=off >/dev/null
+expect_exit "a wrong token is refused by the API (exit 3)" 3 run persistence-clock-bounce --node k1 --inventory inv.yaml
+check "with the API's 401" "contains \"\$OUT\" 'HTTP 401'"
+stop_api
+
+# TLS with a client certificate from a test CA.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=rbx-test-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' > san.ext
+openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile san.ext 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr -subj /CN=rbx 2>/dev/null
+openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cli.crt -days 2 2>/dev/null
+cat > st2.json <<J
+{"nodes": {"k1": $(node k1)}, "pods": [$(pod train-1 k1 '' '')]}
+J
+start_api st2.json --tls srv.crt srv.key ca.crt
+b64() { base64 -w0 "$1"; }
+cat > kubeconfig <<K
+apiVersion: v1
+kind: Config
+current-context: tls
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:$P", certificate-authority-data: $(b64 ca.crt)}}]
+users: [{name: u, user: {client-certificate-data: $(b64 cli.crt), client-key-data: $(b64 cli.key)}}]
+contexts: [{name: tls, context: {cluster: c, user: u}}]
+K
+"$RBX" lab reset k1 >/dev/null
+"$RBX" lab inject k1 persistence=off >/dev/null
+expect_exit "over TLS with a client certificate (exit 0)" 0 run persistence-clock-bounce --node k1 --inventory inv.yaml
+check "the pod was evicted over TLS" "grep -q 'research/train-1' st2.json"
+sed -i 's/client-key-data: .*}}]/client-key-data: ""}}]/' kubeconfig
+expect_exit "without the client key the TLS handshake is refused (exit 3)" 3 run persistence-clock-bounce --node k1 --inventory inv.yaml
+expect_exit "rbx plan names the API calls" 0 plan persistence-clock-bounce --node k1 --inventory inv.yaml
+check "PATCH, the pod list and the Eviction API" "contains \"\$OUT\" 'PATCH https://127.0.0.1:$P/api/v1/nodes/k1' && contains \"\$OUT\" 'eviction'"
