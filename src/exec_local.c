@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -233,4 +234,31 @@ out:
 	if (errp[1] >= 0)
 		close(errp[1]);
 	return ret;
+}
+
+int
+exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out, struct rbx_err *err)
+{
+	struct exec_opts o = {0};
+	struct exec_result r;
+	int rc = -1;
+
+	o.timeout_ms = timeout_ms;
+	exec_result_init(&r, &o);
+	if (exec_local_run(cmd, &o, &r, err) < 0)
+		goto out;
+	if (r.timed_out || r.status != 0) {
+		char *e = tail_string(&r.err_tail);
+		e[strcspn(e, "\n")] = 0;
+		err_set(err, "'%s' %s: %s", cmd, r.timed_out ? "timed out" : "failed",
+			*e ? e : "no message");
+		free(e);
+		goto out;
+	}
+	if (out)
+		buf_add(out, r.out.data, r.out.len);
+	rc = 0;
+out:
+	exec_result_release(&r);
+	return rc;
 }

@@ -38,30 +38,13 @@ static int
 run(const char *tmpl, const char *node, const char *reason, long long timeout_ms, struct buf *out,
     struct rbx_err *err)
 {
-	struct exec_opts o = {0};
-	struct exec_result r;
 	char *cmd;
-	int rc = -1;
+	int rc;
 
 	if (!tmpl)
 		return err_set(err, "the inventory gives no command for this guard operation");
 	cmd = render(tmpl, node, reason);
-	o.timeout_ms = timeout_ms;
-	exec_result_init(&r, &o);
-	if (exec_local_run(cmd, &o, &r, err) < 0)
-		goto out;
-	if (r.timed_out || r.status) {
-		char *e = tail_string(&r.err_tail);
-		e[strcspn(e, "\n")] = 0;
-		err_set(err, "'%s' %s: %s", cmd, r.timed_out ? "timed out" : "failed", *e ? e : "no message");
-		free(e);
-		goto out;
-	}
-	if (out)
-		buf_add(out, r.out.data, r.out.len);
-	rc = 0;
-out:
-	exec_result_release(&r);
+	rc = exec_local_capture(cmd, timeout_ms, out, err);
 	free(cmd);
 	return rc;
 }

@@ -19,28 +19,7 @@ struct slurm {
 static int
 slurm_cmd(const char *cmd, struct buf *out, struct rbx_err *err)
 {
-	struct exec_opts o = {0};
-	struct exec_result r;
-	int rc = -1;
-
-	o.timeout_ms = SLURM_CMD_TIMEOUT_MS;
-	exec_result_init(&r, &o);
-	if (exec_local_run(cmd, &o, &r, err) < 0)
-		goto out;
-	if (r.timed_out || r.status != 0) {
-		char *e = tail_string(&r.err_tail);
-		e[strcspn(e, "\n")] = 0;
-		err_set(err, "'%s' failed (%s): %s", cmd, r.timed_out ? "timed out" : "non-zero exit",
-			*e ? e : "no message");
-		free(e);
-		goto out;
-	}
-	if (out)
-		buf_add(out, r.out.data, r.out.len);
-	rc = 0;
-out:
-	exec_result_release(&r);
-	return rc;
+	return exec_local_capture(cmd, SLURM_CMD_TIMEOUT_MS, out, err);
 }
 
 static char *

@@ -45,4 +45,12 @@ void exec_result_release(struct exec_result *r);
 int exec_local_run(const char *cmd, const struct exec_opts *o, struct exec_result *r,
 		   struct rbx_err *err);
 
+/*
+ * Run cmd for its answer: 0 with stdout appended to out (may be NULL) when it
+ * exits 0 within timeout_ms; else -1 with err naming the command and its last
+ * stderr line. For the guard's backends, whose commands must simply succeed.
+ */
+int exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out,
+		       struct rbx_err *err);
+
 #endif
