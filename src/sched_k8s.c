@@ -149,6 +149,23 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* A kubeconfig *-data field (base64 PEM) handed to libcurl in memory; false if absent. */
+static bool
+set_blob(CURL *c, CURLoption opt, const char *b64)
+{
+	struct curl_blob blob;
+	size_t len;
+	char *pem;
+
+	if (!b64)
+		return false;
+	pem = b64decode(b64, &len);
+	blob = (struct curl_blob){pem, len, CURL_BLOB_COPY};
+	curl_easy_setopt(c, opt, &blob);
+	free(pem);
+	return true;
+}
+
 /* One API call. Returns the HTTP status (>= 100), or -1 with err when no answer came. */
 static long
 api(struct k8s *k, const char *method, const char *path, const char *ctype, const char *body,
@@ -156,10 +173,8 @@ api(struct k8s *k, const char *method, const char *path, const char *ctype, cons
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
-	struct curl_blob blob;
 	struct buf out;
-	char *url = xasprintf("%s%s", k->server, path), *auth = NULL, *d = NULL;
-	size_t dl;
+	char *url = xasprintf("%s%s", k->server, path), *auth = NULL;
 	long status = -1;
 	CURLcode rc;
 
@@ -187,30 +202,15 @@ api(struct k8s *k, const char *method, const char *path, const char *ctype, cons
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	if (k->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, k->ca_file);
-	if (k->ca_data) {
-		d = b64decode(k->ca_data, &dl);
-		blob = (struct curl_blob){d, dl, CURL_BLOB_COPY};
-		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
-		free(d);
-	}
+	set_blob(c, CURLOPT_CAINFO_BLOB, k->ca_data);
 	if (k->cert_file)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, k->cert_file);
-	if (k->cert_data) {
-		d = b64decode(k->cert_data, &dl);
-		blob = (struct curl_blob){d, dl, CURL_BLOB_COPY};
-		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &blob);
+	if (set_blob(c, CURLOPT_SSLCERT_BLOB, k->cert_data))
 		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-		free(d);
-	}
 	if (k->key_file)
 		curl_easy_setopt(c, CURLOPT_SSLKEY, k->key_file);
-	if (k->key_data) {
-		d = b64decode(k->key_data, &dl);
-		blob = (struct curl_blob){d, dl, CURL_BLOB_COPY};
-		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &blob);
+	if (set_blob(c, CURLOPT_SSLKEY_BLOB, k->key_data))
 		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-		free(d);
-	}
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		err_set(err, "%s %s: %s", method, url, curl_easy_strerror(rc));
