@@ -49,6 +49,10 @@ nodes:
 INV
 # The node's state without sinfo's flag characters (idle* = idle, not responding).
 state() { sinfo -N -n "$1" -h -o '%T|%E' | sed 's/[*~#!%$@^+-]*|/|/'; }
+# The catalogue's runbook with a short drain deadline, so a regression cannot stall CI.
+mkdir -p rb
+sed 's/drain_timeout: 30m/drain_timeout: 60s/' "$TOP/runbooks/persistence-clock-bounce.yaml" > rb/persistence-clock-bounce.yaml
+export RBX_RUNBOOKS="$WORK/rb"
 running() { # running JOBID: wait until the job runs
 	i=0
 	until [ "$(squeue -j "$1" -h -o %T 2>/dev/null)" = RUNNING ]; do

@@ -46,6 +46,10 @@ defaults: {transport: lab, scheduler: kubernetes, kubeconfig: $WORK/kubeconfig}
 nodes:
   - match: 'k[1-3]'
 I
+# The catalogue's runbook with a short drain deadline, so a regression cannot stall CI.
+mkdir -p rb
+sed 's/drain_timeout: 30m/drain_timeout: 60s/' "$TOP/runbooks/persistence-clock-bounce.yaml" > rb/persistence-clock-bounce.yaml
+export RBX_RUNBOOKS="$WORK/rb"
 cp "$TOP/runbooks/persistence-clock-bounce.yaml" .
 sed 's/drain_timeout: 30m/drain_timeout: 2s/' persistence-clock-bounce.yaml > short.yaml
 sed -i 's/^name: persistence-clock-bounce/name: short/' short.yaml
