@@ -288,13 +288,10 @@ sleep_ms(struct run *r, long long ms)
 
 	while (util_now_ms() < end) {
 		long long left = end - util_now_ms();
-		struct timespec ts = {0, 0};
 		if (r->interrupted && *r->interrupted)
 			return false;
-		if (left > 100)
-			left = 100;
-		ts.tv_nsec = (long)left * 1000000L;
-		nanosleep(&ts, NULL);
+		/* In slices, so an interrupt is seen within 100 ms. */
+		util_sleep_ms(left > 100 ? 100 : left);
 	}
 	return !(r->interrupted && *r->interrupted);
 }

@@ -453,10 +453,9 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 	goto out;
 lost:
 	/* A dropped connection fails this step; the next one reconnects. */
-	if (!r->persistent && ch)
-		ssh_channel_free(ch);
-	else
-		r->shell = NULL, ssh_channel_free(ch);
+	ssh_channel_free(ch);
+	if (r->persistent)
+		r->shell = NULL; /* just freed: close_session must not touch it */
 	close_session(r);
 out:
 	res->duration_ms = util_now_ms() - start;
@@ -490,8 +489,7 @@ wait_for(struct remote *r, bool want_up, long long timeout_ms, struct rbx_err *e
 		} else if (!reachable(r)) {
 			return 0;
 		}
-		struct timespec ts = {0, 300 * 1000000L};
-		nanosleep(&ts, NULL);
+		util_sleep_ms(300);
 	}
 	if (!want_up)
 		return err_set(err, "node %s did not go down after the reboot command", r->node);

@@ -49,12 +49,6 @@ lab_node_dir(const char *state_dir, const char *node)
 	return xasprintf("%s/lab/nodes/%s", state_dir, node);
 }
 
-static json_t *
-new_node(const char *node)
-{
-	return lab_state_new(node);
-}
-
 static char *
 state_path(const char *node_dir)
 {
@@ -69,7 +63,7 @@ lab_node_load(const char *node_dir, const char *node, struct rbx_err *err)
 	json_t *st = NULL;
 
 	if (access(path, F_OK) != 0) {
-		st = new_node(node);
+		st = lab_state_new(node);
 		goto out;
 	}
 	st = json_load_file(path, 0, &je);
@@ -710,7 +704,7 @@ int
 lab_reset(const char *state_dir, const char *node, struct rbx_err *err)
 {
 	char *dir = lab_node_dir(state_dir, node), *scratch;
-	json_t *st = new_node(node);
+	json_t *st = lab_state_new(node);
 	int r;
 
 	/* A reset node starts with a fresh home too: training fixtures are rebuilt. */

@@ -23,10 +23,9 @@ lab_busbw(json_t *st)
 	double bw = 478.0;
 
 	json_array_foreach(json_object_get(st, "gpus"), i, g) {
+		/* The ring falls back to PCIe through the host; PCIe width alone does not show here. */
 		if (jtrue(g, "nvlink_down"))
-			bw = 21.0; /* the ring falls back to PCIe through the host */
-		if (jint(g, "pcie_width") < 16 && bw > 21.0)
-			bw = bw; /* NVLink carries the all-reduce; PCIe width does not show here */
+			bw = 21.0;
 	}
 	if (jint(st, "clock_cap_mhz") && jint(st, "clock_cap_mhz") < 1980)
 		bw *= 0.97;

@@ -394,8 +394,7 @@ k8s_drain(struct sched *s, const char *reason, long long timeout_ms, struct rbx_
 		if (util_now_ms() >= end)
 			return err_set(err, "node %s: %zu pod(s) left at the drain deadline (%zu held by a "
 					    "PodDisruptionBudget)", s->node, left, blocked);
-		struct timespec ts = {k->poll_ms / 1000, (k->poll_ms % 1000) * 1000000L};
-		nanosleep(&ts, NULL);
+		util_sleep_ms(k->poll_ms);
 	}
 }
 

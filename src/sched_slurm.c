@@ -129,8 +129,7 @@ slurm_drain(struct sched *s, const char *reason, long long timeout_ms, struct rb
 			return 0;
 		if (util_now_ms() >= end)
 			return err_set(err, "node %s is still running jobs at the drain deadline", s->node);
-		struct timespec ts = {sl->poll_ms / 1000, (sl->poll_ms % 1000) * 1000000L};
-		nanosleep(&ts, NULL);
+		util_sleep_ms(sl->poll_ms);
 	}
 }
 

@@ -98,10 +98,6 @@ char *util_state_dir(void);
 /* The shortest edit distance, for "did you mean" hints. */
 size_t util_edit_distance(const char *a, const char *b);
 
-#endif
-
-#ifndef RBX_STRMAP
-#define RBX_STRMAP
 /* A small ordered string map (params, captures): linear, since runbooks hold dozens. */
 struct strmap {
 	char **keys;
@@ -113,4 +109,8 @@ struct strmap {
 void strmap_set(struct strmap *m, const char *key, const char *val);
 const char *strmap_get(const struct strmap *m, const char *key);
 void strmap_release(struct strmap *m);
+
+/* Sleep ms milliseconds (whole, across signals). */
+void util_sleep_ms(long long ms);
+
 #endif
