@@ -14,7 +14,7 @@ CPPFLAGS += -Iinclude -D_FORTIFY_SOURCE=2 -DRBX_VERSION='"$(VERSION)"' \
 	-DRBX_SHARE_DIR='"$(PREFIX)/share/rbx"'
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
@@ -25,9 +25,9 @@ BUILD := build/release
 endif
 
 CORE := util diag schema template runbook lint exec_local journal lock http transport \
-	inventory exec_ssh target sched_slurm sched_k8s sched_command lab lab_state lab_tools lab_tools_sys lab_tools_fabric lab_tools_cluster engine report
+	inventory fleet exec_ssh target sched_slurm sched_k8s sched_command lab lab_state lab_tools lab_tools_sys lab_tools_fabric lab_tools_cluster engine report resume
 CMDS := cmd_run cmd_plan cmd_lint cmd_list cmd_show cmd_runs cmd_log cmd_graph cmd_lab \
-	cmd_docs cmd_nodes cmd_schema cmd_version
+	cmd_docs cmd_nodes cmd_schema cmd_version cmd_resume cmd_roll runner roll
 CORE_OBJS := $(CORE:%=$(BUILD)/%.o)
 OBJS := $(CORE_OBJS) $(CMDS:%=$(BUILD)/%.o) $(BUILD)/main.o
 

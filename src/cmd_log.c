@@ -8,6 +8,7 @@
 #include "rbx/cmd.h"
 #include "rbx/journal.h"
 #include "rbx/report.h"
+#include "rbx/resume.h"
 
 static const struct opt log_opts[] = {
 	{"format", 'f', "FMT", "text (default) or json (the journal's records)", false},
@@ -18,9 +19,9 @@ static int
 log_exec(struct args *a, struct rbx_err *err)
 {
 	static const char *const formats[] = {"text", "json", NULL};
-	const char *id = a->argv[0], *format, *state = NULL;
+	const char *id = a->argv[0], *format;
 	char *state_dir, *path;
-	json_t *recs, *rec, *last;
+	json_t *recs, *rec, *where;
 	int torn = 0;
 	size_t i;
 
@@ -30,7 +31,7 @@ log_exec(struct args *a, struct rbx_err *err)
 		return err_set(err, "'%s' is not a run id (see 'rbx runs')", id), EXIT_USAGE;
 	state_dir = util_state_dir();
 	path = journal_run_path(state_dir, id);
-	recs = journal_read(path, &torn, err);
+	recs = journal_read(path, &torn, NULL, err);
 	free(state_dir);
 	free(path);
 	if (!recs)
@@ -43,16 +44,24 @@ log_exec(struct args *a, struct rbx_err *err)
 		} else {
 			report_record_line(stdout, rec);
 		}
-		if (!strcmp(json_string_value(json_object_get(rec, "type")) ?: "", "state"))
-			state = json_string_value(json_object_get(rec, "to"));
 	}
-	last = json_array_get(recs, json_array_size(recs) - 1);
+	where = resume_where(recs);
 	if (strcmp(format, "json")) {
 		if (torn)
 			printf("(the last line was torn by a crash and is ignored)\n");
-		if (!last || strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end"))
-			printf("UNFINISHED: the run stopped in %s\n", state ? state : "PENDING");
+		if (!json_is_true(json_object_get(where, "finished"))) {
+			const char *doubt = json_string_value(json_object_get(where, "in_doubt"));
+			printf("UNFINISHED: the run stopped in %s (attempt %lld); the node is %s\n",
+			       json_string_value(json_object_get(where, "state")),
+			       (long long)json_integer_value(json_object_get(where, "attempt")),
+			       json_is_true(json_object_get(where, "cordoned")) ? "cordoned by this run"
+										: "not cordoned by it");
+			if (doubt)
+				printf("  in doubt: \"%s\" started and has no end\n", doubt);
+			printf("  continue with: rbx resume %s\n", id);
+		}
 	}
+	json_decref(where);
 	json_decref(recs);
 	return EXIT_OK;
 }

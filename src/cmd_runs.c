@@ -7,6 +7,7 @@
 
 #include "rbx/cmd.h"
 #include "rbx/journal.h"
+#include "rbx/resume.h"
 
 static const struct opt runs_opts[] = {
 	{"format", 'f', "FMT", "text (default) or json", false},
@@ -20,10 +21,7 @@ summarize(const char *state_dir, const char *id)
 	struct rbx_err err;
 	char *path = journal_run_path(state_dir, id);
 	int torn = 0;
-	json_t *recs = journal_read(path, &torn, &err), *first, *last, *s;
-	const char *state = "UNFINISHED";
-	size_t i;
-	json_t *rec;
+	json_t *recs = journal_read(path, &torn, NULL, &err), *first, *last, *s, *where;
 
 	free(path);
 	if (!recs || !json_array_size(recs)) {
@@ -32,17 +30,15 @@ summarize(const char *state_dir, const char *id)
 	}
 	first = json_array_get(recs, 0);
 	last = json_array_get(recs, json_array_size(recs) - 1);
-	json_array_foreach(recs, i, rec)
-		if (!strcmp(json_string_value(json_object_get(rec, "type")) ?: "", "state"))
-			state = json_string_value(json_object_get(rec, "to"));
-	if (!strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end"))
-		state = json_string_value(json_object_get(last, "state"));
-	s = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:b, s:s?, s:i}", "run", id, "runbook",
+	where = resume_where(recs);
+	s = json_pack("{s:s, s:s?, s:s?, s:s?, s:O, s:O, s:O, s:s?, s:i}", "run", id, "runbook",
 		      json_string_value(json_object_get(first, "runbook")), "node",
 		      json_string_value(json_object_get(first, "node")), "started",
-		      json_string_value(json_object_get(first, "ts")), "state", state, "finished",
-		      !strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end"),
-		      "ended", json_string_value(json_object_get(last, "ts")), "torn", torn);
+		      json_string_value(json_object_get(first, "ts")), "state",
+		      json_object_get(where, "state"), "finished", json_object_get(where, "finished"),
+		      "cordoned", json_object_get(where, "cordoned"), "ended",
+		      json_string_value(json_object_get(last, "ts")), "torn", torn);
+	json_decref(where);
 	json_decref(recs);
 	return s;
 }
@@ -54,7 +50,7 @@ runs_exec(struct args *a, struct rbx_err *err)
 	char *state_dir = util_state_dir(), **ids = journal_list_runs(state_dir);
 	json_t *all = json_array(), *s;
 	const char *format;
-	size_t i;
+	size_t i, unfinished = 0;
 	int pass;
 
 	if (args_format(a, "text", formats, &format, err) < 0) {
@@ -71,6 +67,7 @@ runs_exec(struct args *a, struct rbx_err *err)
 				json_decref(s);
 				continue;
 			}
+			unfinished += pass == 0;
 			json_array_append_new(all, s);
 		}
 	if (!strcmp(format, "json")) {
@@ -80,13 +77,20 @@ runs_exec(struct args *a, struct rbx_err *err)
 		if (json_array_size(all))
 			printf("%-44s %-28s %-10s %-16s %s\n", "RUN", "RUNBOOK", "NODE", "STATE",
 			       "STARTED");
-		json_array_foreach(all, i, s)
+		json_array_foreach(all, i, s) {
+			char st[40];
+			/* An unfinished run shows the state it stopped in, and says so. */
+			snprintf(st, sizeof(st), "%s%s", json_string_value(json_object_get(s, "state")),
+				 json_is_true(json_object_get(s, "finished")) ? "" : "*");
 			printf("%-44s %-28s %-10s %-16s %s\n",
 			       json_string_value(json_object_get(s, "run")),
 			       json_string_value(json_object_get(s, "runbook")) ?: "?",
-			       json_string_value(json_object_get(s, "node")) ?: "?",
-			       json_string_value(json_object_get(s, "state")),
+			       json_string_value(json_object_get(s, "node")) ?: "?", st,
 			       json_string_value(json_object_get(s, "started")) ?: "?");
+		}
+		if (unfinished)
+			printf("* unfinished: 'rbx log RUN' shows where it stands, 'rbx resume RUN' "
+			       "continues it\n");
 	}
 	json_decref(all);
 	journal_free_list(ids);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rbx/http.h"
 #include "rbx/journal.h"
@@ -231,9 +232,53 @@ redact(const struct run *r, const char *s)
 static json_t *
 step_rec(const char *type, const struct step *s, const struct run *r)
 {
-	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:i}", "type", type, "phase",
-			 s->index ? phase_name(s->phase) : "undo", "index", s->index, "name",
-			 s->name, "kind", step_kind_name(s->kind), "attempt", r->attempt);
+	json_t *rec = json_pack("{s:s, s:s, s:i, s:s, s:s, s:i}", "type", type, "phase",
+				s->index ? phase_name(s->phase) : "undo", "index", s->index, "name",
+				s->name, "kind", step_kind_name(s->kind), "attempt", r->attempt);
+
+	/* An undo is named by its step, so a resume can tell which one ran. */
+	if (!s->index)
+		json_object_set_new(rec, "of", json_integer(s->undo_of));
+	return rec;
+}
+
+void
+engine_emit(struct run *r, json_t *rec)
+{
+	emit(r, rec, true);
+}
+
+void
+run_mark_step(struct run *r, const struct step *s, int tries, bool ok, const char *error)
+{
+	struct step_mark *m = (struct step_mark *)run_find_mark(r, s);
+
+	if (!m) {
+		r->marks = xrealloc(r->marks, (r->nmarks + 1) * sizeof(*r->marks));
+		m = &r->marks[r->nmarks++];
+	}
+	m->s = s;
+	m->tries = tries;
+	m->ok = ok;
+	snprintf(m->error, sizeof(m->error), "%s", error ? error : "");
+}
+
+const struct step_mark *
+run_find_mark(const struct run *r, const struct step *s)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmarks; i++)
+		if (r->marks[i].s == s)
+			return &r->marks[i];
+	return NULL;
+}
+
+void
+run_add_done(struct run *r, const struct step *s)
+{
+	r->done = xrealloc(r->done, (r->ndone + 1) * sizeof(*r->done));
+	r->done[r->ndone++] = s;
 }
 
 static void
@@ -422,6 +467,7 @@ run_command(struct run *r, const struct step *s)
 	struct rbx_err err;
 	char *cmd = render(r, s->text, TMPL_SHELL, false, &err), *shown;
 	struct step_io sio = {r, s};
+	const struct step_mark *m = r->resuming ? run_find_mark(r, s) : NULL;
 	int try, rc = -1;
 
 	if (!cmd) {
@@ -435,7 +481,8 @@ run_command(struct run *r, const struct step *s)
 		free(shown);
 		shown = clean;
 	}
-	for (try = 1; try <= 1 + s->retries; try++) {
+	/* Resumed: the tries the journal shows used are not given again. */
+	for (try = m ? m->tries + 1 : 1; try <= 1 + s->retries; try++) {
 		struct exec_opts o = {0};
 		struct exec_result res;
 		json_t *rec = step_rec("step_start", s, r);
@@ -670,7 +717,19 @@ run_action(struct run *r, const struct step *s)
 static int
 run_step(struct run *r, const struct step *s, bool *skipped)
 {
+	const struct step_mark *m = r->resuming ? run_find_mark(r, s) : NULL;
+
 	*skipped = false;
+	if (m && m->ok) {
+		/* Done before the run stopped: its captures came back from the journal. */
+		*skipped = true;
+		return 0;
+	}
+	if (m && ((s->kind != STEP_SSH && s->kind != STEP_RUN) || m->tries >= 1 + s->retries)) {
+		/* It failed for good before the run stopped: the same failure, not a new try. */
+		fail_msg(r, "step '%s' failed: %s", s->name, m->error);
+		return -1;
+	}
 	if (s->when && !engine_when(s->when, &r->params, &r->captures)) {
 		json_t *rec = step_rec("step_skip", s, r);
 		json_object_set_new(rec, "reason", json_string("when"));
@@ -777,10 +836,8 @@ run_phase_steps(struct run *r, enum phase p, bool track)
 		if (skipped)
 			continue;
 		/* A step with an undo changed something worth undoing, on the node or off it. */
-		if (track && (s->mutates || s->undo)) {
-			r->done = xrealloc(r->done, (r->ndone + 1) * sizeof(*r->done));
-			r->done[r->ndone++] = s;
-		}
+		if (track && (s->mutates || s->undo))
+			run_add_done(r, s);
 		if (s->keep_cordoned && !r->keep_cordoned) {
 			r->keep_cordoned = true;
 			snprintf(r->keep_reason, sizeof(r->keep_reason), "%s", s->name);
@@ -830,6 +887,16 @@ phase_precheck(struct run *r)
 	return EV_OK;
 }
 
+/* A reason rbx wrote for this run: "rbx:<run id> ...". */
+static bool
+ours(const struct run *r, const char *reason)
+{
+	size_t n = strlen(r->run_id);
+
+	return !strncmp(reason, "rbx:", 4) && !strncmp(reason + 4, r->run_id, n) &&
+	       (reason[4 + n] == ' ' || !reason[4 + n]);
+}
+
 static enum run_event
 phase_guard(struct run *r)
 {
@@ -846,7 +913,14 @@ phase_guard(struct run *r)
 		fail_msg(r, "cannot read the scheduler state of %s: %s", r->node, err.msg);
 		return EV_FAIL;
 	}
-	if (st.cordoned && !r->adopt) {
+	/* Before the cordon: a resume must know whether the node was out already. */
+	emit(r, json_pack("{s:s, s:s, s:b, s:s}", "type", "guard", "op", "found", "cordoned",
+			  st.cordoned, "reason", st.reason),
+	     true);
+	if (st.cordoned && ours(r, st.reason)) {
+		/* A resumed run finds its own cordon: the node was found as the journal says. */
+		st.cordoned = r->was_cordoned == 1;
+	} else if (st.cordoned && !r->adopt) {
 		fail_msg(r, "node %s is already out of service (reason: \"%s\"); rbx does not take "
 			    "over a node someone else drained: use --adopt to take it",
 			 r->node, st.reason);
@@ -871,6 +945,8 @@ phase_guard(struct run *r)
 static enum run_event
 phase_procedure(struct run *r)
 {
+	if (r->resuming)
+		return run_phase_steps(r, PHASE_PROCEDURE, true);
 	free(r->done);
 	r->done = NULL;
 	r->ndone = 0;
@@ -881,10 +957,10 @@ static enum run_event
 phase_rollback(struct run *r)
 {
 	size_t i;
-	bool failed = false;
+	bool failed = r->resuming && r->rollback_failed;
 	char first[sizeof(r->failure)];
 
-	snprintf(first, sizeof(first), "%s", r->failure);
+	snprintf(first, sizeof(first), "%s", r->resuming ? r->rollback_first : r->failure);
 	/* Undo what this attempt changed, newest first. */
 	for (i = r->ndone; i-- > 0;) {
 		bool skipped;
@@ -965,6 +1041,8 @@ enter(struct run *r, enum run_state s)
 	}
 }
 
+static enum run_state drive(struct run *r, enum run_event ev);
+
 enum run_state
 engine_run(struct run *r)
 {
@@ -977,21 +1055,45 @@ engine_run(struct run *r)
 	r->started_ms = util_now_ms();
 	for (i = 0; i < r->params.n; i++) {
 		const struct param *p = runbook_param(r->rb, r->params.keys[i]);
+		/* A secret at the runbook's default is marked so, so a resume can take the default. */
+		bool at_default = p && p->def && !strcmp(p->def, r->params.vals[i]);
 		json_object_set_new(params, r->params.keys[i],
-				    json_string(p && p->secret ? "***" : r->params.vals[i]));
+				    json_string(p && p->secret ? (at_default ? "***default" : "***")
+							       : r->params.vals[i]));
 	}
-	emit(r, json_pack("{s:s, s:i, s:s, s:s, s:s, s:o, s:b, s:i, s:b, s:b, s:s, s:s}", "type",
-			  "run_start", "format", JOURNAL_FORMAT, "runbook", r->rb->name, "path",
-			  r->rb->path, "node", r->node, "params", params, "lab", r->lab,
+	emit(r, json_pack("{s:s, s:i, s:s, s:s, s:s?, s:s, s:o, s:b, s:s?, s:i, s:b, s:b, s:s, s:s, s:i}",
+			  "type", "run_start", "format", JOURNAL_FORMAT, "runbook", r->rb->name,
+			  "path", r->rb->path, "runbook_digest", r->runbook_digest, "node", r->node,
+			  "params", params, "lab", r->lab, "inventory", r->inventory,
 			  "max_attempts", r->rb->max_attempts, "yes", r->yes, "adopt", r->adopt,
 			  "transport", r->node_tx ? r->node_tx->address : "-", "scheduler",
-			  r->sched ? r->sched->ops->name : "-"),
+			  r->sched ? r->sched->ops->name : "-", "pid", (int)getpid()),
 	     true);
+	if (r->fleet)
+		emit(r, json_pack("{s:s, s:s, s:O}", "type", "fleet", "op", "acquired", "slots",
+				  r->fleet),
+		     true);
+	return drive(r, ev);
+}
+
+/* From r->state (already entered, its event ev), to a final state and run_end. */
+static enum run_state
+drive(struct run *r, enum run_event ev)
+{
 	while (!run_state_terminal(r->state)) {
 		enum run_state next = engine_next(r->state, ev);
 
 		if (interrupted(r) && next != RS_COUNT && !run_state_terminal(next))
 			next = engine_next(r->state, EV_INTERRUPT);
+		if (next == RS_INTERRUPTED && r->lease_lost && *r->lease_lost) {
+			/* Without the slot, rbx may be past the fleet's budget: stop changing things. */
+			fail_msg(r, "the fleet lease was lost (etcd unreachable or the lease revoked): "
+				    "rbx stopped before changing anything more; the node is %s",
+				 r->guard_held ? "still cordoned" : "as it was");
+			emit(r, json_pack("{s:s, s:s, s:s}", "type", "fleet", "op", "lost", "error",
+					  r->failure),
+			     true);
+		}
 		if (next == RS_COUNT) {
 			fail_msg(r, "internal error: no transition from %s on %s",
 				 run_state_name(r->state), run_event_name(ev));
@@ -1003,6 +1105,7 @@ engine_run(struct run *r)
 		     true);
 		r->state = next;
 		ev = enter(r, next);
+		r->resuming = false;
 	}
 	if (r->state == RS_FAILED || r->state == RS_FAILED_UNSAFE)
 		mark_failed(r);
@@ -1016,6 +1119,38 @@ engine_run(struct run *r)
 	return r->state;
 }
 
+enum run_state
+engine_resume(struct run *r, enum run_state s, json_t *resume_rec)
+{
+	enum run_event ev = EV_OK;
+
+	r->state = s;
+	r->started_ms = util_now_ms();
+	emit(r, resume_rec, true);
+	if (r->fleet)
+		emit(r, json_pack("{s:s, s:s, s:O}", "type", "fleet", "op", "acquired", "slots",
+				  r->fleet),
+		     true);
+	if (!run_state_terminal(s)) {
+		/* The node's identity is checked again before anything runs on it. */
+		if (s != RS_PRECHECK && open_transport(r) < 0) {
+			r->resuming = false;
+			fail_msg(r, "cannot reach %s to resume: %.900s", r->node, r->failure);
+			emit(r, json_pack("{s:s, s:s, s:s}", "type", "run_end", "state",
+					  run_state_name(RS_INTERRUPTED), "error", r->failure),
+			     true);
+			return RS_INTERRUPTED;
+		}
+		r->resuming = true;
+		ev = enter(r, s);
+		r->resuming = false;
+		free(r->marks);
+		r->marks = NULL;
+		r->nmarks = 0;
+	}
+	return drive(r, ev);
+}
+
 void
 run_release(struct run *r)
 {
@@ -1023,4 +1158,7 @@ run_release(struct run *r)
 	strmap_release(&r->captures);
 	free(r->done);
 	r->done = NULL;
+	free(r->marks);
+	r->marks = NULL;
+	r->nmarks = 0;
 }

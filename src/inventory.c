@@ -151,6 +151,7 @@ struct inventory {
 	char *path;
 	struct entry *entries; /* entries[0] is the defaults */
 	size_t n;
+	struct fleet_conf fleet; /* budgets: label in label, limit; value unset */
 };
 
 static const char *const entry_keys[] = {
@@ -251,6 +252,67 @@ load_entry(yaml_document_t *doc, yaml_node_t *map, struct entry *e, bool is_defa
 		diags_add(d, DIAG_ERROR, path, pos_of(map), "a node entry needs 'match' (a hostlist)");
 }
 
+/*
+ * fleet: {etcd: http://host:2379, prefix: /rbx, ttl: 15s, budgets: {pool: 1}}
+ * A budget names a label: nodes with the same value of it share `limit` slots.
+ */
+static void
+load_fleet(yaml_document_t *doc, yaml_node_t *map, struct fleet_conf *fc, const char *path,
+	   struct diags *d)
+{
+	yaml_node_pair_t *p;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		diags_add(d, DIAG_ERROR, path, pos_of(map), "'fleet' must be a mapping (etcd, prefix, ttl, budgets)");
+		return;
+	}
+	fc->ttl_ms = 15000;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
+		const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+		const char *val = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : NULL;
+
+		if (!strcmp(key, "budgets") && v->type == YAML_MAPPING_NODE) {
+			yaml_node_pair_t *bp;
+			for (bp = v->data.mapping.pairs.start; bp < v->data.mapping.pairs.top; bp++) {
+				yaml_node_t *bk = yaml_document_get_node(doc, bp->key);
+				yaml_node_t *bv = yaml_document_get_node(doc, bp->value);
+				char *end = NULL;
+				long lim = bv->type == YAML_SCALAR_NODE
+						   ? strtol((const char *)bv->data.scalar.value, &end, 10)
+						   : 0;
+				if (bk->type != YAML_SCALAR_NODE || !end || *end || lim < 1 || lim > 10000) {
+					diags_add(d, DIAG_ERROR, path, pos_of(bv),
+						  "a budget maps a label to how many of its nodes may be out at once (1-10000)");
+					continue;
+				}
+				fc->budgets = xrealloc(fc->budgets, (fc->nbudgets + 1) * sizeof(*fc->budgets));
+				fc->budgets[fc->nbudgets].label = xstrdup((const char *)bk->data.scalar.value);
+				fc->budgets[fc->nbudgets].value = NULL;
+				fc->budgets[fc->nbudgets++].limit = (int)lim;
+			}
+		} else if (!strcmp(key, "etcd") && val) {
+			if (strncmp(val, "http://", 7) != 0)
+				diags_add(d, DIAG_ERROR, path, pos_of(v),
+					  "etcd '%s': give the gateway as http://host:port", val);
+			free(fc->endpoint);
+			fc->endpoint = xstrdup(val);
+		} else if (!strcmp(key, "prefix") && val && val[0] == '/') {
+			free(fc->prefix);
+			fc->prefix = xstrdup(val);
+		} else if (!strcmp(key, "ttl") && val && util_parse_duration(val) >= 2000) {
+			fc->ttl_ms = util_parse_duration(val);
+		} else {
+			diags_add(d, DIAG_ERROR, path, pos_of(k),
+				  "fleet: '%s' is not etcd (http://host:port), prefix (/path), ttl (2s or "
+				  "more) or budgets (label: limit)",
+				  key);
+		}
+	}
+	if (!fc->endpoint)
+		diags_add(d, DIAG_ERROR, path, pos_of(map), "fleet needs 'etcd' (http://host:port)");
+}
+
 struct inventory *
 inventory_load(const char *path, struct diags *d)
 {
@@ -302,9 +364,11 @@ inventory_load(const char *path, struct diags *d)
 					   path, d);
 				inv->n++;
 			}
+		} else if (!strcmp(key, "fleet")) {
+			load_fleet(&doc, v, &inv->fleet, path, d);
 		} else {
 			diags_add(d, DIAG_ERROR, path, pos_of(k),
-				  "unknown key '%s' at the top of the inventory (defaults, nodes)", key);
+				  "unknown key '%s' at the top of the inventory (defaults, nodes, fleet)", key);
 		}
 	}
 out:
@@ -346,6 +410,7 @@ inventory_free(struct inventory *inv)
 	}
 	free(inv->entries);
 	free(inv->path);
+	fleet_conf_release(&inv->fleet);
 	free(inv);
 }
 
@@ -419,6 +484,22 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 		for (k = 0; k < e->labels.n; k++)
 			strmap_set(&out->labels, e->labels.keys[k], e->labels.vals[k]);
 	}
+	/* The budgets this node falls under: those whose label it carries. */
+	if (inv->fleet.endpoint) {
+		struct fleet_conf *fc = &out->fleet;
+		fc->endpoint = xstrdup(inv->fleet.endpoint);
+		fc->prefix = inv->fleet.prefix ? xstrdup(inv->fleet.prefix) : NULL;
+		fc->ttl_ms = inv->fleet.ttl_ms;
+		fc->budgets = xcalloc(inv->fleet.nbudgets + 1, sizeof(*fc->budgets));
+		for (k = 0; k < inv->fleet.nbudgets; k++) {
+			const char *val = strmap_get(&out->labels, inv->fleet.budgets[k].label);
+			if (!val)
+				continue;
+			fc->budgets[fc->nbudgets].label = xstrdup(inv->fleet.budgets[k].label);
+			fc->budgets[fc->nbudgets].value = xstrdup(val);
+			fc->budgets[fc->nbudgets++].limit = inv->fleet.budgets[k].limit;
+		}
+	}
 	/* A lab node is guarded by the lab unless the inventory names a scheduler. */
 	if (!out->scheduler)
 		out->scheduler = xstrdup(!strcmp(out->transport, "lab") ? "lab" : "slurm");
@@ -473,6 +554,7 @@ node_conf_release(struct node_conf *c)
 	free(c->uncordon_command);
 	free(c->state_command);
 	strmap_release(&c->labels);
+	fleet_conf_release(&c->fleet);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -6,22 +6,67 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The test hook RBX_TEST_CRASH_AT: die by SIGKILL at one journal point. */
+enum crash_mode { CRASH_NONE, CRASH_AFTER, CRASH_BEFORE, CRASH_TORN };
 
 struct journal {
 	int fd;
 	char *path;
 	char *run_id;
 	long long seq;
+	long long crash_seq;
+	enum crash_mode crash;
 };
+
+/*
+ * "N" or "after:N": SIGKILL once record N is written; "before:N": just
+ * before it (its side effect done, if it records one); "torn:N": half of
+ * it written, as a power loss leaves it.
+ */
+static void
+crash_hook_init(struct journal *j)
+{
+	const char *v = getenv("RBX_TEST_CRASH_AT");
+	static const struct {
+		const char *prefix;
+		enum crash_mode mode;
+	} modes[] = {{"after:", CRASH_AFTER}, {"before:", CRASH_BEFORE}, {"torn:", CRASH_TORN}};
+	size_t i;
+
+	if (!v || !*v)
+		return;
+	j->crash = CRASH_AFTER;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strncmp(v, modes[i].prefix, strlen(modes[i].prefix))) {
+			j->crash = modes[i].mode;
+			v += strlen(modes[i].prefix);
+		}
+	j->crash_seq = strtoll(v, NULL, 10);
+}
+
+static void
+crash_now(void)
+{
+	raise(SIGKILL);
+	_exit(137);
+}
 
 char *
 journal_run_path(const char *state_dir, const char *run_id)
 {
 	return xasprintf("%s/runs/%s.jsonl", state_dir, run_id);
+}
+
+char *
+journal_roll_path(const char *state_dir, const char *roll_id)
+{
+	return xasprintf("%s/rolls/%s.jsonl", state_dir, roll_id);
 }
 
 bool
@@ -36,18 +81,19 @@ journal_valid_run_id(const char *id)
 	return true;
 }
 
-struct journal *
-journal_create(const char *state_dir, const char *run_id, struct rbx_err *err)
+/* kind: "runs" (a run's journal) or "rolls" (a roll's). */
+static struct journal *
+create_in(const char *state_dir, const char *kind, const char *run_id, struct rbx_err *err)
 {
 	struct journal *j = NULL;
-	char *dir = xasprintf("%s/runs", state_dir);
+	char *dir = xasprintf("%s/%s", state_dir, kind);
 	int fd, dfd;
 
 	if (util_mkdir_p(dir, 0700, err) < 0)
 		goto out;
 	j = xcalloc(1, sizeof(*j));
 	j->fd = -1;
-	j->path = journal_run_path(state_dir, run_id);
+	j->path = xasprintf("%s/%s.jsonl", dir, run_id);
 	j->run_id = xstrdup(run_id);
 	fd = open(j->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -58,6 +104,7 @@ journal_create(const char *state_dir, const char *run_id, struct rbx_err *err)
 	}
 	fchmod(fd, 0600); /* whatever the umask */
 	j->fd = fd;
+	crash_hook_init(j);
 	/* The new directory entry must survive a crash too. */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
@@ -88,6 +135,14 @@ journal_append_record(struct journal *j, json_t *rec, bool sync, struct rbx_err 
 	line = realloc(line, len + 2);
 	line[len++] = '\n';
 	line[len] = 0;
+	if (j->crash == CRASH_BEFORE && j->seq == j->crash_seq)
+		crash_now();
+	if (j->crash == CRASH_TORN && j->seq == j->crash_seq) {
+		ssize_t n = write(j->fd, line, len / 2);
+		(void)n;
+		fdatasync(j->fd);
+		crash_now();
+	}
 	/* One write(2) per line with O_APPEND: a crash tears at most the last line. */
 	while (off < len) {
 		ssize_t n = write(j->fd, line + off, len - off);
@@ -104,9 +159,70 @@ journal_append_record(struct journal *j, json_t *rec, bool sync, struct rbx_err 
 		goto out;
 	}
 	r = 0;
+	if (j->crash == CRASH_AFTER && j->seq == j->crash_seq)
+		crash_now();
 out:
 	free(line);
 	return r;
+}
+
+struct journal *
+journal_create(const char *state_dir, const char *run_id, struct rbx_err *err)
+{
+	return create_in(state_dir, "runs", run_id, err);
+}
+
+struct journal *
+journal_create_roll(const char *state_dir, const char *roll_id, struct rbx_err *err)
+{
+	return create_in(state_dir, "rolls", roll_id, err);
+}
+
+static struct journal *
+reopen_at(char *path, const char *run_id, long long last_seq, size_t good_bytes,
+	  struct rbx_err *err)
+{
+	struct journal *j = xcalloc(1, sizeof(*j));
+	struct stat sb;
+
+	j->path = path;
+	j->run_id = xstrdup(run_id);
+	j->seq = last_seq;
+	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (j->fd < 0 || fstat(j->fd, &sb) < 0) {
+		err_set(err, "cannot open journal %s: %s", j->path, strerror(errno));
+		goto fail;
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+		err_set(err, "journal %s is not this user's alone (mode %o): refusing to continue it",
+			j->path, (unsigned)(sb.st_mode & 0777));
+		goto fail;
+	}
+	/* A torn tail goes before anything is appended, or it would swallow the next line. */
+	if ((size_t)sb.st_size > good_bytes &&
+	    (ftruncate(j->fd, (off_t)good_bytes) < 0 || fdatasync(j->fd) < 0)) {
+		err_set(err, "cannot cut the torn tail of %s: %s", j->path, strerror(errno));
+		goto fail;
+	}
+	crash_hook_init(j);
+	return j;
+fail:
+	journal_close(j);
+	return NULL;
+}
+
+struct journal *
+journal_reopen(const char *state_dir, const char *run_id, long long last_seq, size_t good_bytes,
+	       struct rbx_err *err)
+{
+	return reopen_at(journal_run_path(state_dir, run_id), run_id, last_seq, good_bytes, err);
+}
+
+struct journal *
+journal_reopen_roll(const char *state_dir, const char *roll_id, long long last_seq,
+		    size_t good_bytes, struct rbx_err *err)
+{
+	return reopen_at(journal_roll_path(state_dir, roll_id), roll_id, last_seq, good_bytes, err);
 }
 
 const char *
@@ -130,7 +246,7 @@ journal_close(struct journal *j)
 }
 
 json_t *
-journal_read(const char *path, int *torn, struct rbx_err *err)
+journal_read(const char *path, int *torn, size_t *good_bytes, struct rbx_err *err)
 {
 	size_t len;
 	char *text = util_read_file(path, 256u << 20, &len, err), *line, *next;
@@ -139,6 +255,8 @@ journal_read(const char *path, int *torn, struct rbx_err *err)
 
 	if (torn)
 		*torn = 0;
+	if (good_bytes)
+		*good_bytes = 0;
 	if (!text)
 		return NULL;
 	arr = json_array();
@@ -172,6 +290,8 @@ journal_read(const char *path, int *torn, struct rbx_err *err)
 			return NULL;
 		}
 		json_array_append_new(arr, rec);
+		if (good_bytes)
+			*good_bytes = (size_t)(next - text);
 	}
 	free(text);
 	return arr;

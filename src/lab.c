@@ -883,6 +883,39 @@ sched_apply(json_t *st, void *arg, struct rbx_err *err)
 	return 0;
 }
 
+/*
+ * Test hook: with RBX_LAB_EXEC_LOG set, every command the lab runs and every
+ * guard operation is appended there (JSON lines), the crash test's independent
+ * record of what really ran. Lab only; commands are logged as given.
+ */
+static void
+exec_log(const char *kind, const char *what)
+{
+	const char *path = getenv("RBX_LAB_EXEC_LOG");
+	json_t *rec;
+	char *line;
+	int fd;
+
+	if (!path || !*path)
+		return;
+	rec = json_pack("{s:s}", kind, what);
+	line = json_dumps(rec, JSON_COMPACT);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0 && line) {
+		struct buf b;
+		buf_init(&b, 0);
+		buf_adds(&b, line);
+		buf_adds(&b, "\n");
+		if (write(fd, b.data, b.len) < 0)
+			fprintf(stderr, "rbx: cannot write %s: %s\n", path, strerror(errno));
+		buf_release(&b);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	json_decref(rec);
+}
+
 static int
 lab_sched_state(struct sched *s, struct sched_state *out, struct rbx_err *err)
 {
@@ -908,6 +941,7 @@ lab_sched_op(struct sched *s, const char *op, const char *reason, struct rbx_err
 	struct sched_lab *l = s->priv;
 	struct sched_op o = {op, reason};
 
+	exec_log("sched", op);
 	return lab_node_update(l->node_dir, s->node, sched_apply, &o, err);
 }
 
@@ -1131,6 +1165,7 @@ lab_tx_exec(struct transport *t, const char *cmd, const struct exec_opts *o,
 
 	if (lab_check_command(cmd, err) < 0)
 		return -1;
+	exec_log("exec", cmd);
 	lo.cwd = l->work_dir;
 	lo.env = l->env;
 	return exec_local_run(cmd, &lo, r, err);
@@ -1142,6 +1177,7 @@ lab_tx_reboot(struct transport *t, long long timeout_ms, struct rbx_err *err)
 	struct lab_tx *l = t->priv;
 
 	(void)timeout_ms;
+	exec_log("exec", "reboot");
 	return lab_reboot_node(l->node_dir, l->node, err);
 }
 

@@ -13,7 +13,7 @@
 
 const struct cmd *const rbx_commands[] = {
 	&cmd_run, &cmd_plan, &cmd_lint, &cmd_list, &cmd_show, &cmd_runs, &cmd_log, &cmd_graph,
-	&cmd_nodes, &cmd_lab, &cmd_docs, &cmd_schema, &cmd_version, NULL,
+	&cmd_resume, &cmd_roll, &cmd_nodes, &cmd_lab, &cmd_docs, &cmd_schema, &cmd_version, NULL,
 };
 
 static const struct opt help_opt = {"help", 'h', NULL, "show this help", false};
@@ -188,6 +188,20 @@ find_cmd(const char *name)
 		if (!strcmp((*c)->name, name))
 			return *c;
 	return NULL;
+}
+
+int
+cmd_fleet_wait(const struct args *a, long long *ms, struct rbx_err *err)
+{
+	const char *v = args_get(a, "fleet-wait");
+
+	*ms = 30 * 60 * 1000LL;
+	if (!v)
+		return 0;
+	*ms = !strcmp(v, "0") ? 0 : util_parse_duration(v);
+	if (*ms < 0)
+		return err_set(err, "--fleet-wait '%s' is not a duration (90s, 10m, 2h, or 0)", v);
+	return 0;
 }
 
 struct runbook *

@@ -115,6 +115,19 @@ print_tails(FILE *fp, json_t *rec)
 }
 
 static void
+resume_line(FILE *fp, json_t *rec)
+{
+	json_t *d = json_object_get(rec, "in_doubt");
+
+	fprintf(fp, "resumed in %s (attempt %lld) by %s@%s%s\n", js(rec, "state"), ji(rec, "attempt"),
+		js(rec, "user"), js(rec, "host"),
+		json_is_true(json_object_get(rec, "torn")) ? "; a torn last journal line was cut" : "");
+	if (d)
+		fprintf(fp, "  in doubt: %s/%lld \"%s\" -> %s\n", js(d, "phase"), ji(d, "index"),
+			js(d, "name"), js(d, "decision"));
+}
+
+static void
 tty_event(struct report *r, json_t *rec)
 {
 	const char *type = js(rec, "type");
@@ -140,7 +153,8 @@ tty_event(struct report *r, json_t *rec)
 		r->cur_len = 0;
 		r->last[0] = 0;
 	} else if (!strcmp(type, "step_end")) {
-		bool ok = !strcmp(js(rec, "status"), "ok");
+		bool ok = !strcmp(js(rec, "status"), "ok") ||
+			  !strcmp(js(rec, "status"), "assumed_done");
 		step_label(r, rec, label, sizeof(label));
 		util_format_duration(ji(rec, "duration_ms"), d, sizeof(d));
 		if (r->mid_line)
@@ -166,6 +180,11 @@ tty_event(struct report *r, json_t *rec)
 		end_pending_line(r);
 		fprintf(r->fp, "  ?? %s -> %s (%s)\n", js(rec, "question"), js(rec, "answer"),
 			js(rec, "by"));
+	} else if (!strcmp(type, "resume")) {
+		end_pending_line(r);
+		resume_line(r->fp, rec);
+	} else if (!strcmp(type, "guard") && !strcmp(js(rec, "op"), "found")) {
+		return; /* the cordon's own line says what happened */
 	} else if (!strcmp(type, "guard") && strcmp(js(rec, "status"), "start")) {
 		end_pending_line(r);
 		if (*js(rec, "status"))
@@ -226,6 +245,12 @@ report_record_line(FILE *fp, json_t *rec)
 	else if (!strcmp(type, "step_skip"))
 		fprintf(fp, "step %s/%lld \"%s\" skipped (when)\n", js(rec, "phase"), ji(rec, "index"),
 			js(rec, "name"));
+	else if (!strcmp(type, "resume"))
+		resume_line(fp, rec);
+	else if (!strcmp(type, "guard") && !strcmp(js(rec, "op"), "found"))
+		fprintf(fp, "guard found the node %s%s%s\n",
+			json_is_true(json_object_get(rec, "cordoned")) ? "cordoned" : "in service",
+			*js(rec, "reason") ? ": " : "", js(rec, "reason"));
 	else if (!strcmp(type, "guard"))
 		fprintf(fp, "guard %s %s%s%s\n", js(rec, "op"),
 			*js(rec, "status") ? js(rec, "status") : js(rec, "reason"),

@@ -737,6 +737,8 @@ parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool i
 			error_at(L, v, "an 'undo' step cannot have its own 'undo'");
 		else
 			s->undo = parse_step(L, v, phase, 0, true, s->mutates);
+		if (s->undo)
+			s->undo->undo_of = index;
 		if (s->undo && s->undo->when)
 			error_at(L, v, "an 'undo' step cannot have a 'when'");
 	}

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "rbx/target.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,10 @@ target_resolve(const char *node, bool lab, const char *inventory, struct target 
 	}
 	if (inventory_resolve(inv, node, &t->conf, err) < 0)
 		goto out;
+	{
+		char buf[PATH_MAX];
+		t->inventory = xstrdup(realpath(path, buf) ? buf : path);
+	}
 	t->lab = !strcmp(t->conf.transport, "lab");
 	t->scheduler = xstrdup(t->conf.scheduler);
 	if (t->lab)
@@ -61,6 +66,7 @@ target_release(struct target *t)
 	node_conf_release(&t->conf);
 	free(t->address);
 	free(t->scheduler);
+	free(t->inventory);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -331,6 +331,77 @@ util_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *
+util_base64_encode(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		*o++ = b64[p[i] >> 2];
+		*o++ = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*o++ = b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		*o++ = b64[p[i + 2] & 63];
+	}
+	if (i < len) {
+		*o++ = b64[p[i] >> 2];
+		*o++ = b64[((p[i] & 3) << 4) | (i + 1 < len ? p[i + 1] >> 4 : 0)];
+		*o++ = i + 1 < len ? b64[(p[i + 1] & 15) << 2] : '=';
+		*o++ = '=';
+	}
+	*o = 0;
+	return out;
+}
+
+char *
+util_base64_decode(const char *s, size_t *len)
+{
+	size_t n = strlen(s), k = 0;
+	char *out = xmalloc(n / 4 * 3 + 4);
+	unsigned acc = 0;
+	int bits = 0;
+
+	for (; *s && *s != '='; s++) {
+		const char *at = strchr(b64, *s);
+		if (!at || !*s) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned)(at - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[k++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[k] = 0;
+	if (len)
+		*len = k;
+	return out;
+}
+
+char *
+util_file_digest(const char *path)
+{
+	struct rbx_err err;
+	size_t len, i;
+	char *text = util_read_file(path, 64u << 20, &len, &err);
+	uint64_t h = 1469598103934665603ULL;
+
+	if (!text)
+		return NULL;
+	/* FNV-1a: it detects an edited runbook; it is not meant to resist forgery. */
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)text[i];
+		h *= 1099511628211ULL;
+	}
+	free(text);
+	return xasprintf("fnv1a64:%016llx", (unsigned long long)h);
+}
+
 void
 util_sleep_ms(long long ms)
 {

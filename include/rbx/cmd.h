@@ -58,7 +58,7 @@ int args_format(const struct args *a, const char *def, const char *const *allowe
 		const char **out, struct rbx_err *err);
 
 extern const struct cmd cmd_list, cmd_show, cmd_lint, cmd_plan, cmd_run, cmd_runs, cmd_log,
-	cmd_graph, cmd_version, cmd_lab, cmd_schema, cmd_docs, cmd_nodes;
+	cmd_graph, cmd_version, cmd_lab, cmd_schema, cmd_docs, cmd_nodes, cmd_resume, cmd_roll;
 
 /* The table, NULL-terminated. */
 extern const struct cmd *const rbx_commands[];
@@ -67,5 +67,7 @@ void cmd_print_help(const struct cmd *c, FILE *fp);
 /* Shared by commands that take a RUNBOOK argument: find and load it, printing load errors. */
 struct runbook;
 struct runbook *cmd_load_runbook(const char *name, struct rbx_err *err);
+/* --fleet-wait DURATION (default 30m; "0": do not wait) in milliseconds. */
+int cmd_fleet_wait(const struct args *a, long long *ms, struct rbx_err *err);
 
 #endif

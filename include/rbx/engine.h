@@ -59,6 +59,17 @@ struct transport;
 struct sched;
 struct journal;
 
+/*
+ * A step the journal shows ended in the state a resume re-enters: one that
+ * succeeded is not run again; one that failed keeps its tries used.
+ */
+struct step_mark {
+	const struct step *s;
+	int tries;
+	bool ok;
+	char error[512];
+};
+
 /* What the caller plugs in: where records and output go, and how to ask. */
 struct run_io {
 	void (*event)(void *arg, json_t *rec);
@@ -78,12 +89,16 @@ struct run {
 	bool yes;
 	bool adopt;
 	bool lab;
+	const char *inventory;	    /* the file the node came from, or NULL; for resume */
+	const char *runbook_digest; /* a resume refuses a changed runbook */
 	struct transport *node_tx;  /* ssh: steps */
 	struct transport *local_tx; /* run: steps */
 	struct sched *sched;
 	struct journal *journal; /* NULL: no journal (unit tests) */
 	struct run_io io;
 	volatile sig_atomic_t *interrupted;
+	volatile sig_atomic_t *lease_lost; /* the fleet slot's lease ran out (NULL: no fleet) */
+	json_t *fleet;			   /* the slots held, for run_start and resume (borrowed) */
 
 	/* Kept by the engine. */
 	enum run_state state;
@@ -97,6 +112,14 @@ struct run {
 	size_t ndone;
 	char failure[1024]; /* why the run did not succeed */
 	int64_t started_ms;
+
+	/* Seeded from the journal by a resume (resume_replay); cleared once used. */
+	bool resuming;
+	struct step_mark *marks;
+	size_t nmarks;
+	bool rollback_failed;		  /* a rollback step had failed before the crash */
+	char rollback_first[1024];	  /* why the rollback began */
+	int was_cordoned;		  /* -1 unknown; else the node's state the guard found */
 };
 
 /*
@@ -111,7 +134,20 @@ int engine_bind_params_plan(const struct runbook *rb, const struct strmap *given
 
 /* Drive the run to a final state; returns it. Every record goes to the journal first. */
 enum run_state engine_run(struct run *r);
+/*
+ * Continue a run from state s, its fields seeded from the journal: steps the
+ * journal shows done are not run again. The journal must already be open
+ * for appending; a "resume" record says who resumed and how.
+ */
+enum run_state engine_resume(struct run *r, enum run_state s, json_t *resume_rec);
+/* Journal a record for the run (borrowed reference stolen), synced. */
+void engine_emit(struct run *r, json_t *rec);
 void run_release(struct run *r);
+/* Mark a step done (or failed) in the visit being resumed. */
+void run_mark_step(struct run *r, const struct step *s, int tries, bool ok, const char *error);
+const struct step_mark *run_find_mark(const struct run *r, const struct step *s);
+/* Add a step to the steps this attempt changed (what a rollback undoes). */
+void run_add_done(struct run *r, const struct step *s);
 
 /* Evaluate a `when` against params and captures (unset captures are ""). */
 bool engine_when(const struct when *w, const struct strmap *params, const struct strmap *captures);

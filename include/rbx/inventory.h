@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "rbx/diag.h"
+#include "rbx/fleet.h"
 #include "rbx/util.h"
 
 /* Expand a Slurm-style hostlist ("a[01-02]-b[1-2],c") into names; NULL with err on a bad one. */
@@ -30,6 +31,7 @@ struct node_conf {
 	char *cordon_command, *drain_command, *uncordon_command, *state_command; /* scheduler: command */
 	long long connect_timeout_ms;
 	struct strmap labels;
+	struct fleet_conf fleet; /* the budgets this node falls under (none: endpoint NULL) */
 };
 
 struct inventory;

@@ -25,12 +25,25 @@ void journal_close(struct journal *j);
 /* The file of a run id; allocated. */
 char *journal_run_path(const char *state_dir, const char *run_id);
 
+/* A roll's journal: rolls/<roll_id>.jsonl, the same format and guarantees. */
+struct journal *journal_create_roll(const char *state_dir, const char *roll_id, struct rbx_err *err);
+struct journal *journal_reopen_roll(const char *state_dir, const char *roll_id, long long last_seq,
+				    size_t good_bytes, struct rbx_err *err);
+char *journal_roll_path(const char *state_dir, const char *roll_id);
+
 /*
  * Read a journal into a JSON array of records (new reference). A torn last
  * line (a crash mid-write) is skipped and counted in *torn; a bad line
  * elsewhere is an error.
  */
-json_t *journal_read(const char *path, int *torn, struct rbx_err *err);
+json_t *journal_read(const char *path, int *torn, size_t *good_bytes, struct rbx_err *err);
+
+/*
+ * Open an existing journal to continue it (rbx resume): the bytes after
+ * good_bytes (a torn tail) are cut first, and numbering goes on from last_seq.
+ */
+struct journal *journal_reopen(const char *state_dir, const char *run_id, long long last_seq,
+			       size_t good_bytes, struct rbx_err *err);
 
 /* Run ids in state_dir/runs, newest first (allocated, NULL-terminated). */
 char **journal_list_runs(const char *state_dir);

@@ -72,6 +72,7 @@ struct step {
 	struct srcpos pos;
 	enum phase phase;
 	int index; /* 1-based within its phase; 0 for an undo step */
+	int undo_of; /* an undo step: its step's index */
 	enum step_kind kind;
 	char *text; /* ssh/run command or confirm question (templates) */
 	struct srcpos text_pos;

@@ -14,6 +14,7 @@ struct target {
 	struct node_conf conf; /* zeroed for --lab */
 	char *address;	       /* for humans and the plan: lab:n42, ssh:root@host:22 */
 	char *scheduler;       /* backend name */
+	char *inventory;       /* the inventory file used, or NULL (--lab) */
 };
 
 /* Resolve node: --lab, else the inventory (path given, $RBX_INVENTORY, /etc/rbx). */

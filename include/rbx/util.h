@@ -110,6 +110,14 @@ void strmap_set(struct strmap *m, const char *key, const char *val);
 const char *strmap_get(const struct strmap *m, const char *key);
 void strmap_release(struct strmap *m);
 
+/* Base64 (RFC 4648, padded), as etcd's JSON gateway carries keys and values. The decoder
+ * returns NUL-terminated bytes, or NULL on a character outside the alphabet. */
+char *util_base64_encode(const void *data, size_t len);
+char *util_base64_decode(const char *s, size_t *len);
+
+/* A digest of a file's bytes ("fnv1a64:..."), to notice it changed; NULL if unreadable. */
+char *util_file_digest(const char *path);
+
 /* Sleep ms milliseconds (whole, across signals). */
 void util_sleep_ms(long long ms);
 

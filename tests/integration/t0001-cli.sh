@@ -1,7 +1,7 @@
 # t0001-cli: every command answers --help from its table; unknown input is a usage error.
 . "$TOP/tests/integration/lib.sh"
 
-for c in run plan lint list show runs log graph nodes lab docs schema version; do
+for c in run resume roll plan lint list show runs log graph nodes lab docs schema version; do
 	expect_exit "rbx $c --help exits 0" 0 "$c" --help
 	check "rbx $c --help prints its usage line" "contains \"\$OUT\" 'usage: rbx $c'"
 	check "rbx $c is in the README" "grep -q 'rbx $c' '$TOP/README.md'"

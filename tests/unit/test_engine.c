@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rbx/engine.h"
+#include "rbx/resume.h"
 #include "rbx/sched.h"
 #include "rbx/transport.h"
 
@@ -452,6 +453,161 @@ test_transition_table(void **state)
 	assert_int_equal(engine_next(RS_SUCCEEDED, EV_OK), RS_COUNT);
 }
 
+/* ---- resume: a run interrupted, its records replayed, then continued ---------------- */
+
+static json_t *
+records_array(void)
+{
+	json_t *arr = json_array();
+	char *text = xstrdup(F.records.data), *line, *save = NULL;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		json_array_append_new(arr, json_loads(line, 0, NULL));
+	free(text);
+	return arr;
+}
+
+static char doubt_name[64];
+
+/*
+ * Run the base runbook until the command matching stop_at is interrupted,
+ * replay the records, resolve the step in doubt (assume_done or rerun), and
+ * resume with the log cleared; the resumed run's log is in F.log.
+ */
+static enum run_state
+interrupt_then_resume(const char *stop_at, const char *fail_on, bool assume_done,
+		      struct resume_info *info_out)
+{
+	char text[4096], *p;
+	struct diags d;
+	struct runbook *rb;
+	struct transport tx = {&fake_tx_ops, (char *)"fake:n1", NULL};
+	struct sched sc = {&fake_sched_ops, (char *)"n1", NULL};
+	struct run r, r2;
+	struct rbx_err err;
+	struct resume_info info;
+	static volatile sig_atomic_t intr;
+	enum run_state end;
+
+	snprintf(text, sizeof(text), "%s", base);
+	p = strstr(text, "GUARD");
+	memmove(p + strlen(GUARD), p + 5, strlen(p + 5) + 1);
+	memcpy(p, GUARD, strlen(GUARD));
+	p = strstr(text, "ATTEMPTS");
+	memmove(p + 1, p + 8, strlen(p + 8) + 1);
+	*p = '1';
+	p = strstr(text, "EXTRA");
+	memmove(p, p + 5, strlen(p + 5) + 1);
+	diags_init(&d);
+	rb = runbook_load_string("t.yaml", text, strlen(text), &d);
+	assert_non_null(rb);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(engine_bind_params(rb, NULL, &r.params, &err), 0);
+	r.rb = rb;
+	r.node = "n1";
+	r.run_id = "run-1";
+	r.node_tx = &tx;
+	r.local_tx = &tx;
+	r.sched = &sc;
+	r.io.event = on_event;
+	intr = 0;
+	r.interrupted = &intr;
+	F.interrupt_on_cmd = &intr;
+	F.interrupt_cmd = stop_at;
+	F.fail_on = fail_on;
+	F.fail_times = -1;
+	assert_int_equal(engine_run(&r), RS_INTERRUPTED);
+	run_release(&r);
+
+	/* The process is gone; all that is left is the journal. */
+	memset(&info, 0, sizeof(info));
+	info.recs = records_array();
+	info.ended = RS_COUNT;
+	memset(&r2, 0, sizeof(r2));
+	assert_int_equal(engine_bind_params(rb, NULL, &r2.params, &err), 0);
+	r2.rb = rb;
+	r2.node = "n1";
+	r2.run_id = "run-1";
+	r2.node_tx = &tx;
+	r2.local_tx = &tx;
+	r2.sched = &sc;
+	r2.io.event = on_event;
+	intr = 0;
+	r2.interrupted = &intr;
+	F.interrupt_cmd = NULL;
+	assert_int_equal(resume_replay(&info, &r2, &err), 0);
+	if (assume_done && info.in_doubt)
+		resume_step_done(&r2, info.in_doubt, info.in_doubt_try, NULL);
+	buf_release(&F.log);
+	buf_init(&F.log, 0);
+	end = engine_resume(&r2, info.state, json_pack("{s:s}", "type", "resume"));
+	*info_out = info;
+	info_out->recs = NULL;
+	/* The step belongs to the runbook freed below: keep its name. */
+	snprintf(doubt_name, sizeof(doubt_name), "%s", info.in_doubt ? info.in_doubt->name : "");
+	info_out->in_doubt = NULL;
+	json_decref(info.recs);
+	run_release(&r2);
+	runbook_free(rb);
+	diags_release(&d);
+	return end;
+}
+
+static void
+test_resume_skips_what_was_done(void **state)
+{
+	struct resume_info info;
+
+	(void)state;
+	/* Interrupted while step two ran; the operator says it finished. */
+	assert_int_equal(interrupt_then_resume("step-two", NULL, true, &info), RS_SUCCEEDED);
+	assert_int_equal(info.state, RS_PROCEDURE);
+	assert_string_equal(doubt_name, "two");
+	assert_true(info.in_doubt_ran);
+	/* Not the guard again, not step one, not step two: the rest, then back in service. */
+	assert_string_equal(F.log.data, "exec step-three\nexec prove-it\nuncordon\n");
+	assert_false(F.cordoned);
+}
+
+static void
+test_resume_reruns_when_told(void **state)
+{
+	struct resume_info info;
+
+	(void)state;
+	assert_int_equal(interrupt_then_resume("step-two", NULL, false, &info), RS_SUCCEEDED);
+	assert_string_equal(F.log.data, "exec step-two --token 's3cret'\nexec step-three\n"
+					"exec prove-it\nuncordon\n");
+}
+
+static void
+test_resume_mid_rollback_finishes_it(void **state)
+{
+	struct resume_info info;
+
+	(void)state;
+	/* The proof fails, the rollback begins (undo two, then undo one): stopped in undo one. */
+	assert_int_equal(interrupt_then_resume("undo-one", "prove-it", false, &info), RS_FAILED);
+	assert_int_equal(info.state, RS_ROLLBACK);
+	assert_string_equal(doubt_name, "undo one");
+	/* Undo two is not repeated; undo one is (as told), then the rollback steps. */
+	assert_string_equal(F.log.data, "exec undo-one\nexec tidy-up\nreason rbx:run-1 t FAILED\n");
+	assert_true(F.cordoned);
+}
+
+static void
+test_resume_does_not_take_the_guard_again(void **state)
+{
+	struct resume_info info;
+
+	(void)state;
+	/* Stopped during the first procedure step: the node is cordoned by this run. */
+	assert_int_equal(interrupt_then_resume("step-one", NULL, false, &info), RS_SUCCEEDED);
+	assert_int_equal(info.state, RS_PROCEDURE);
+	assert_string_equal(F.log.data, "exec step-one\nexec step-two --token 's3cret'\n"
+					"exec step-three\nexec prove-it\nuncordon\n");
+}
+
 int
 main(void)
 {
@@ -469,6 +625,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_drain_failure_undoes_the_cordon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
 		cmocka_unit_test(test_transition_table),
+		cmocka_unit_test_setup_teardown(test_resume_skips_what_was_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_reruns_when_told, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_mid_rollback_finishes_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_does_not_take_the_guard_again, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,7 +56,7 @@ test_write_and_read_back(void **state)
 	journal_close(j);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	recs = journal_read(path, &torn, &err);
+	recs = journal_read(path, &torn, NULL, &err);
 	assert_non_null(recs);
 	assert_int_equal(torn, 0);
 	assert_int_equal(json_array_size(recs), 2);
@@ -82,7 +82,7 @@ test_torn_and_damaged(void **state)
 	(void)state;
 	fputs("{\"type\":\"step_end\",\"seq\":3", fp);
 	fclose(fp);
-	recs = journal_read(path, &torn, &err);
+	recs = journal_read(path, &torn, NULL, &err);
 	assert_non_null(recs);
 	assert_int_equal(torn, 1);
 	assert_int_equal(json_array_size(recs), 2);
@@ -90,8 +90,48 @@ test_torn_and_damaged(void **state)
 	fp = fopen(path, "a");
 	fputs("\n{\"type\":\"x\"}\n", fp);
 	fclose(fp);
-	assert_null(journal_read(path, &torn, &err));
+	assert_null(journal_read(path, &torn, NULL, &err));
 	assert_non_null(strstr(err.msg, ":3: not a journal record"));
+	free(path);
+}
+
+static void
+test_reopen_cuts_a_torn_tail(void **state)
+{
+	struct rbx_err err;
+	char *path = journal_run_path(dir, "20280101T000000Z-n3-cccccc");
+	struct journal *j = journal_create(dir, "20280101T000000Z-n3-cccccc", &err);
+	json_t *recs, *rec = json_pack("{s:s}", "type", "run_start");
+	size_t good = 0;
+	int torn = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(journal_append_record(j, rec, true, &err), 0);
+	json_decref(rec);
+	journal_close(j);
+	fp = fopen(path, "a");
+	fputs("{\"type\":\"step_st", fp); /* what a power loss mid-write leaves */
+	fclose(fp);
+	recs = journal_read(path, &torn, &good, &err);
+	assert_int_equal(torn, 1);
+	json_decref(recs);
+	j = journal_reopen(dir, "20280101T000000Z-n3-cccccc", 1, good, &err);
+	assert_non_null(j);
+	rec = json_pack("{s:s}", "type", "resume");
+	assert_int_equal(journal_append_record(j, rec, true, &err), 0);
+	json_decref(rec);
+	journal_close(j);
+	/* The torn bytes are gone and numbering went on: two whole records. */
+	recs = journal_read(path, &torn, NULL, &err);
+	assert_int_equal(torn, 0);
+	assert_int_equal(json_array_size(recs), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 1), "seq")), 2);
+	json_decref(recs);
+	/* A journal another user could write is not continued. */
+	chmod(path, 0644);
+	assert_null(journal_reopen(dir, "20280101T000000Z-n3-cccccc", 2, 0, &err));
+	assert_non_null(strstr(err.msg, "not this user's alone"));
 	free(path);
 }
 
@@ -123,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_write_and_read_back),
 		cmocka_unit_test(test_torn_and_damaged),
 		cmocka_unit_test(test_list_and_ids),
+		cmocka_unit_test(test_reopen_cuts_a_torn_tail),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

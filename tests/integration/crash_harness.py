@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+# crash_harness.py - kills a lab run of rbx with SIGKILL at every journal point in
+# turn (before, during and after each record), resumes it, and proves the outcome.
+"""
+For one scenario (runbook, faults, args) it first makes an uninterrupted run,
+then for every journal record k of that run and every way to die there
+(after:k  - record k is on disk, its side effect not yet begun;
+ before:k - record k never written, though what it reports happened;
+ torn:k   - half of record k written, as a power loss leaves it)
+it runs again with RBX_TEST_CRASH_AT set, then `rbx resume` until the run
+ends, and checks against the uninterrupted run:
+  1. the same end state, exit code and node state (the lab's state file);
+  2. no step that is not idempotent ran twice: the lab's exec log (written as
+     each command is spawned, independent of the journal) holds each such
+     command exactly as often as in the uninterrupted run;
+  3. the node was never back in service with an unverified mutation: in the
+     exec log, every uncordon comes after the verify commands, and those after
+     the last mutating command.
+A step left in doubt is answered truthfully from the exec log: --assume-done
+if its command ran, --rerun if it never began.
+Prints one line per scenario; exits 1 on the first broken proof.
+"""
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+RBX = os.environ["RBX"]
+NODE = "c1"
+VOLATILE = {"t", "time", "ts", "at", "history", "since", "boot_time"}
+
+
+def rbx(args, env, timeout=120):
+    return subprocess.run([RBX] + args, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=timeout)
+
+
+def fresh(faults):
+    d = tempfile.mkdtemp(prefix="rbx-crash.")
+    env = dict(os.environ)
+    env.pop("RBX_TEST_CRASH_AT", None)
+    env["RBX_STATE_DIR"] = d + "/state"
+    env["RBX_LAB_EXEC_LOG"] = d + "/exec.log"
+    if faults:
+        p = rbx(["lab", "inject", NODE] + faults, env)
+        assert p.returncode == 0, p.stderr
+    return d, env
+
+
+def journal(env):
+    runs = env["RBX_STATE_DIR"] + "/runs"
+    files = os.listdir(runs)
+    assert len(files) == 1, files
+    recs = []
+    with open(runs + "/" + files[0]) as f:
+        for line in f:
+            if line.endswith("\n"):
+                recs.append(json.loads(line))
+    return files[0][:-len(".jsonl")], recs
+
+
+def exec_log(env):
+    try:
+        with open(env["RBX_LAB_EXEC_LOG"]) as f:
+            return [json.loads(l) for l in f]
+    except FileNotFoundError:
+        return []
+
+
+def scrub(v, run_id):
+    if isinstance(v, dict):
+        return {k: scrub(x, run_id) for k, x in v.items() if k not in VOLATILE}
+    if isinstance(v, list):
+        return [scrub(x, run_id) for x in v]
+    if isinstance(v, str):
+        return v.replace(run_id, "RUN")
+    return v
+
+
+def node_state(env, run_id):
+    p = rbx(["lab", "show", NODE, "--format", "json"], env)
+    assert p.returncode == 0, p.stderr
+    return scrub(json.loads(p.stdout), run_id)
+
+
+def end_of(recs):
+    ends = [r for r in recs if r["type"] == "run_end"]
+    return ends[-1]["state"] if ends else None
+
+
+def step_key(r):
+    return (r["phase"], r["index"], r.get("of", 0))
+
+
+def once_only_cmds(recs):
+    """Each step that is not idempotent (it must never run twice) -> its command in this
+    run (commands differ between runs where they hold a capture, such as a time)."""
+    out = {}
+    for r in recs:
+        if r["type"] == "step_start" and not r.get("idempotent"):
+            out[step_key(r)] = r.get("cmd") or ("reboot" if r.get("action") == "reboot" else None)
+    return {k: v for k, v in out.items() if v}
+
+
+def verify_cmds(recs):
+    return {r["cmd"] for r in recs if r["type"] == "step_start" and r["phase"] == "verify"}
+
+
+def mutating_cmds(recs):
+    return {r["cmd"] for r in recs if r["type"] == "step_start" and r.get("mutates")
+            and r.get("cmd")} | {"reboot"}
+
+
+def count(log, cmd):
+    return sum(1 for e in log if e.get("exec") == cmd)
+
+
+def in_doubt_ran(recs, log):
+    """Whether the in-doubt step's command ran: the exec log has it more often than
+    the journal has ended runs of it."""
+    starts = [r for r in recs if r["type"] == "step_start"]
+    last = starts[-1]
+    ended = 0
+    for i, r in enumerate(recs):
+        if r["type"] != "step_start" or r.get("cmd") != last.get("cmd"):
+            continue
+        for later in recs[i + 1:]:
+            if later["type"] == "step_end" and later["index"] == r["index"] and \
+                    later["phase"] == r["phase"]:
+                if later["status"] != "interrupted":
+                    ended += 1
+                break
+            if later["type"] == "step_start":
+                break
+    cmd = last.get("cmd") or ("reboot" if last.get("action") == "reboot" else None)
+    return cmd is not None and count(log, cmd) > ended
+
+
+def never_unverified_in_service(log, verify, mutating):
+    last_mut = -1
+    for i, e in enumerate(log):
+        if e.get("exec") in mutating:
+            last_mut = i
+        if e.get("sched") == "uncordon" and last_mut >= 0:
+            seen = {x.get("exec") for x in log[last_mut + 1:i]}
+            missing = verify - seen
+            if missing:
+                return "uncordon at exec-log line %d with %s not run since the last mutation" % (
+                    i + 1, sorted(missing))
+    return None
+
+
+def fail(msg):
+    print("not ok - " + msg, flush=True)
+    os._exit(1)  # from a worker thread too
+
+
+def kill_point(ctx, k, mode):
+    name, runbook, faults, args, want_exit, want_end, want_state, once, want_counts = ctx
+    where = "%s:%d" % (mode, k)
+    d, env = fresh(faults)
+    crash_env = dict(env, RBX_TEST_CRASH_AT=where)
+    p = subprocess.run([RBX, "run", runbook, "--node", NODE, "--lab", "--format", "json"]
+                       + args, env=crash_env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=120)
+    if p.returncode != -9:
+        fail("%s %s: rbx was not killed (exit %d)" % (name, where, p.returncode))
+    run_id, recs = journal(env)
+    if not recs:
+        # Killed before the first record: nothing began, so nothing is resumed.
+        p = rbx(["resume", run_id], env)
+        if p.returncode != 2 or "never began" not in p.stderr:
+            fail("%s %s: resume of an empty journal: exit %d %s" % (
+                name, where, p.returncode, p.stderr))
+        os.unlink("%s/runs/%s.jsonl" % (env["RBX_STATE_DIR"], run_id))
+        p = rbx(["run", runbook, "--node", NODE, "--lab", "--format", "json"] + args, env)
+        run_id, recs = journal(env)
+    extra = []
+    decision = "automatic"
+    if end_of(recs) is not None:
+        # Killed after its last record: the run had ended; a resume says so.
+        p = rbx(["resume", run_id], env)
+        if p.returncode != 2 or "already ended" not in p.stderr:
+            fail("%s %s: resume of an ended run: exit %d %s" % (name, where, p.returncode,
+                                                                p.stderr))
+        p.returncode = [r for r in recs if r["type"] == "run_end"][-1]["exit"]
+    for _ in range(3 if end_of(recs) is None else 0):
+        p = rbx(["resume", run_id, "--format", "json"] + extra
+                + (["--yes"] if "--yes" in args else []), env)
+        if p.returncode == 2 and "in the journal" in p.stderr and not extra:
+            _, recs = journal(env)
+            ran = in_doubt_ran(recs, exec_log(env))
+            extra = ["--assume-done"] if ran else ["--rerun"]
+            decision = "assume-done" if ran else "rerun"
+            continue
+        break
+    _, recs = journal(env)
+    log = exec_log(env)
+    if p.returncode != want_exit or end_of(recs) != want_end:
+        fail("%s %s: resumed run ended %s (exit %d), uninterrupted %s (exit %d): %s" % (
+            name, where, end_of(recs), p.returncode, want_end, want_exit,
+            p.stderr.strip()[-400:]))
+    got_state = node_state(env, run_id)
+    if got_state != want_state:
+        diff = [k2 for k2 in want_state if want_state[k2] != got_state.get(k2)]
+        fail("%s %s: node state differs in %s" % (name, where, diff))
+    mine = once_only_cmds(recs)
+    for key, want in want_counts.items():
+        got = count(log, mine.get(key, once[key]))
+        if got != want:
+            fail("%s %s: step %s '%s' ran %d times, %d in the uninterrupted run" % (
+                name, where, key, mine.get(key), got, want))
+    bad = never_unverified_in_service(log, verify_cmds(recs), mutating_cmds(recs))
+    if bad:
+        fail("%s %s: %s" % (name, where, bad))
+    shutil.rmtree(d)
+    return decision
+
+
+def scenario(name, runbook, faults, args):
+    d, env = fresh(faults)
+    p = rbx(["run", runbook, "--node", NODE, "--lab", "--format", "json"] + args, env)
+    run_id, clean = journal(env)
+    want_exit, want_end = p.returncode, end_of(clean)
+    want_state = node_state(env, run_id)
+    clean_log = exec_log(env)
+    once = once_only_cmds(clean)
+    verify, mutating = verify_cmds(clean), mutating_cmds(clean)
+    want_counts = {k: count(clean_log, c) for k, c in once.items()}
+    bad = never_unverified_in_service(clean_log, verify, mutating)
+    if bad:
+        fail("%s: the uninterrupted run itself: %s" % (name, bad))
+    shutil.rmtree(d)
+    decisions = {"assume-done": 0, "rerun": 0, "automatic": 0}
+    ctx = (name, runbook, faults, args, want_exit, want_end, want_state, once, want_counts)
+    points = [(k, mode) for k in range(1, len(clean) + 1) for mode in ("after", "before", "torn")]
+    # Each kill point has its own state dir, so they run side by side.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for decision in pool.map(lambda pt: kill_point(ctx, *pt), points):
+            decisions[decision] += 1
+    points = len(points)
+    print("ok - %s: %d journal records, %d kill points, each resumed to %s (exit %d); "
+          "in doubt: %d assumed done, %d re-run, %d needed no decision" % (
+              name, len(clean), points, want_end, want_exit, decisions["assume-done"],
+              decisions["rerun"], decisions["automatic"]))
+    return points
+
+
+def main():
+    total = 0
+    for line in sys.argv[1:]:
+        name, runbook, faults, args = [x.strip() for x in line.split("|")]
+        total += scenario(name, runbook, faults.split() if faults != "-" else [],
+                          args.split())
+    print("covered %d kill points" % total)
+
+
+if __name__ == "__main__":
+    main()

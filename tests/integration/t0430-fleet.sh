@@ -1,0 +1,105 @@
+# t0430-fleet: the fleet's maintenance budget in a real etcd on loopback: two runs
+# racing for one slot, a holder killed with kill -9, a lease lost mid-run.
+. "$TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/etcd.sh"
+
+# Not under check: that runs in a subshell, and etcd must outlive it.
+if etcd_start; then ok "etcd starts on loopback"; else not_ok "etcd starts on loopback"; exit 1; fi
+cat > hold.yaml <<'Y'
+name: hold
+title: Hold the node a while
+subsystem: provisioning
+summary: Keeps the node out of service for a given time.
+trigger: {summary: test}
+params:
+  secs: {description: how long, default: '2', pattern: '^[0-9]+$'}
+guard: {cordon: true, drain: true}
+procedure:
+  - name: work on the node
+    ssh: sleep {{params.secs}}
+    timeout: 5m
+verify:
+  - {name: v, ssh: nvidia-smi -L}
+rollback:
+  - {name: r, ssh: nvidia-smi -L}
+references: [https://example.invalid]
+Y
+cat > inv.yaml <<Y
+fleet:
+  etcd: $ETCD
+  ttl: 2s
+  budgets: {pool: 1}
+defaults: {transport: lab}
+nodes:
+  - {match: 'f[1-3]', labels: {pool: p1}}
+  - {match: 'g1', labels: {pool: p2}}
+Y
+export RBX_INVENTORY="$WORK/inv.yaml"
+slots=/rbx/budget/pool=p1/
+
+expect_exit "a run takes a slot and gives it back" 0 run "$WORK/hold.yaml" --node f1 --param secs=0
+check "the journal records the slot" "grep -q '\"type\":\"fleet\",\"op\":\"acquired\".*pool=p1/slot-0' \"$RBX_STATE_DIR\"/runs/*f1*.jsonl"
+check "and the slot is free again" "[ \$(etcd_count $slots) -eq 0 ]"
+
+# Two runs race for a limit of 1 and do not wait: one runs, one is refused.
+"$RBX" run "$WORK/hold.yaml" --node f1 --fleet-wait 0 >a.out 2>a.err &
+pa=$!
+"$RBX" run "$WORK/hold.yaml" --node f2 --fleet-wait 0 >b.out 2>b.err &
+pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+check "racing for one slot: one run succeeds, one exits 5 ($ra, $rb)" "[ \$(( ($ra == 0 && $rb == 5) || ($ra == 5 && $rb == 0) )) -eq 1 ]"
+check "the refused one names who holds the slot" "grep -q 'no maintenance slot free for pool=p1 (at most 1 at once): held by run .* on node f' a.err b.err"
+check "the refused node was never cordoned" "[ \"\$(sched_field f1 cordoned)\" = False ] && [ \"\$(sched_field f2 cordoned)\" = False ]"
+expect_exit "another pool has its own budget" 0 run "$WORK/hold.yaml" --node g1 --param secs=0
+
+# One waits for the other: never two nodes of the pool out at once.
+"$RBX" run "$WORK/hold.yaml" --node f1 --format json >a.out 2>a.err &
+pa=$!
+i=0; until grep -q '"type":"fleet"' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+"$RBX" run "$WORK/hold.yaml" --node f2 --format json >b.out 2>b.err
+rb=$?
+wait $pa; ra=$?
+check "the second run waited and then succeeded ($ra, $rb)" "[ $ra -eq 0 ] && [ $rb -eq 0 ]"
+check "while waiting it said who holds the slot" "grep -q 'waiting for a maintenance slot: pool=p1 (at most 1 at once): held by run .* on node f1' b.err"
+check "it began only after the first had ended" "python3 -c '
+import json,sys
+a=[json.loads(l) for l in open(\"a.out\")]; b=[json.loads(l) for l in open(\"b.out\")]
+end=[r for r in a if r[\"type\"]==\"run_end\"][0][\"ts\"]; start=b[0][\"ts\"]
+sys.exit(0 if start > end else 1)'"
+
+# A holder killed with kill -9: its slot frees itself when the lease runs out.
+"$RBX" run "$WORK/hold.yaml" --node f1 --param secs=60 >a.out 2>&1 &
+pa=$!
+i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+kill -9 $pa; wait $pa 2>/dev/null
+pkill -f '^sleep 60$'
+expect_exit "right after the kill the slot is still held (exit 5)" 5 run "$WORK/hold.yaml" --node f2 --fleet-wait 0 --param secs=0
+t0=$(date +%s%N)
+expect_exit "waiting, the slot frees within the 2 s TTL and the run goes on" 0 run "$WORK/hold.yaml" --node f2 --fleet-wait 20s --param secs=0
+check "(it waited for the TTL, not forever: $(( ($(date +%s%N) - t0) / 1000000 )) ms)" "[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 15000 ]"
+id=$(ls "$RBX_STATE_DIR/runs" | grep f1 | sort | tail -n 1 | sed 's/.jsonl$//')
+expect_exit "the killed run resumes, taking a slot again" 0 resume "$id" --assume-done
+check "and its node is back in service" "[ \"\$(sched_field f1 cordoned)\" = False ]"
+
+# The lease lost mid-run: rbx stops changing the node, journals it, says so.
+"$RBX" run "$WORK/hold.yaml" --node f3 --param secs=60 >a.out 2>&1 &
+pa=$!
+i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+id=$(ls "$RBX_STATE_DIR/runs" | grep f3 | sed 's/.jsonl$//')
+lease=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][1]["slots"]["lease"])' "$RBX_STATE_DIR/runs/$id.jsonl")
+check "the lease is revoked behind rbx's back" "etcd_call /v3/lease/revoke '{\"ID\":\"$lease\"}'"
+wait $pa; ra=$?
+check "the run stops with exit 130 ($ra)" "[ $ra -eq 130 ]"
+check "it says the lease was lost" "grep -q 'fleet lease was lost' a.out"
+check "the journal records it" "grep -q '\"type\":\"fleet\",\"op\":\"lost\"' '$RBX_STATE_DIR/runs/$id.jsonl'"
+check "the step was ended, not left running" "sleep 0.3; ! pgrep -f '^sleep 60\$'"
+check "the node stays cordoned" "[ \"\$(sched_field f3 cordoned)\" = True ]"
+
+# etcd unreachable: no run without the budget.
+sed "s#$ETCD#http://127.0.0.1:9#" inv.yaml > dead.yaml
+expect_exit "etcd unreachable: the run is refused, exit 3" 3 run "$WORK/hold.yaml" --node f2 --inventory "$WORK/dead.yaml" --param secs=0
+check "(it says why)" "contains \"\$ERR\" 'etcd at http://127.0.0.1:9' && contains \"\$ERR\" 'nothing was changed'"
+printf 'fleet:\n  etcd: 127.0.0.1:2379\n  budgets: {pool: 0}\nnodes:\n  - {match: x}\n' > bad.yaml
+expect_exit "a bad fleet section is an inventory error" 2 nodes --inventory "$WORK/bad.yaml"
+check "(file:line:col for each)" "contains \"\$ERR\" 'bad.yaml:2:9: error: etcd' && contains \"\$ERR\" 'bad.yaml:3:19: error: a budget'"
