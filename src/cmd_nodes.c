@@ -43,17 +43,25 @@ nodes_exec(struct args *a, struct rbx_err *err)
 	names = inventory_nodes(inv, &n);
 	for (i = 0; i < n; i++) {
 		struct node_conf c;
-		json_t *labels = json_object();
+		json_t *labels, *budgets;
 		if (pattern && !hostlist_match(pattern, names[i]))
 			continue;
 		if (inventory_resolve(inv, names[i], &c, err) < 0)
 			goto out;
+		labels = json_object();
 		for (k = 0; k < c.labels.n; k++)
 			json_object_set_new(labels, c.labels.keys[k], json_string(c.labels.vals[k]));
-		o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s, s:o}", "node", c.name,
-			      "transport", c.transport, "host", c.host, "port", c.port, "user", c.user,
-			      "identity", c.identity, "known_hosts", c.known_hosts, "jump", c.jump,
-			      "scheduler", c.scheduler, "labels", labels);
+		budgets = json_array();
+		for (k = 0; k < c.fleet.nbudgets; k++)
+			json_array_append_new(budgets, json_pack("{s:s, s:s, s:i}", "label",
+								 c.fleet.budgets[k].label, "value",
+								 c.fleet.budgets[k].value, "limit",
+								 c.fleet.budgets[k].limit));
+		o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s, s:o, s:o}", "node",
+			      c.name, "transport", c.transport, "host", c.host, "port", c.port, "user",
+			      c.user, "identity", c.identity, "known_hosts", c.known_hosts, "jump",
+			      c.jump, "scheduler", c.scheduler, "labels", labels, "fleet_budgets",
+			      budgets);
 		json_array_append_new(all, o);
 		node_conf_release(&c);
 	}
@@ -73,6 +81,11 @@ nodes_exec(struct args *a, struct rbx_err *err)
 			       json_string_value(json_object_get(o, "scheduler")));
 			json_object_foreach(json_object_get(o, "labels"), key, v)
 				printf(" %s=%s", key, json_string_value(v));
+			json_array_foreach(json_object_get(o, "fleet_budgets"), k, v)
+				printf("%s%s=%s<=%lld", k ? "," : "  budget ",
+				       json_string_value(json_object_get(v, "label")),
+				       json_string_value(json_object_get(v, "value")),
+				       (long long)json_integer_value(json_object_get(v, "limit")));
 			putchar('\n');
 		}
 	}

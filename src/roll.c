@@ -297,7 +297,7 @@ summary(const struct roll *R)
 static int
 drive(struct roll *R, volatile sig_atomic_t *stop, struct rbx_err *err)
 {
-	size_t i, nbatch = 0, total = (R->n + (size_t)R->batch - 1) / (size_t)R->batch;
+	size_t i, nbatch = 0;
 	const char *state;
 	int64_t t0 = util_now_ms();
 	bool resumed = false;
@@ -320,7 +320,6 @@ drive(struct roll *R, volatile sig_atomic_t *stop, struct rbx_err *err)
 		if (i >= R->n)
 			break;
 		printf("== batch %zu: ", ++nbatch);
-		(void)total;
 		t0 = util_now_ms();
 		for (k = i; k < R->n && started < (size_t)R->batch; k++) {
 			if (R->nodes[k].phase != RN_WAITING)

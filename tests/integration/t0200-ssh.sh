@@ -100,6 +100,22 @@ for mode in ssh ssh-exec; do
 	check "$mode: the rollback ran over the same connection" "contains \"\$OUT\" 'rolled-back'"
 done
 
+# An interrupt over SSH ends the remote step's group; the run resumes over a new connection.
+sed -e 's/^name: hang/name: intr/' -e 's/sleep 171 & sleep 171/sleep 173 \& sleep 173/' -e 's/timeout: 1s/timeout: 5m/' hang.yaml > intr.yaml
+"$RBX" lab reset box >/dev/null
+"$RBX" run "$WORK/intr.yaml" --node box --inventory inv-ssh.yaml > intr.out 2>&1 &
+pid=$!
+i=0; until [ "$(ps -eo args | grep -c '^sleep 173$')" -ge 2 ]; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+rc=$?
+check "ssh: SIGTERM mid-step exits 130 ($rc)" "[ $rc -eq 130 ] || { cat intr.out; exit 1; }"
+check "ssh: the remote step's process group is gone" "sleep 0.3; [ \$(ps -eo args | grep -c '^sleep 173\$') -eq 0 ]"
+id=$(sed -n 's/.*rbx resume \([^ ]*\)$/\1/p' intr.out)
+check "ssh: the output names the resume command" "[ -n '$id' ]"
+expect_exit "ssh: rbx resume --assume-done reconnects and finishes the run" 0 resume "$id" --assume-done
+check "ssh: the rest ran over SSH" "contains \"\$OUT\" 'the connection still works after a timeout' && [ \"\$(sched_field box cordoned)\" = False ]"
+
 # Host keys.
 : > "$SSHD_DIR/empty_known_hosts"
 inventory inv-unknown.yaml ssh "$SSHD_DIR/client_key" "$SSHD_DIR/empty_known_hosts"

@@ -36,6 +36,8 @@ nodes:
 Y
 export RBX_INVENTORY="$WORK/inv.yaml"
 slots=/rbx/budget/pool=p1/
+expect_exit "rbx nodes shows each node's budget" 0 nodes f1
+check "(pool=p1, at most 1)" "contains \"\$OUT\" 'budget pool=p1<=1'"
 
 expect_exit "a run takes a slot and gives it back" 0 run "$WORK/hold.yaml" --node f1 --param secs=0
 check "the journal records the slot" "grep -q '\"type\":\"fleet\",\"op\":\"acquired\".*pool=p1/slot-0' \"$RBX_STATE_DIR\"/runs/*f1*.jsonl"

@@ -45,7 +45,7 @@ params:
 guard: {cordon: true, drain: true}
 procedure:
   - name: wait a while
-    ssh: "if [ ! -e waited ]; then : > waited; sleep {{params.secs}}; fi"
+    ssh: "if [ ! -e waited ] && [ \"$RBX_LAB_NODE\" = u1 ]; then : > waited; sleep {{params.secs}}; fi"
     idempotent: true
 verify:
   - {name: v, ssh: nvidia-smi -L}
@@ -55,7 +55,8 @@ references: [https://example.invalid]
 Y
 "$RBX" roll "$WORK/slow.yaml" --nodes 'u[1-3]' --lab --param secs=60 > roll.out 2>&1 &
 pid=$!
-i=0; until grep -q 'wait a while' roll.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 80 ] && break; sleep 0.1; done
+# Only u1 waits, and only the first time (the file says it began waiting).
+i=0; until [ -e "$RBX_STATE_DIR/lab/nodes/u1/scratch/waited" ]; do i=$((i + 1)); [ $i -gt 80 ] && break; sleep 0.1; done
 kill -INT $pid
 wait $pid
 rc=$?
