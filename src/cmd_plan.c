@@ -187,6 +187,41 @@ print_step(json_t *s, const char *indent)
 	}
 }
 
+/* The fleet slots a run of this node takes before anything else (docs/operations.md). */
+static json_t *
+fleet_plan(const struct fleet_conf *fc)
+{
+	json_t *budgets = json_array();
+	size_t i;
+
+	for (i = 0; i < fc->nbudgets; i++)
+		json_array_append_new(budgets, json_pack("{s:s, s:s, s:i, s:s++++}", "label",
+							 fc->budgets[i].label, "value",
+							 fc->budgets[i].value, "limit",
+							 fc->budgets[i].limit, "keys",
+							 fc->prefix ? fc->prefix : "/rbx", "/budget/",
+							 fc->budgets[i].label, "=",
+							 fc->budgets[i].value));
+	return json_pack("{s:s, s:I, s:o}", "etcd", fc->endpoint, "ttl_ms", (json_int_t)fc->ttl_ms,
+			 "budgets", budgets);
+}
+
+static void
+print_fleet(json_t *f)
+{
+	json_t *b;
+	size_t i;
+
+	if (!f)
+		return;
+	printf("\nfleet: before anything runs, a maintenance slot from etcd %s (lease TTL %llds, "
+	       "revoked at the end):\n",
+	       jstr(f, "etcd"), (long long)json_integer_value(json_object_get(f, "ttl_ms")) / 1000);
+	json_array_foreach(json_object_get(f, "budgets"), i, b)
+		printf("  %s=%s: at most %lld at once (%s/slot-N)\n", jstr(b, "label"), jstr(b, "value"),
+		       (long long)json_integer_value(json_object_get(b, "limit")), jstr(b, "keys"));
+}
+
 static void
 print_plan(json_t *plan)
 {
@@ -203,6 +238,7 @@ print_plan(json_t *plan)
 		v = json_string_value(jv);
 		printf("param %s = %s\n", k, v);
 	}
+	print_fleet(json_object_get(plan, "fleet"));
 	for (ph = 0; ph < PHASE_COUNT; ph++) {
 		const char *name = phase_name((enum phase)ph);
 		steps = json_object_get(json_object_get(plan, "phases"), name);
@@ -294,6 +330,8 @@ plan_exec(struct args *a, struct rbx_err *err)
 		free(state_dir);
 		free(reason);
 	}
+	if (tgt.conf.fleet.endpoint && tgt.conf.fleet.nbudgets)
+		json_object_set_new(plan, "fleet", fleet_plan(&tgt.conf.fleet));
 	if (!strcmp(format, "json")) {
 		json_dumpf(plan, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');

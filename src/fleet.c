@@ -71,6 +71,7 @@ call(const char *endpoint, const char *path, json_t *body, struct rbx_err *err)
 
 	if (http_perform(&rq, &rs, err) < 0) {
 		err_prefix(err, "etcd at %s", endpoint);
+		http_response_release(&rs);
 		goto out;
 	}
 	if (rs.status != 200) {

@@ -21,7 +21,7 @@ struct http_response {
 	struct buf body; /* capped at 1 MiB */
 };
 
-/* 0 when a response came back (any status), -1 with err otherwise. */
+/* 0 when a response came back (any status), -1 with err otherwise; release rs either way. */
 int http_perform(const struct http_request *rq, struct http_response *rs, struct rbx_err *err);
 void http_response_release(struct http_response *rs);
 

@@ -22,5 +22,6 @@ RBX_TEST_CRASH_AT=after:25 "$RBX" run gpu-fault --node n43 --lab >/dev/null 2>&1
 id=$(ls "$RBX_STATE_DIR/runs" | grep n43 | sed 's/.jsonl$//')
 check "valgrind: a resume after a crash (replay, in-doubt decision, reopened journal)" "vg resume $id --assume-done >out.txt 2>vg.txt || { cat vg.txt; exit 1; }"
 check "valgrind: a roll over two nodes (the roll's own process)" "vg roll gpu-fault --nodes 'm[1-2]' --lab --batch 2 >out.txt 2>vg.txt; [ \$? -eq 3 ] || { cat out.txt vg.txt; exit 1; }"
-printf 'fleet: {etcd: "http://127.0.0.1:9", budgets: {pool: 1}}\nnodes:\n  - {match: "a[1-3]", labels: {pool: p}}\n' > inv.yaml
+printf 'fleet: {etcd: "http://127.0.0.1:9", budgets: {pool: 1}}\nnodes:\n  - {match: "a[1-3]", transport: lab, labels: {pool: p}}\n' > inv.yaml
 check "valgrind: nodes with a pattern that skips some (their labels were once leaked)" "vg nodes a2 --inventory inv.yaml >out.txt 2>vg.txt && grep -q 'budget pool=p<=1' out.txt || { cat out.txt vg.txt; exit 1; }"
+check "valgrind: a run refused because etcd cannot be reached (its failed request once leaked)" "vg run gpu-fault --node a1 --inventory inv.yaml >out.txt 2>vg.txt; [ \$? -eq 3 ] || { cat out.txt vg.txt; exit 1; }"
