@@ -238,7 +238,8 @@ def scenario(name, runbook, faults, args):
     shutil.rmtree(d)
     decisions = {"assume-done": 0, "rerun": 0, "automatic": 0}
     ctx = (name, runbook, faults, args, want_exit, want_end, want_state, once, want_counts)
-    points = [(k, mode) for k in range(1, len(clean) + 1) for mode in ("after", "before", "torn")]
+    modes = os.environ.get("CRASH_MODES", "after before torn").split()
+    points = [(k, mode) for k in range(1, len(clean) + 1) for mode in modes]
     # Each kill point has its own state dir, so they run side by side.
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for decision in pool.map(lambda pt: kill_point(ctx, *pt), points):
