@@ -222,11 +222,6 @@ resume_replay(struct resume_info *info, struct run *r, struct rbx_err *err)
 		} else if (!strcmp(type, "confirm")) {
 			if (replay_step(r, rec, type, info, err) < 0)
 				return -1;
-		} else if (!strcmp(type, "run_end")) {
-			enum run_state s = state_from_name(str(rec, "state"));
-			info->ended = s == RS_INTERRUPTED ? RS_COUNT : s;
-		} else if (!strcmp(type, "resume")) {
-			info->ended = RS_COUNT;
 		}
 	}
 	info->state = r->state;

@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rbx/cmd.h"
@@ -61,21 +59,6 @@ bool
 roll_is_id(const char *id)
 {
 	return id && !strncmp(id, "roll-", 5) && journal_valid_run_id(id);
-}
-
-static char *
-new_roll_id(void)
-{
-	unsigned char rnd[3] = {0, 0, 0};
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		rnd[0] = (unsigned char)getpid();
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	return xasprintf("roll-%s-%02x%02x%02x", ts, rnd[0], rnd[1], rnd[2]);
 }
 
 static void
@@ -399,7 +382,7 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 	rb = cmd_load_runbook(o->runbook, err);
 	if (!rb || engine_bind_params(rb, o->run.params, &R.params, err) < 0)
 		goto out;
-	R.id = new_roll_id();
+	R.id = runner_new_roll_id();
 	R.state_dir = util_state_dir();
 	R.runbook = xstrdup(realpath(rb->path, buf) ? buf : rb->path);
 	R.batch = o->batch;

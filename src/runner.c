@@ -48,8 +48,9 @@ runner_trap_signals(void)
 	return &got_signal;
 }
 
-char *
-runner_new_run_id(const char *node)
+/* "<prefix><UTC time>-<middle><6 hex>": time order is name order; the hex tells apart ids of one second. */
+static char *
+new_id(const char *prefix, const char *middle)
 {
 	unsigned char rnd[3] = {0, 0, 0};
 	char ts[32];
@@ -60,7 +61,22 @@ runner_new_run_id(const char *node)
 		rnd[0] = (unsigned char)getpid();
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	return xasprintf("%s-%s-%02x%02x%02x", ts, node, rnd[0], rnd[1], rnd[2]);
+	return xasprintf("%s%s-%s%02x%02x%02x", prefix, ts, middle, rnd[0], rnd[1], rnd[2]);
+}
+
+char *
+runner_new_run_id(const char *node)
+{
+	char *mid = xasprintf("%s-", node), *id = new_id("", mid);
+
+	free(mid);
+	return id;
+}
+
+char *
+runner_new_roll_id(void)
+{
+	return new_id("roll-", "");
 }
 
 static int

@@ -41,6 +41,8 @@ int runner_exec(const struct runner_opts *o, struct runner_result *res, struct r
 
 /* A new run id: UTC time, node, random suffix (allocated). */
 char *runner_new_run_id(const char *node);
+/* A new roll id: "roll-", UTC time, random suffix (allocated). */
+char *runner_new_roll_id(void);
 
 /* SIGINT, SIGTERM and SIGHUP set the returned flag; every run watches it. */
 volatile sig_atomic_t *runner_trap_signals(void);

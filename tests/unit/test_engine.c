@@ -176,48 +176,64 @@ static const char base[] =
 	"verify:\n  - {name: proof, ssh: prove-it}\n"
 	"rollback:\n  - {name: tidy, ssh: tidy-up}\n";
 
+/* The base runbook with its GUARD, ATTEMPTS and EXTRA filled in. */
+static struct runbook *
+load_base(const char *guard, const char *attempts, const char *extra, struct diags *d)
+{
+	const char *from[] = {"GUARD", "ATTEMPTS", "EXTRA"}, *to[] = {guard, attempts, extra};
+	char text[4096], *p;
+	struct runbook *rb;
+	size_t i;
+
+	snprintf(text, sizeof(text), "%s", base);
+	for (i = 0; i < 3; i++) {
+		p = strstr(text, from[i]);
+		memmove(p + strlen(to[i]), p + strlen(from[i]), strlen(p + strlen(from[i])) + 1);
+		memcpy(p, to[i], strlen(to[i]));
+	}
+	diags_init(d);
+	rb = runbook_load_string("t.yaml", text, strlen(text), d);
+	if (!rb)
+		diags_print(d, stderr);
+	assert_non_null(rb);
+	return rb;
+}
+
+/* A run of rb on n1 through the fake transport and scheduler. */
+static void
+init_run(struct run *r, struct runbook *rb, struct transport *tx, struct sched *sc,
+	 volatile sig_atomic_t *intr)
+{
+	struct rbx_err err;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(engine_bind_params(rb, NULL, &r->params, &err), 0);
+	r->rb = rb;
+	r->node = "n1";
+	r->run_id = "run-1";
+	r->node_tx = tx;
+	r->local_tx = tx;
+	r->sched = sc;
+	r->io.event = on_event;
+	*intr = 0;
+	r->interrupted = intr;
+}
+
 static enum run_state
 run_with(const char *guard, const char *attempts, const char *extra, bool yes,
 	 int (*confirm)(void *, const char *), struct run *out_run)
 {
-	char text[4096], *p;
 	struct diags d;
-	struct runbook *rb;
+	struct runbook *rb = load_base(guard, attempts, extra, &d);
 	struct transport tx = {&fake_tx_ops, (char *)"fake:n1", NULL};
 	struct sched sc = {&fake_sched_ops, (char *)"n1", NULL};
 	struct run r;
-	struct rbx_err err;
 	static volatile sig_atomic_t intr;
 	enum run_state end;
 
-	snprintf(text, sizeof(text), "%s", base);
-	p = strstr(text, "GUARD");
-	memmove(p + strlen(guard), p + 5, strlen(p + 5) + 1);
-	memcpy(p, guard, strlen(guard));
-	p = strstr(text, "ATTEMPTS");
-	memmove(p + strlen(attempts), p + 8, strlen(p + 8) + 1);
-	memcpy(p, attempts, strlen(attempts));
-	p = strstr(text, "EXTRA");
-	memmove(p + strlen(extra), p + 5, strlen(p + 5) + 1);
-	memcpy(p, extra, strlen(extra));
-	diags_init(&d);
-	rb = runbook_load_string("t.yaml", text, strlen(text), &d);
-	if (!rb)
-		diags_print(&d, stderr);
-	assert_non_null(rb);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(engine_bind_params(rb, NULL, &r.params, &err), 0);
-	r.rb = rb;
-	r.node = "n1";
-	r.run_id = "run-1";
+	init_run(&r, rb, &tx, &sc, &intr);
 	r.yes = yes;
-	r.node_tx = &tx;
-	r.local_tx = &tx;
-	r.sched = &sc;
-	r.io.event = on_event;
 	r.io.confirm = confirm;
-	intr = 0;
-	r.interrupted = &intr;
 	F.interrupt_on_cmd = &intr;
 	end = engine_run(&r);
 	if (out_run)
@@ -478,9 +494,8 @@ static enum run_state
 interrupt_then_resume(const char *stop_at, const char *fail_on, bool assume_done,
 		      struct resume_info *info_out)
 {
-	char text[4096], *p;
 	struct diags d;
-	struct runbook *rb;
+	struct runbook *rb = load_base(GUARD, "1", "", &d);
 	struct transport tx = {&fake_tx_ops, (char *)"fake:n1", NULL};
 	struct sched sc = {&fake_sched_ops, (char *)"n1", NULL};
 	struct run r, r2;
@@ -489,29 +504,7 @@ interrupt_then_resume(const char *stop_at, const char *fail_on, bool assume_done
 	static volatile sig_atomic_t intr;
 	enum run_state end;
 
-	snprintf(text, sizeof(text), "%s", base);
-	p = strstr(text, "GUARD");
-	memmove(p + strlen(GUARD), p + 5, strlen(p + 5) + 1);
-	memcpy(p, GUARD, strlen(GUARD));
-	p = strstr(text, "ATTEMPTS");
-	memmove(p + 1, p + 8, strlen(p + 8) + 1);
-	*p = '1';
-	p = strstr(text, "EXTRA");
-	memmove(p, p + 5, strlen(p + 5) + 1);
-	diags_init(&d);
-	rb = runbook_load_string("t.yaml", text, strlen(text), &d);
-	assert_non_null(rb);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(engine_bind_params(rb, NULL, &r.params, &err), 0);
-	r.rb = rb;
-	r.node = "n1";
-	r.run_id = "run-1";
-	r.node_tx = &tx;
-	r.local_tx = &tx;
-	r.sched = &sc;
-	r.io.event = on_event;
-	intr = 0;
-	r.interrupted = &intr;
+	init_run(&r, rb, &tx, &sc, &intr);
 	F.interrupt_on_cmd = &intr;
 	F.interrupt_cmd = stop_at;
 	F.fail_on = fail_on;
@@ -523,17 +516,7 @@ interrupt_then_resume(const char *stop_at, const char *fail_on, bool assume_done
 	memset(&info, 0, sizeof(info));
 	info.recs = records_array();
 	info.ended = RS_COUNT;
-	memset(&r2, 0, sizeof(r2));
-	assert_int_equal(engine_bind_params(rb, NULL, &r2.params, &err), 0);
-	r2.rb = rb;
-	r2.node = "n1";
-	r2.run_id = "run-1";
-	r2.node_tx = &tx;
-	r2.local_tx = &tx;
-	r2.sched = &sc;
-	r2.io.event = on_event;
-	intr = 0;
-	r2.interrupted = &intr;
+	init_run(&r2, rb, &tx, &sc, &intr);
 	F.interrupt_cmd = NULL;
 	assert_int_equal(resume_replay(&info, &r2, &err), 0);
 	if (assume_done && info.in_doubt)
