@@ -1047,7 +1047,7 @@ enum run_state
 engine_run(struct run *r)
 {
 	enum run_event ev = EV_START;
-	json_t *params = json_object();
+	json_t *params = json_object(), *start_rec;
 	size_t i;
 
 	r->state = RS_PENDING;
@@ -1061,14 +1061,16 @@ engine_run(struct run *r)
 				    json_string(p && p->secret ? (at_default ? "***default" : "***")
 							       : r->params.vals[i]));
 	}
-	emit(r, json_pack("{s:s, s:i, s:s, s:s, s:s?, s:s, s:o, s:b, s:s?, s:i, s:b, s:b, s:s, s:s, s:i}",
+	start_rec = json_pack("{s:s, s:i, s:s, s:s, s:s?, s:s, s:o, s:b, s:s?, s:i, s:b, s:b, s:s, s:s, s:i}",
 			  "type", "run_start", "format", JOURNAL_FORMAT, "runbook", r->rb->name,
 			  "path", r->rb->path, "runbook_digest", r->runbook_digest, "node", r->node,
 			  "params", params, "lab", r->lab, "inventory", r->inventory,
 			  "max_attempts", r->rb->max_attempts, "yes", r->yes, "adopt", r->adopt,
 			  "transport", r->node_tx ? r->node_tx->address : "-", "scheduler",
-			  r->sched ? r->sched->ops->name : "-", "pid", (int)getpid()),
-	     true);
+			  r->sched ? r->sched->ops->name : "-", "pid", (int)getpid());
+	if (r->target)
+		json_object_set(start_rec, "target", r->target);
+	emit(r, start_rec, true);
 	if (r->fleet)
 		emit(r, json_pack("{s:s, s:s, s:O}", "type", "fleet", "op", "acquired", "slots",
 				  r->fleet),

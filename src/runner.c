@@ -111,6 +111,7 @@ struct job {
 	int lock_fd;
 	struct fleet *fleet;
 	json_t *fleet_rec;
+	json_t *target_id;
 };
 
 /* A resume runs with the run's own params; only secret ones (never journaled) are given again. */
@@ -295,6 +296,23 @@ check_digest(struct job *j, const struct runner_opts *o, struct rbx_err *err)
 		       j->rb->path, o->run_id, was, j->digest ? j->digest : "unreadable");
 }
 
+/* A resume acts through the transport and guard the run started with, or not at all. */
+static int
+check_target(struct job *j, struct rbx_err *err)
+{
+	json_t *st = j->info.start, *was = json_object_get(st, "target"), *legacy = NULL;
+	int rc;
+
+	if (!was) /* a journal from before targets were recorded */
+		was = legacy = json_pack("{s:s?, s:s?}", "address",
+					 json_string_value(json_object_get(st, "transport")),
+					 "scheduler",
+					 json_string_value(json_object_get(st, "scheduler")));
+	rc = target_check_identity(&j->tgt, was, err);
+	json_decref(legacy);
+	return rc;
+}
+
 static void
 job_release(struct job *j)
 {
@@ -311,6 +329,7 @@ job_release(struct job *j)
 	resume_info_release(&j->info);
 	fleet_free(j->fleet); /* revokes the lease: the slot is free at once */
 	json_decref(j->fleet_rec);
+	json_decref(j->target_id);
 	free(j->state_dir);
 	free(j->run_id);
 	free(j->digest);
@@ -410,6 +429,8 @@ open_run(struct job *j, const struct runner_opts *o, const struct origin *org,
 		       : engine_bind_params(j->rb, o->params, &j->r.params, err)) < 0)
 		return EXIT_USAGE;
 	if (target_resolve(org->node, org->lab, org->inventory, &j->tgt, err) < 0)
+		return EXIT_USAGE;
+	if (o->resume && check_target(j, err) < 0)
 		return EXIT_USAGE;
 	j->run_id = o->run_id ? xstrdup(o->run_id) : runner_new_run_id(org->node);
 	j->lock_fd = lock_node(j->state_dir, org->node, j->run_id, err);
@@ -523,6 +544,8 @@ runner_exec(const struct runner_opts *o, struct runner_result *res, struct rbx_e
 	j.r.interrupted = &got_signal;
 	j.r.lease_lost = &lease_lost;
 	j.r.fleet = j.fleet_rec;
+	j.target_id = target_identity(&j.tgt);
+	j.r.target = j.target_id;
 	if ((rc = build_parts(&j, o, err)) != 0)
 		goto out;
 	setup_report(&j, o);

@@ -90,6 +90,94 @@ target_local_transport(const struct target *t, const char *state_dir, const char
 	return transport_local_new();
 }
 
+/* The name the scheduler knows the node by. */
+static const char *
+sched_node_name(const struct target *t)
+{
+	const char *node = t->conf.name ? t->conf.name : t->address + 4;
+
+	if (!strcmp(t->scheduler, "slurm") && strmap_get(&t->conf.labels, "slurm_name"))
+		return strmap_get(&t->conf.labels, "slurm_name");
+	return node;
+}
+
+static void
+add_field(struct buf *b, const char *name, const char *v)
+{
+	/* NUL-separated, so no two different entries hash the same text. */
+	buf_adds(b, name);
+	buf_add(b, "=", 1);
+	if (v)
+		buf_adds(b, v);
+	buf_add(b, "", 1);
+}
+
+json_t *
+target_identity(const struct target *t)
+{
+	const struct node_conf *c = &t->conf;
+	struct buf b;
+	char port[16], *digest;
+	json_t *id;
+
+	/* Everything that decides where steps go and which guard holds the node. */
+	buf_init(&b, 0);
+	snprintf(port, sizeof(port), "%d", c->port);
+	add_field(&b, "transport", c->transport);
+	add_field(&b, "host", c->host);
+	add_field(&b, "port", port);
+	add_field(&b, "user", c->user);
+	add_field(&b, "identity", c->identity);
+	add_field(&b, "known_hosts", c->known_hosts);
+	add_field(&b, "jump", c->jump);
+	add_field(&b, "scheduler", c->scheduler);
+	add_field(&b, "reboot_command", c->reboot_command);
+	add_field(&b, "kubeconfig", c->kubeconfig);
+	add_field(&b, "cordon_command", c->cordon_command);
+	add_field(&b, "drain_command", c->drain_command);
+	add_field(&b, "uncordon_command", c->uncordon_command);
+	add_field(&b, "state_command", c->state_command);
+	add_field(&b, "slurm_name", strmap_get(&c->labels, "slurm_name"));
+	digest = util_digest(b.data, b.len);
+	id = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "address", t->address, "scheduler",
+		       t->scheduler, "sched_node", sched_node_name(t), "inventory", t->inventory,
+		       "node_conf_digest", digest);
+	free(digest);
+	buf_release(&b);
+	return id;
+}
+
+int
+target_check_identity(const struct target *t, json_t *was, struct rbx_err *err)
+{
+	static const char *const keys[] = {"address", "scheduler", "sched_node", "node_conf_digest"};
+	json_t *now = target_identity(t);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *a = json_string_value(json_object_get(was, keys[i]));
+		const char *b = json_string_value(json_object_get(now, keys[i]));
+		if (a && b && strcmp(a, b) != 0) {
+			rc = err_set(err, "the target changed since the run started: it ran on %s "
+					  "(guard: %s for '%s'), and today resolves to %s (guard: %s "
+					  "for '%s')%s; the guard the run holds is the old one's, so a "
+					  "resume must go the same way: give the same --lab or "
+					  "--inventory, or put the inventory entry back",
+				     json_string_value(json_object_get(was, "address")) ?: "?",
+				     json_string_value(json_object_get(was, "scheduler")) ?: "?",
+				     json_string_value(json_object_get(was, "sched_node")) ?: "?",
+				     t->address, t->scheduler, sched_node_name(t),
+				     !strcmp(keys[i], "node_conf_digest")
+					     ? " (the node's inventory entry changed)"
+					     : "");
+			break;
+		}
+	}
+	json_decref(now);
+	return rc;
+}
+
 struct sched *
 target_sched(const struct target *t, const char *state_dir, struct rbx_err *err)
 {
@@ -100,9 +188,7 @@ target_sched(const struct target *t, const char *state_dir, struct rbx_err *err)
 	if (!strcmp(t->scheduler, "lab"))
 		return sched_lab_new(state_dir, node);
 	if (!strcmp(t->scheduler, "slurm"))
-		return sched_slurm_new(strmap_get(&t->conf.labels, "slurm_name")
-					       ? strmap_get(&t->conf.labels, "slurm_name")
-					       : node);
+		return sched_slurm_new(sched_node_name(t));
 	if (!strcmp(t->scheduler, "kubernetes"))
 		return sched_k8s_new(node, t->conf.kubeconfig, err);
 	if (!strcmp(t->scheduler, "command"))

@@ -384,22 +384,32 @@ util_base64_decode(const char *s, size_t *len)
 }
 
 char *
+util_digest(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	/* FNV-1a: it detects an edit; it is not meant to resist forgery. */
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return xasprintf("fnv1a64:%016llx", (unsigned long long)h);
+}
+
+char *
 util_file_digest(const char *path)
 {
 	struct rbx_err err;
-	size_t len, i;
-	char *text = util_read_file(path, 64u << 20, &len, &err);
-	uint64_t h = 1469598103934665603ULL;
+	size_t len;
+	char *text = util_read_file(path, 64u << 20, &len, &err), *d;
 
 	if (!text)
 		return NULL;
-	/* FNV-1a: it detects an edited runbook; it is not meant to resist forgery. */
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)text[i];
-		h *= 1099511628211ULL;
-	}
+	d = util_digest(text, len);
 	free(text);
-	return xasprintf("fnv1a64:%016llx", (unsigned long long)h);
+	return d;
 }
 
 void

@@ -99,6 +99,7 @@ struct run {
 	volatile sig_atomic_t *interrupted;
 	volatile sig_atomic_t *lease_lost; /* the fleet slot's lease ran out (NULL: no fleet) */
 	json_t *fleet;			   /* the slots held, for run_start and resume (borrowed) */
+	json_t *target;			   /* target_identity, for run_start (borrowed; NULL: none) */
 
 	/* Kept by the engine. */
 	enum run_state state;

@@ -3,6 +3,7 @@
 #ifndef RBX_TARGET_H
 #define RBX_TARGET_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "rbx/inventory.h"
@@ -21,6 +22,15 @@ struct target {
 int target_resolve(const char *node, bool lab, const char *inventory, struct target *t,
 		   struct rbx_err *err);
 void target_release(struct target *t);
+
+/*
+ * Who the run acts on and through what, for run_start: the address, the guard
+ * backend and the name it knows the node by, and a digest of the node's
+ * resolved inventory entry (new reference).
+ */
+json_t *target_identity(const struct target *t);
+/* 0 if t is the target `was` (a run_start's "target") recorded; -1 with err if not. */
+int target_check_identity(const struct target *t, json_t *was, struct rbx_err *err);
 
 /* Transports and scheduler for a run. */
 struct transport *target_node_transport(const struct target *t, const char *state_dir,

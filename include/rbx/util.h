@@ -117,6 +117,8 @@ char *util_base64_decode(const char *s, size_t *len);
 
 /* A digest of a file's bytes ("fnv1a64:..."), to notice it changed; NULL if unreadable. */
 char *util_file_digest(const char *path);
+/* The same digest of bytes in memory. */
+char *util_digest(const void *data, size_t len);
 
 /* Sleep ms milliseconds (whole, across signals). */
 void util_sleep_ms(long long ms);
