@@ -11,6 +11,7 @@
 #include "rbx/runbook.h"
 #include "rbx/sched.h"
 #include "rbx/target.h"
+#include "rbx/journal.h"
 #include "rbx/template.h"
 
 static const struct opt plan_opts[] = {
@@ -54,7 +55,19 @@ plan_step(struct plan_ctx *p, const struct step *s)
 	char *text;
 
 	if (s->kind == STEP_SSH || s->kind == STEP_RUN || s->kind == STEP_CONFIRM) {
+		struct strmap vars = {0};
+		p->t.vars = &vars;
 		text = render_text(p, s->text, s->kind == STEP_CONFIRM ? TMPL_TEXT : TMPL_SHELL);
+		p->t.vars = NULL;
+		if (vars.n) {
+			/* What each reference will hold: the command's environment at run time. */
+			json_t *env = json_object();
+			size_t i;
+			for (i = 0; i < vars.n; i++)
+				json_object_set_new(env, vars.keys[i], journal_string(vars.vals[i]));
+			json_object_set_new(o, "env", env);
+		}
+		strmap_release(&vars);
 		if (!text) {
 			json_decref(o);
 			return NULL;
@@ -173,6 +186,14 @@ print_step(json_t *s, const char *indent)
 		}
 		if (c[-1] != '\n')
 			putchar('\n');
+		if (json_object_size(json_object_get(s, "env"))) {
+			const char *k;
+			json_t *v;
+			printf("%s       with", indent);
+			json_object_foreach(json_object_get(s, "env"), k, v)
+				printf(" %s=%s", k, json_string_value(v));
+			putchar('\n');
+		}
 	}
 	if (*jstr(s, "question"))
 		printf("%s     confirm: %s\n", indent, jstr(s, "question"));

@@ -15,6 +15,7 @@
 #include "rbx/sched.h"
 #include "rbx/template.h"
 #include "rbx/transport.h"
+#include "rbx/utf8.h"
 
 /* ---- the state machine, as data --------------------------------------------------- */
 
@@ -180,9 +181,15 @@ fail_msg(struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
+	char msg[sizeof(r->failure)];
+
+	/* Formatted apart: an argument may be r->failure itself. */
 	va_start(ap, fmt);
-	vsnprintf(r->failure, sizeof(r->failure), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	msg[utf8_cut(msg, sizeof(msg) - 1)] = 0;
+	utf8_scrub(msg);
+	memcpy(r->failure, msg, sizeof(msg));
 }
 
 /* Journal first (synced when it announces a side effect), then show. */
@@ -295,19 +302,42 @@ tmpl_init(const struct run *r, struct tmpl_ctx *c, bool redacted)
 }
 
 static char *
-render(const struct run *r, const char *tmpl, enum tmpl_mode mode, bool redacted,
-       struct rbx_err *err)
+render_vars(const struct run *r, const char *tmpl, enum tmpl_mode mode, bool redacted,
+	    struct strmap *vars, struct rbx_err *err)
 {
 	struct tmpl_ctx c;
 	struct buf b;
 
 	tmpl_init(r, &c, redacted);
+	c.vars = vars;
 	buf_init(&b, 0);
 	if (template_render(tmpl, mode, &c, &b, err) < 0) {
 		buf_release(&b);
 		return NULL;
 	}
 	return buf_detach(&b);
+}
+
+static char *
+render(const struct run *r, const char *tmpl, enum tmpl_mode mode, bool redacted,
+       struct rbx_err *err)
+{
+	return render_vars(r, tmpl, mode, redacted, NULL, err);
+}
+
+/* The values a command's references stand for, as the journal shows them: secrets hidden. */
+static json_t *
+vars_rec(const struct run *r, const struct strmap *vars)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < vars->n; i++) {
+		char *v = redact(r, vars->vals[i]);
+		json_object_set_new(o, vars->keys[i], journal_string(v));
+		free(v);
+	}
+	return o;
 }
 
 /* ---- one step ------------------------------------------------------------------------- */
@@ -420,7 +450,7 @@ take_captures(struct run *r, const struct step *s, const char *out, json_t *rec)
 		/* The value stays whole for later steps; the record never holds a secret. */
 		{
 			char *shown = redact(r, v);
-			json_object_set_new(caps, c->name, json_string(shown));
+			json_object_set_new(caps, c->name, journal_bytes(shown));
 			free(shown);
 		}
 		free(v);
@@ -434,8 +464,8 @@ add_tails(struct run *r, json_t *rec, const struct exec_result *res)
 	char *o = tail_string(&res->out_tail), *e = tail_string(&res->err_tail);
 	char *ro = redact(r, o), *re = redact(r, e);
 
-	json_object_set_new(rec, "stdout_tail", json_string(ro));
-	json_object_set_new(rec, "stderr_tail", json_string(re));
+	json_object_set_new(rec, "stdout_tail", journal_string(ro));
+	json_object_set_new(rec, "stderr_tail", journal_string(re));
 	free(o);
 	free(e);
 	free(ro);
@@ -454,8 +484,13 @@ append_stderr_hint(const struct exec_result *res, char *why, size_t n)
 		*--end = 0;
 	line = strrchr(e, '\n');
 	line = line ? line + 1 : e;
-	if (*line && len + 16 < n)
-		snprintf(why + len, n - len, ": %.300s", line);
+	if (*line && len + 16 < n) {
+		/* Cut on a character boundary, then make it text whatever the step wrote. */
+		line[utf8_cut(line, 300)] = 0;
+		snprintf(why + len, n - len, ": %s", line);
+		why[utf8_cut(why, n - 1)] = 0;
+		utf8_scrub(why);
+	}
 	free(e);
 }
 
@@ -465,21 +500,16 @@ run_command(struct run *r, const struct step *s)
 {
 	struct transport *tx = s->kind == STEP_SSH ? r->node_tx : r->local_tx;
 	struct rbx_err err;
-	char *cmd = render(r, s->text, TMPL_SHELL, false, &err), *shown;
+	struct strmap vars = {0};
+	char *cmd = render_vars(r, s->text, TMPL_SHELL, false, &vars, &err);
 	struct step_io sio = {r, s};
 	const struct step_mark *m = r->resuming ? run_find_mark(r, s) : NULL;
 	int try, rc = -1;
 
 	if (!cmd) {
 		fail_msg(r, "step '%s': %s", s->name, err.msg);
+		strmap_release(&vars);
 		return -1;
-	}
-	shown = render(r, s->text, TMPL_SHELL, true, &err);
-	if (shown) {
-		/* A capture can carry a secret's value into the command: hide it there too. */
-		char *clean = redact(r, shown);
-		free(shown);
-		shown = clean;
 	}
 	/* Resumed: the tries the journal shows used are not given again. */
 	for (try = m ? m->tries + 1 : 1; try <= 1 + s->retries; try++) {
@@ -490,7 +520,9 @@ run_command(struct run *r, const struct step *s)
 		bool ok;
 
 		json_object_set_new(rec, "try", json_integer(try));
-		json_object_set_new(rec, "cmd", json_string(shown));
+		json_object_set_new(rec, "cmd", journal_string(cmd));
+		if (vars.n)
+			json_object_set_new(rec, "env", vars_rec(r, &vars));
 		json_object_set_new(rec, "target", json_string(tx->address));
 		json_object_set_new(rec, "mutates", json_boolean(s->mutates));
 		json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
@@ -499,6 +531,7 @@ run_command(struct run *r, const struct step *s)
 		o.on_output = on_output;
 		o.arg = &sio;
 		o.interrupted = r->interrupted;
+		o.vars = &vars;
 		exec_result_init(&res, &o);
 		if (tx->ops->exec(tx, cmd, &o, &res, &err) < 0) {
 			snprintf(why, sizeof(why), "%.500s", err.msg);
@@ -519,7 +552,7 @@ run_command(struct run *r, const struct step *s)
 		json_object_set_new(rec, "exit", json_integer(res.status));
 		json_object_set_new(rec, "duration_ms", json_integer(res.duration_ms));
 		if (!ok)
-			json_object_set_new(rec, "error", json_string(why));
+			json_object_set_new(rec, "error", journal_string(why));
 		add_tails(r, rec, &res);
 		if (ok)
 			take_captures(r, s, res.out.data, rec);
@@ -536,7 +569,7 @@ run_command(struct run *r, const struct step *s)
 			break;
 	}
 	free(cmd);
-	free(shown);
+	strmap_release(&vars);
 	return rc;
 }
 
@@ -585,10 +618,10 @@ run_http(struct run *r, const struct step *s)
 	json_object_set_new(rec, "status", json_string(ok ? "ok" : "failed"));
 	json_object_set_new(rec, "http_status", json_integer(rs.status));
 	if (!ok)
-		json_object_set_new(rec, "error", json_string(err.msg));
+		json_object_set_new(rec, "error", journal_string(err.msg));
 	if (ok) {
 		char *b = redact(r, rs.body.data);
-		json_object_set_new(rec, "stdout_tail", json_string(b));
+		json_object_set_new(rec, "stdout_tail", journal_string(b));
 		take_captures(r, s, rs.body.data, rec);
 		free(b);
 	}
@@ -625,7 +658,7 @@ run_confirm(struct run *r, const struct step *s)
 	else
 		answer = -1;
 	rec = step_rec("confirm", s, r);
-	json_object_set_new(rec, "question", json_string(q));
+	json_object_set_new(rec, "question", journal_string(q));
 	json_object_set_new(rec, "answer", json_string(answer == 1 ? "yes" : answer == 0 ? "no"
 										   : "none"));
 	json_object_set_new(rec, "by", json_string(r->yes ? "--yes" : "operator"));
@@ -659,7 +692,7 @@ guard_op(struct run *r, const char *op, long long timeout_ms)
 	rec = json_pack("{s:s, s:s, s:s}", "type", "guard", "op", op, "status",
 			rc == 0 ? "ok" : "failed");
 	if (rc < 0) {
-		json_object_set_new(rec, "error", json_string(err.msg));
+		json_object_set_new(rec, "error", journal_string(err.msg));
 		fail_msg(r, "%s %s: %s", op, r->node, err.msg);
 	}
 	emit(r, rec, true);
@@ -708,7 +741,7 @@ run_action(struct run *r, const struct step *s)
 	json_object_set_new(rec, "status", json_string(rc == 0 ? "ok" : "failed"));
 	json_object_set_new(rec, "duration_ms", json_integer(util_now_ms() - t0));
 	if (rc < 0)
-		json_object_set_new(rec, "error", json_string(r->failure));
+		json_object_set_new(rec, "error", journal_string(r->failure));
 	emit(r, rec, false);
 	return rc;
 }
@@ -741,7 +774,7 @@ run_step(struct run *r, const struct step *s, bool *skipped)
 		json_t *rec = step_rec("step_refused", s, r);
 		fail_msg(r, "step '%s' mutates the node, and the guard does not hold: refused",
 			 s->name);
-		json_object_set_new(rec, "error", json_string(r->failure));
+		json_object_set_new(rec, "error", journal_string(r->failure));
 		emit(r, rec, true);
 		return -1;
 	}
@@ -1058,7 +1091,7 @@ engine_run(struct run *r)
 		/* A secret at the runbook's default is marked so, so a resume can take the default. */
 		bool at_default = p && p->def && !strcmp(p->def, r->params.vals[i]);
 		json_object_set_new(params, r->params.keys[i],
-				    json_string(p && p->secret ? (at_default ? "***default" : "***")
+				    journal_string(p && p->secret ? (at_default ? "***default" : "***")
 							       : r->params.vals[i]));
 	}
 	start_rec = json_pack("{s:s, s:i, s:s, s:s, s:s?, s:s, s:o, s:b, s:s?, s:i, s:b, s:b, s:s, s:s, s:i}",

@@ -37,6 +37,40 @@ exec_result_release(struct exec_result *r)
 }
 
 /* posix_spawn (vfork-fast) with a new process group, default signals and stdin from /dev/null. */
+/* env (or environ) with vars on top, a name in vars replacing the same name in env. */
+static char **
+merge_env(char *const *env, const struct strmap *vars)
+{
+	size_t n = 0, k = 0, i, j;
+	char **out;
+
+	while (env[n])
+		n++;
+	out = xcalloc(n + vars->n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		bool replaced = false;
+		for (j = 0; j < vars->n && !replaced; j++) {
+			size_t l = strlen(vars->keys[j]);
+			replaced = !strncmp(env[i], vars->keys[j], l) && env[i][l] == '=';
+		}
+		if (!replaced)
+			out[k++] = xstrdup(env[i]);
+	}
+	for (j = 0; j < vars->n; j++)
+		out[k++] = xasprintf("%s=%s", vars->keys[j], vars->vals[j]);
+	return out;
+}
+
+static void
+free_env(char **env)
+{
+	size_t i;
+
+	for (i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
 static pid_t
 spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, struct rbx_err *err)
 {
@@ -44,7 +78,7 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 	posix_spawnattr_t at;
 	sigset_t all, none;
 	char sh[] = "sh", dash_c[] = "-c";
-	char *argv[] = {sh, dash_c, (char *)cmd, NULL};
+	char *argv[] = {sh, dash_c, (char *)cmd, NULL}, **merged;
 	pid_t pid = -1;
 	int rc;
 
@@ -62,7 +96,10 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
 					      POSIX_SPAWN_SETSIGMASK);
-	rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, o->env ? o->env : environ);
+	merged = o->vars && o->vars->n ? merge_env(o->env ? o->env : environ, o->vars) : NULL;
+	rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv,
+			 merged ? merged : o->env ? o->env : environ);
+	free_env(merged);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (rc != 0) {

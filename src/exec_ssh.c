@@ -347,13 +347,21 @@ stream_feed(struct stream *s, const char *nonce, bool is_out, struct exec_result
 }
 
 static int
-send_request(ssh_channel ch, const char *nonce, const char *cmd)
+send_request(ssh_channel ch, const char *nonce, const char *cmd, const struct strmap *vars)
 {
 	struct buf b;
+	size_t i;
 	int rc;
 
 	buf_init(&b, 0);
-	buf_addf(&b, "%s\n%s\n%s.\n", nonce, cmd, nonce);
+	buf_addf(&b, "%s\n", nonce);
+	/* The values of the command's references, assigned in text rbx writes itself. */
+	for (i = 0; vars && i < vars->n; i++) {
+		buf_addf(&b, "%s=", vars->keys[i]);
+		util_shell_quote(&b, vars->vals[i]);
+		buf_addf(&b, "; export %s\n", vars->keys[i]);
+	}
+	buf_addf(&b, "%s\n%s.\n", cmd, nonce);
 	rc = ssh_channel_write(ch, b.data, (uint32_t)b.len) == (int)b.len ? 0 : -1;
 	buf_release(&b);
 	return rc;
@@ -383,7 +391,7 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 		close_session(r);
 		return -1;
 	}
-	if (send_request(ch, r->nonce, cmd) < 0) {
+	if (send_request(ch, r->nonce, cmd, o->vars) < 0) {
 		err_set(err, "node %s: connection lost: %s", r->node, ssh_get_error(r->s));
 		goto lost;
 	}

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rbx/utf8.h"
+
 /* The test hook RBX_TEST_CRASH_AT: die by SIGKILL at one journal point. */
 enum crash_mode { CRASH_NONE, CRASH_AFTER, CRASH_BEFORE, CRASH_TORN };
 
@@ -295,6 +297,51 @@ journal_read(const char *path, int *torn, size_t *good_bytes, struct rbx_err *er
 	}
 	free(text);
 	return arr;
+}
+
+json_t *
+journal_string(const char *s)
+{
+	json_t *v;
+	char *clean;
+
+	if (!s)
+		s = "";
+	if (utf8_valid(s, strlen(s)) && (v = json_string(s)) != NULL)
+		return v;
+	clean = utf8_sanitize(s, strlen(s));
+	v = json_string(clean);
+	free(clean);
+	return v ? v : json_string("");
+}
+
+json_t *
+journal_bytes(const char *s)
+{
+	json_t *v;
+	char *b64;
+
+	if (!s)
+		s = "";
+	if (utf8_valid(s, strlen(s)) && (v = json_string(s)) != NULL)
+		return v;
+	b64 = util_base64_encode(s, strlen(s));
+	v = json_pack("{s:s}", "base64", b64);
+	free(b64);
+	return v;
+}
+
+char *
+journal_bytes_value(json_t *v)
+{
+	const char *b64 = json_string_value(json_object_get(v, "base64"));
+	char *out;
+
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (b64 && (out = util_base64_decode(b64, NULL)) != NULL)
+		return out;
+	return xstrdup("");
 }
 
 static int

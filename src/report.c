@@ -207,6 +207,25 @@ tty_event(struct report *r, json_t *rec)
 }
 
 /* "/3" for a numbered step, "" for an undo (it has no number of its own). */
+/* The values a command's references stand for: "  [RBX_P_gpu=3]", one line. */
+static void
+print_env(FILE *fp, json_t *env)
+{
+	const char *k;
+	json_t *v;
+	bool first = true;
+
+	json_object_foreach(env, k, v) {
+		const char *val = json_string_value(v) ? json_string_value(v) : "(bytes)";
+		int n = (int)strcspn(val, "\n");
+		fprintf(fp, "%s%s=%.*s%s", first ? "  [" : " ", k, n > 60 ? 60 : n, val,
+			(val[n] || n > 60) ? "..." : "");
+		first = false;
+	}
+	if (!first)
+		fputc(']', fp);
+}
+
 static const char *
 step_no(json_t *rec)
 {
@@ -235,8 +254,10 @@ report_record_line(FILE *fp, json_t *rec)
 	else if (!strcmp(type, "step_start")) {
 		const char *cmd = js(rec, "cmd");
 		int n = (int)strcspn(cmd, "\n");
-		fprintf(fp, "step %s%s \"%s\" start%s%.*s%s\n", js(rec, "phase"), step_no(rec),
+		fprintf(fp, "step %s%s \"%s\" start%s%.*s%s", js(rec, "phase"), step_no(rec),
 			js(rec, "name"), *cmd ? ": " : "", n, cmd, cmd[n] ? " ..." : "");
+		print_env(fp, json_object_get(rec, "env"));
+		fputc('\n', fp);
 	}
 	else if (!strcmp(type, "step_end"))
 		fprintf(fp, "step %s%s \"%s\" %s exit=%lld %lldms%s%s\n", js(rec, "phase"),

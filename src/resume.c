@@ -99,8 +99,11 @@ resume_step_done(struct run *r, const struct step *s, int try, json_t *rec)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(json_object_get(rec, "captures"), k, v)
-		strmap_set(&r->captures, k, json_string_value(v) ? json_string_value(v) : "");
+	json_object_foreach(json_object_get(rec, "captures"), k, v) {
+		char *val = journal_bytes_value(v);
+		strmap_set(&r->captures, k, val);
+		free(val);
+	}
 	run_mark_step(r, s, try, true, NULL);
 	if (r->state == RS_PROCEDURE && s->phase == PHASE_PROCEDURE && s->index &&
 	    (s->mutates || s->undo))

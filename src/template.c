@@ -10,38 +10,57 @@
 #include "rbx/runbook.h"
 
 /*
- * A small lexer of POSIX sh quoting. It tracks only what decides how a value
- * must be quoted: unquoted text (also inside $(...) and `...`), '...', "...",
- * and the two places no quoting helps, ${...} and $((...)).
+ * A small lexer of POSIX sh quoting. It tracks only what decides how a value's
+ * reference must be written: code (unquoted text, also inside $(...) and
+ * `...`), '...', "...", here-document bodies, and the places where even a
+ * variable's value is evaluated, ${...} and $((...)). A value itself never
+ * enters the shell text: the text names a variable (RBX_P_<name> and so on),
+ * and the value reaches the shell through its environment. A mistake of this
+ * lexer can therefore split a value or print a reference literally, but never
+ * run a value as code.
  */
-enum sh_ctx { SH_UNQ, SH_SQ, SH_DQ, SH_CMDSUB, SH_BQ, SH_BRACE, SH_ARITH };
+enum sh_ctx { SH_UNQ, SH_SQ, SH_DQ, SH_CMDSUB, SH_BQ, SH_BRACE, SH_ARITH, SH_HEREDOC, SH_HEREDOC_Q };
 
 #define SH_MAX_DEPTH 64
+#define SH_MAX_HEREDOCS 8
+
+struct heredoc {
+	char delim[64];
+	bool strip_tabs; /* <<- */
+	bool quoted;	 /* <<'EOF', <<"EOF", <<\EOF: no expansion in the body */
+};
 
 struct sh_lex {
 	enum sh_ctx ctx[SH_MAX_DEPTH];
 	int parens[SH_MAX_DEPTH];
+	int cases[SH_MAX_DEPTH]; /* open `case` statements at this level: their `)` close patterns */
 	int top;
 	bool at_word_start;
+	struct heredoc pending[SH_MAX_HEREDOCS]; /* announced, body not started yet */
+	int npending;
+	struct heredoc body; /* the body being read (ctx SH_HEREDOC*) */
+	const char *error;   /* something rbx cannot follow: no template after it */
 };
 
 static void
 lex_init(struct sh_lex *l)
 {
-	l->top = 0;
+	memset(l, 0, sizeof(*l));
 	l->ctx[0] = SH_UNQ;
-	l->parens[0] = 0;
 	l->at_word_start = true;
 }
 
 static void
 lex_push(struct sh_lex *l, enum sh_ctx c)
 {
-	if (l->top + 1 >= SH_MAX_DEPTH)
+	if (l->top + 1 >= SH_MAX_DEPTH) {
+		l->error = "the command nests quotes too deeply to follow";
 		return;
+	}
 	l->top++;
 	l->ctx[l->top] = c;
 	l->parens[l->top] = 0;
+	l->cases[l->top] = 0;
 }
 
 static void
@@ -49,6 +68,107 @@ lex_pop(struct sh_lex *l)
 {
 	if (l->top > 0)
 		l->top--;
+}
+
+static bool
+is_code(enum sh_ctx c)
+{
+	return c == SH_UNQ || c == SH_CMDSUB || c == SH_BQ;
+}
+
+/* Whether s[i..] is the reserved word w, standing alone. */
+static bool
+word_is(const char *s, size_t i, const char *w)
+{
+	size_t n = strlen(w);
+	char after;
+
+	if (strncmp(s + i, w, n) != 0)
+		return false;
+	after = s[i + n];
+	return !after || after == ' ' || after == '\t' || after == '\n' || after == ';' ||
+	       after == ')' || after == '&' || after == '|';
+}
+
+/* After "<<" or "<<-": read the delimiter word, note the body that starts at the next newline. */
+static void
+lex_heredoc_op(struct sh_lex *l, const char *s, size_t *i)
+{
+	struct heredoc h = {{0}, false, false};
+	size_t n = 0;
+	char q = 0;
+
+	if (s[*i] == '-') {
+		h.strip_tabs = true;
+		(*i)++;
+	}
+	while (s[*i] == ' ' || s[*i] == '\t')
+		(*i)++;
+	for (; s[*i]; (*i)++) {
+		char ch = s[*i];
+		if (q) {
+			if (ch == q)
+				q = 0;
+			else if (n + 1 < sizeof(h.delim))
+				h.delim[n++] = ch;
+			continue;
+		}
+		if (ch == '\'' || ch == '"') {
+			q = ch;
+			h.quoted = true;
+			continue;
+		}
+		if (ch == '\\' && s[*i + 1]) {
+			h.quoted = true;
+			(*i)++;
+			if (n + 1 < sizeof(h.delim))
+				h.delim[n++] = s[*i];
+			continue;
+		}
+		if (strchr(" \t\n;&|<>()", ch))
+			break;
+		if (ch == '{' && s[*i + 1] == '{') {
+			l->error = "a template in a here-document's delimiter cannot be followed";
+			return;
+		}
+		if (ch == '$' || ch == '`') {
+			l->error = "a here-document delimiter with $ or ` cannot be followed";
+			return;
+		}
+		if (n + 1 < sizeof(h.delim))
+			h.delim[n++] = ch;
+	}
+	if (!n || l->npending >= SH_MAX_HEREDOCS) {
+		l->error = "a here-document rbx cannot follow";
+		return;
+	}
+	l->pending[l->npending++] = h;
+}
+
+/* At the start of a line: enter the next here-document body, or leave the one ending here. */
+static void
+lex_line_start(struct sh_lex *l, const char *s, size_t *i)
+{
+	enum sh_ctx c = l->ctx[l->top];
+
+	if (c == SH_HEREDOC || c == SH_HEREDOC_Q) {
+		size_t j = *i, n = strlen(l->body.delim);
+		if (l->body.strip_tabs)
+			while (s[j] == '\t')
+				j++;
+		if (!strncmp(s + j, l->body.delim, n) && (s[j + n] == '\n' || !s[j + n])) {
+			lex_pop(l);
+			*i = j + n;
+		} else {
+			return;
+		}
+	}
+	if (l->npending && is_code(l->ctx[l->top])) {
+		l->body = l->pending[0];
+		memmove(l->pending, l->pending + 1, (size_t)(--l->npending) * sizeof(l->pending[0]));
+		lex_push(l, l->body.quoted ? SH_HEREDOC_Q : SH_HEREDOC);
+		lex_line_start(l, s, i); /* an empty body ends on its first line */
+	}
 }
 
 /* Consume the shell text at s[*i] (one token's worth) and update the context. */
@@ -60,9 +180,21 @@ lex_step(struct sh_lex *l, const char *s, size_t *i)
 	bool word_start = l->at_word_start;
 
 	l->at_word_start = false;
+	if (ch == '\n') {
+		(*i)++;
+		if (is_code(c))
+			l->at_word_start = true;
+		if (is_code(c) || c == SH_HEREDOC || c == SH_HEREDOC_Q)
+			lex_line_start(l, s, i);
+		return;
+	}
 	if (c == SH_SQ) {
 		if (ch == '\'')
 			lex_pop(l);
+		(*i)++;
+		return;
+	}
+	if (c == SH_HEREDOC_Q) {
 		(*i)++;
 		return;
 	}
@@ -119,7 +251,32 @@ lex_step(struct sh_lex *l, const char *s, size_t *i)
 		(*i)++;
 		return;
 	}
+	if (c == SH_HEREDOC) {
+		/* Quotes are plain characters in a here-document body. */
+		(*i)++;
+		return;
+	}
 	/* Code context: unquoted, $(...) or `...`. */
+	if (word_start && word_is(s, *i, "case")) {
+		l->cases[l->top]++;
+		*i += 4;
+		return;
+	}
+	if (word_start && word_is(s, *i, "esac")) {
+		if (l->cases[l->top] > 0)
+			l->cases[l->top]--;
+		*i += 4;
+		return;
+	}
+	if (ch == '<' && s[*i + 1] == '<' && s[*i + 2] != '<') {
+		*i += 2;
+		lex_heredoc_op(l, s, i);
+		return;
+	}
+	if (ch == '<' && s[*i + 1] == '<') {
+		*i += 3; /* bash's <<< here-string: an ordinary word follows */
+		return;
+	}
 	if (ch == '\'') {
 		lex_push(l, SH_SQ);
 	} else if (ch == '"') {
@@ -128,10 +285,12 @@ lex_step(struct sh_lex *l, const char *s, size_t *i)
 		l->parens[l->top]++;
 		l->at_word_start = true;
 	} else if (ch == ')') {
-		if (c == SH_CMDSUB && l->parens[l->top] == 0)
-			lex_pop(l);
-		else if (l->parens[l->top] > 0)
+		/* In a `case`, an unmatched `)` ends a pattern, not the $(...). */
+		if (l->parens[l->top] > 0)
 			l->parens[l->top]--;
+		else if (c == SH_CMDSUB && l->cases[l->top] == 0)
+			lex_pop(l);
+		l->at_word_start = true;
 	} else if (ch == '#' && word_start) {
 		/* A comment runs to the end of the line. */
 		while (s[*i] && s[*i] != '\n')
@@ -198,7 +357,7 @@ template_shell_context_error(const char *tmpl, size_t offset)
 	size_t i = 0;
 
 	lex_init(&l);
-	while (i < offset && tmpl[i]) {
+	while (i < offset && tmpl[i] && !l.error) {
 		if (tmpl[i] == '{' && tmpl[i + 1] == '{') {
 			const char *close = strstr(tmpl + i + 2, "}}");
 			if (!close)
@@ -208,30 +367,19 @@ template_shell_context_error(const char *tmpl, size_t offset)
 		}
 		lex_step(&l, tmpl, &i);
 	}
+	if (l.error)
+		return l.error;
 	if (l.ctx[l.top] == SH_BRACE)
 		return "a template inside ${...} cannot be quoted safely";
 	if (l.ctx[l.top] == SH_ARITH)
-		return "a template inside $((...)) cannot be quoted safely";
+		return "a template inside $((...)) cannot be quoted safely: arithmetic evaluates values";
+	if (l.ctx[l.top] == SH_HEREDOC_Q)
+		return "a template in a quoted here-document (<<'EOF') would not be expanded: "
+		       "use an unquoted delimiter (<<EOF)";
 	for (; l.top > 0; l.top--)
 		if (l.ctx[l.top] == SH_BQ)
 			return "a template inside `...` cannot be quoted reliably: use $(...)";
 	return NULL;
-}
-
-static void
-url_encode(struct buf *out, const char *v)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *v; v++) {
-		unsigned char c = (unsigned char)*v;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-			buf_add(out, v, 1);
-		} else {
-			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-			buf_add(out, e, 3);
-		}
-	}
 }
 
 /* Look a name up. Returns the value, or NULL with err; *literal: keep the template as is. */
@@ -272,37 +420,79 @@ lookup(const struct tmpl_ctx *c, const char *name, char *scratch, size_t n, bool
 			*literal = true;
 		return v ? v : "";
 	}
+	if (c->extra && strmap_get(c->extra, name))
+		return strmap_get(c->extra, name);
 	err_set(err, "unknown template name '%s' (known: node, params.X, captures.X, run.id, "
 		     "attempt)",
 		name);
 	return NULL;
 }
 
-static void
-emit_value(struct buf *out, enum tmpl_mode mode, const struct sh_lex *l, const char *v)
+int
+template_var_name(const char *name, char *out, size_t n)
 {
-	enum sh_ctx ctx = l->ctx[l->top];
-	struct buf q;
+	size_t k, len;
 
-	if (mode == TMPL_TEXT) {
-		buf_adds(out, v);
-		return;
+	if (!strcmp(name, "node"))
+		return snprintf(out, n, "RBX_NODE"), 0;
+	if (!strcmp(name, "run.id"))
+		return snprintf(out, n, "RBX_RUN_ID"), 0;
+	if (!strcmp(name, "attempt"))
+		return snprintf(out, n, "RBX_ATTEMPT"), 0;
+	if (!strncmp(name, "params.", 7))
+		len = (size_t)snprintf(out, n, "RBX_P_%s", name + 7);
+	else if (!strncmp(name, "captures.", 9))
+		len = (size_t)snprintf(out, n, "RBX_C_%s", name + 9);
+	else
+		len = (size_t)snprintf(out, n, "RBX_%s", name);
+	if (len >= n)
+		return -1;
+	for (k = 4; out[k]; k++) {
+		if (!strncmp(name, "params.", 7) || !strncmp(name, "captures.", 9)) {
+			if (!(isalnum((unsigned char)out[k]) || out[k] == '_'))
+				return -1;
+		} else {
+			out[k] = (char)toupper((unsigned char)out[k]);
+			if (!(isalnum((unsigned char)out[k]) || out[k] == '_'))
+				return -1;
+		}
 	}
-	if (mode == TMPL_URL) {
-		url_encode(out, v);
-		return;
+	return 0;
+}
+
+static void
+url_encode(struct buf *out, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+			buf_add(out, v, 1);
+		} else {
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			buf_add(out, e, 3);
+		}
 	}
-	buf_init(&q, 0);
-	if (ctx == SH_SQ || ctx == SH_DQ) {
-		/* Close the quote, add the value quoted on its own, reopen. */
-		buf_adds(&q, ctx == SH_SQ ? "'" : "\"");
-		util_shell_quote(&q, v);
-		buf_adds(&q, ctx == SH_SQ ? "'" : "\"");
-	} else {
-		util_shell_quote(&q, v);
+}
+
+/* A reference to var, written for the context it lands in; the value is never shell text. */
+static void
+emit_ref(struct buf *out, const struct sh_lex *l, const char *var)
+{
+	switch (l->ctx[l->top]) {
+	case SH_SQ:
+		/* Close the quote, expand inside double quotes, reopen. */
+		buf_addf(out, "'\"${%s}\"'", var);
+		break;
+	case SH_DQ:
+	case SH_HEREDOC:
+		buf_addf(out, "${%s}", var);
+		break;
+	default:
+		buf_addf(out, "\"${%s}\"", var);
+		break;
 	}
-	buf_add(out, q.data, q.len);
-	buf_release(&q);
 }
 
 int
@@ -315,8 +505,8 @@ template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
 	lex_init(&l);
 	while (tmpl[i]) {
 		size_t ns, ne, end;
-		const char *open;
-		char *name, scratch[32];
+		const char *open, *why;
+		char *name, scratch[32], var[96];
 		const char *v;
 		bool literal;
 
@@ -332,18 +522,30 @@ template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
 		open = find_template(tmpl, i, &ns, &ne, &end, err);
 		if (open == (const char *)-1)
 			return -1;
-		if (mode == TMPL_SHELL && template_shell_context_error(tmpl, i))
-			return err_set(err, "%s", template_shell_context_error(tmpl, i));
+		if (mode == TMPL_SHELL && (why = template_shell_context_error(tmpl, i)) != NULL)
+			return err_set(err, "%s", why);
 		name = xstrndup(tmpl + ns, ne - ns);
 		v = lookup(c, name, scratch, sizeof(scratch), &literal, err);
 		if (!v) {
 			free(name);
 			return -1;
 		}
-		if (literal)
+		if (mode == TMPL_SHELL) {
+			if (template_var_name(name, var, sizeof(var)) < 0) {
+				err_set(err, "'%s' cannot name a shell variable", name);
+				free(name);
+				return -1;
+			}
+			emit_ref(out, &l, var);
+			if (c->vars && !literal)
+				strmap_set(c->vars, var, v);
+		} else if (literal) {
 			buf_addf(out, "{{%s}}", name);
-		else
-			emit_value(out, mode, &l, v);
+		} else if (mode == TMPL_URL) {
+			url_encode(out, v);
+		} else {
+			buf_adds(out, v);
+		}
 		free(name);
 		i = end;
 	}

@@ -212,13 +212,16 @@ tail_release(struct tail *t)
 int
 err_set(struct rbx_err *e, const char *fmt, ...)
 {
+	char msg[sizeof(e->msg)];
 	va_list ap;
 
 	if (!e)
 		return -1;
+	/* Formatted apart: an argument may be e->msg itself (err_set(e, "...: %s", e->msg)). */
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(e->msg, msg, sizeof(msg));
 	return -1;
 }
 

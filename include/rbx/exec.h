@@ -14,6 +14,8 @@ enum exec_stream { EXEC_STDOUT = 1, EXEC_STDERR = 2 };
 struct exec_opts {
 	const char *cwd;       /* NULL: inherit */
 	char *const *env;      /* NULL: inherit */
+	/* Exported to the command on top of env: the values of its {{...}} references. */
+	const struct strmap *vars;
 	long long timeout_ms;  /* 0: none */
 	long long grace_ms;    /* after SIGTERM, before SIGKILL (default 1000) */
 	size_t capture_max;    /* stdout kept whole for captures (default 1 MiB) */

@@ -49,6 +49,18 @@ struct journal *journal_reopen(const char *state_dir, const char *run_id, long l
 char **journal_list_runs(const char *state_dir);
 void journal_free_list(char **ids);
 
+/*
+ * Text for a record, never NULL: jansson refuses invalid UTF-8 (and a record
+ * would lose the field), so invalid bytes become U+FFFD. For display fields.
+ */
+json_t *journal_string(const char *s);
+/*
+ * Bytes a resume must get back exactly (captures): a string when they are
+ * UTF-8, else {"base64": "..."}. journal_bytes_value undoes it (allocated).
+ */
+json_t *journal_bytes(const char *s);
+char *journal_bytes_value(json_t *v);
+
 /* A run id is [A-Za-z0-9._-]+; anything else never names a file. */
 bool journal_valid_run_id(const char *id);
 

@@ -1,5 +1,5 @@
 /* template.h - {{node}}, {{params.X}}, {{captures.X}}, {{run.id}}, {{attempt}}.
- * In shell commands every value is quoted for the quoting context it lands in. */
+ * In shell commands a template becomes a variable reference; its value goes in the environment. */
 #ifndef RBX_TEMPLATE_H
 #define RBX_TEMPLATE_H
 
@@ -11,7 +11,11 @@
 struct runbook;
 
 enum tmpl_mode {
-	TMPL_SHELL, /* values shell-quoted for their context (unquoted, '...', "...") */
+	/*
+	 * Shell commands: {{params.gpu}} becomes "${RBX_P_gpu}" (written for its quoting
+	 * context) and the value is put in ctx->vars, for the command's environment.
+	 */
+	TMPL_SHELL,
 	TMPL_TEXT,  /* values as they are (confirm questions, http bodies) */
 	TMPL_URL,   /* values percent-encoded */
 };
@@ -25,7 +29,12 @@ struct tmpl_ctx {
 	const struct runbook *rb; /* to know which params are secret */
 	bool redact;		  /* secret params render as *** */
 	bool plan;		  /* captures not known yet stay as {{captures.X}} */
+	const struct strmap *extra; /* more names, e.g. "reason" for guard commands (RBX_REASON) */
+	struct strmap *vars;	    /* TMPL_SHELL: filled with NAME -> value of each reference */
 };
+
+/* The variable a template name stands for in a shell command: RBX_NODE, RBX_P_gpu, ... */
+int template_var_name(const char *name, char *out, size_t n);
 
 /* Render tmpl into out. -1 with err on an unknown name or a broken template. */
 int template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
@@ -41,7 +50,8 @@ int template_each(const char *tmpl, tmpl_visit_fn fn, void *arg, struct rbx_err 
 
 /*
  * Whether a {{...}} at `offset` of a shell command sits somewhere rbx cannot
- * quote safely (inside ${...} or an arithmetic $((...))). Returns a reason or NULL.
+ * reference safely: inside ${...}, an arithmetic $((...)), `...`, a quoted
+ * here-document, or after something the lexer cannot follow. Returns a reason or NULL.
  */
 const char *template_shell_context_error(const char *tmpl, size_t offset);
 

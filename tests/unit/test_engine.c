@@ -35,10 +35,15 @@ static int
 fake_exec(struct transport *t, const char *cmd, const struct exec_opts *o, struct exec_result *r,
 	  struct rbx_err *err)
 {
+	size_t i;
+
 	(void)t;
-	(void)o;
 	(void)err;
-	buf_addf(&F.log, "exec %s\n", cmd);
+	/* The command as the shell gets it, then the values its references stand for. */
+	buf_addf(&F.log, "exec %s", cmd);
+	for (i = 0; o->vars && i < o->vars->n; i++)
+		buf_addf(&F.log, " [%s=%s]", o->vars->keys[i], o->vars->vals[i]);
+	buf_adds(&F.log, "\n");
 	if (F.interrupt_cmd && strstr(cmd, F.interrupt_cmd)) {
 		*F.interrupt_on_cmd = 1;
 		r->interrupted = true;
@@ -276,7 +281,7 @@ test_success_path(void **state)
 	assert_int_equal(run_with(GUARD, "1", "", false, NULL, NULL), RS_SUCCEEDED);
 	assert_string_equal(F.states.data, "PRECHECK GUARD PROCEDURE VERIFY RESTORE SUCCEEDED ");
 	assert_string_equal(F.log.data, "exec check-node\ncordon\ndrain\nexec step-one\n"
-					"exec step-two --token 's3cret'\nexec step-three\n"
+					"exec step-two --token \"${RBX_P_token}\" [RBX_P_token=s3cret]\nexec step-three\n"
 					"exec prove-it\nuncordon\n");
 	assert_false(F.cordoned);
 	assert_int_equal(engine_exit_code(RS_SUCCEEDED), 0);
@@ -288,7 +293,7 @@ test_secrets_never_reach_records(void **state)
 	(void)state;
 	run_with(GUARD, "1", "", false, NULL, NULL);
 	assert_null(strstr(F.records.data, "s3cret"));
-	assert_non_null(strstr(F.records.data, "--token '***'"));
+	assert_non_null(strstr(F.records.data, "\"env\":{\"RBX_P_token\":\"***\"}"));
 	assert_non_null(strstr(F.records.data, "token=***"));
 }
 
@@ -559,7 +564,7 @@ test_resume_reruns_when_told(void **state)
 
 	(void)state;
 	assert_int_equal(interrupt_then_resume("step-two", NULL, false, &info), RS_SUCCEEDED);
-	assert_string_equal(F.log.data, "exec step-two --token 's3cret'\nexec step-three\n"
+	assert_string_equal(F.log.data, "exec step-two --token \"${RBX_P_token}\" [RBX_P_token=s3cret]\nexec step-three\n"
 					"exec prove-it\nuncordon\n");
 }
 
@@ -587,7 +592,7 @@ test_resume_does_not_take_the_guard_again(void **state)
 	/* Stopped during the first procedure step: the node is cordoned by this run. */
 	assert_int_equal(interrupt_then_resume("step-one", NULL, false, &info), RS_SUCCEEDED);
 	assert_int_equal(info.state, RS_PROCEDURE);
-	assert_string_equal(F.log.data, "exec step-one\nexec step-two --token 's3cret'\n"
+	assert_string_equal(F.log.data, "exec step-one\nexec step-two --token \"${RBX_P_token}\" [RBX_P_token=s3cret]\n"
 					"exec step-three\nexec prove-it\nuncordon\n");
 }
 

@@ -43,6 +43,16 @@ static const char *const contexts[] = {
 	"x=$(printf '%s' '{{params.v}}'); printf '%s' \"$x\"",
 	"printf '%s' `printf x`{{params.v}}",
 	"# a comment {{params.v}}\nprintf '%s' {{params.v}}",
+	/* A here-document body: quotes are plain text there, $(...) runs. */
+	"x=$(cat <<EOF\n{{params.v}}\nEOF\n); printf '%s' \"$x\"",
+	"x=$(cat <<-EOF\n\t{{params.v}}\n\tEOF\n); printf '%s' \"$x\"",
+	"x=$(cat <<A; cat <<B\nEOF\nA\n{{params.v}}\nB\n); y=${x#EOF}; printf '%s' \"${y#?}\"",
+	"x=$(cat <<EOF\n$(printf '%s' {{params.v}})\nEOF\n); printf '%s' \"$x\"",
+	/* After a case pattern's ')' inside $(...), and after the case ends. */
+	"printf '%s' \"$(case a in a) printf '%s' {{params.v}};; esac)\"",
+	"printf '%s' \"$(case a in (a) printf '%s' \"{{params.v}}\";; esac)\"",
+	"x=\"$(case a in a) ;; esac)\"; printf '%s' \"$x{{params.v}}\"",
+	"x=\"$(case a in a) printf x;; esac; printf '%s' {{params.v}})\"; printf '%s' \"${x#x}\"",
 	NULL,
 };
 
@@ -62,7 +72,7 @@ expected(const char *ctx, const char *v)
 }
 
 static char *
-render_v(const char *tmpl, const char *v, enum tmpl_mode mode)
+render_v(const char *tmpl, const char *v, enum tmpl_mode mode, struct strmap *vars)
 {
 	struct strmap params = {0};
 	struct tmpl_ctx c = {0};
@@ -72,8 +82,10 @@ render_v(const char *tmpl, const char *v, enum tmpl_mode mode)
 	strmap_set(&params, "v", v);
 	c.node = "n42";
 	c.params = &params;
+	c.vars = vars;
 	buf_init(&b, 0);
-	assert_int_equal(template_render(tmpl, mode, &c, &b, &err), 0);
+	if (template_render(tmpl, mode, &c, &b, &err) != 0)
+		fail_msg("render of %s: %s", tmpl, err.msg);
 	strmap_release(&params);
 	return buf_detach(&b);
 }
@@ -87,19 +99,22 @@ test_quoting_every_context_runs_the_value_as_data(void **state)
 	remove("/tmp/rbx-pwned");
 	for (k = 0; contexts[k]; k++) {
 		for (i = 0; nasty[i]; i++) {
-			char *cmd = render_v(contexts[k], nasty[i], TMPL_SHELL);
+			struct strmap vars = {0};
+			char *cmd = render_v(contexts[k], nasty[i], TMPL_SHELL, &vars);
 			char *want = expected(contexts[k], nasty[i]);
 			struct exec_opts o = {0};
 			struct exec_result r;
 			struct rbx_err err;
 
 			o.timeout_ms = 5000;
+			o.vars = &vars;
 			exec_result_init(&r, &o);
 			assert_int_equal(exec_local_run(cmd, &o, &r, &err), 0);
 			if (r.status != 0 || strcmp(r.out.data, want) != 0)
 				fail_msg("context %zu value %zu\n  cmd: %s\n  got: [%s] (exit %d)\n want: [%s]",
 					 k, i, cmd, r.out.data, r.status, want);
 			exec_result_release(&r);
+			strmap_release(&vars);
 			free(cmd);
 			free(want);
 		}
@@ -128,7 +143,8 @@ test_names_render(void **state)
 					 "{{attempt}} {{captures.unset}}",
 					 TMPL_SHELL, &c, &b, &err),
 			 0);
-	assert_string_equal(b.data, "'n42' '3' '79' 'r1' '2' ''");
+	assert_string_equal(b.data, "\"${RBX_NODE}\" \"${RBX_P_gpu}\" \"${RBX_C_xid}\" "
+				    "\"${RBX_RUN_ID}\" \"${RBX_ATTEMPT}\" \"${RBX_C_unset}\"");
 	buf_reset(&b);
 	assert_int_equal(template_render("GPU {{params.gpu}} of {{node}}?", TMPL_TEXT, &c, &b, &err), 0);
 	assert_string_equal(b.data, "GPU 3 of n42?");
@@ -139,7 +155,7 @@ test_names_render(void **state)
 	buf_reset(&b);
 	c.plan = true;
 	assert_int_equal(template_render("-i {{captures.later}}", TMPL_SHELL, &c, &b, &err), 0);
-	assert_string_equal(b.data, "-i {{captures.later}}");
+	assert_string_equal(b.data, "-i \"${RBX_C_later}\"");
 	buf_release(&b);
 	strmap_release(&params);
 	strmap_release(&caps);
@@ -172,6 +188,16 @@ test_errors(void **state)
 					 &err),
 			 -1);
 	assert_null(template_shell_context_error("echo \"${X}\" {{node}}", 12));
+	/* A quoted here-document would print the reference, not the value. */
+	assert_int_equal(template_render("cat <<'EOF'\n{{node}}\nEOF", TMPL_SHELL, &c, &b, &err), -1);
+	assert_non_null(strstr(err.msg, "quoted here-document"));
+	assert_int_equal(template_render("cat <<\\EOF\n{{node}}\nEOF", TMPL_SHELL, &c, &b, &err), -1);
+	assert_int_equal(template_render("cat <<{{node}}\nx\n", TMPL_SHELL, &c, &b, &err), -1);
+	/* After the quoted body ends, templates are fine again. */
+	buf_reset(&b);
+	assert_int_equal(template_render("cat <<'EOF'\n$x\nEOF\necho {{node}}", TMPL_SHELL, &c, &b,
+					 &err),
+			 0);
 	buf_release(&b);
 }
 
