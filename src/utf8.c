@@ -61,7 +61,7 @@ utf8_sanitize(const char *s, size_t len)
 	struct buf b;
 	size_t i = 0, n;
 
-	buf_init(&b, len + 1);
+	buf_init(&b, 0);
 	while (i < len) {
 		n = utf8_seq_len(s + i, len - i);
 		if (n == 0 || s[i] == 0) {
