@@ -54,6 +54,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< \
 		$(CORE_OBJS) $(LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
 
+# A test-only LD_PRELOAD library that fails journal writes (t0410).
+$(BUILD)/tests/faultinj.so: tests/fault/faultinj.c | $(BUILD)
+	$(CC) -std=c11 $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
 deps:
 	@scripts/deps.sh build
 
@@ -62,7 +66,7 @@ deps-check:
 
 # make check: dependencies, build, unit tests, integration tests; ends "N passed, N failed".
 check: deps-check
-	@$(MAKE) --no-print-directory rbx $(UNIT_BINS)
+	@$(MAKE) --no-print-directory rbx $(UNIT_BINS) $(BUILD)/tests/faultinj.so
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(UNIT_BINS)
 
 demo: deps

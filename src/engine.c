@@ -192,21 +192,28 @@ fail_msg(struct run *r, const char *fmt, ...)
 	memcpy(r->failure, msg, sizeof(msg));
 }
 
-/* Journal first (synced when it announces a side effect), then show. */
-static void
+/*
+ * Journal first (synced when it announces a side effect), then show. Returns
+ * -1 when the record is not on disk: the caller must not do what it announces.
+ * After a failure nothing more is written and the run stops acting.
+ */
+static int
 emit(struct run *r, json_t *rec, bool sync)
 {
 	struct rbx_err err;
+	int rc = 0;
 
-	if (r->journal && journal_append_record(r->journal, rec, sync, &err) < 0) {
-		/* A run that cannot journal must not go on acting. */
-		fprintf(stderr, "rbx: error: %s\n", err.msg);
-		if (r->interrupted)
-			*r->interrupted = 1;
+	if (r->journal_failed) {
+		rc = -1;
+	} else if (r->journal && journal_append_record(r->journal, rec, sync, &err) < 0) {
+		r->journal_failed = true;
+		snprintf(r->journal_error, sizeof(r->journal_error), "%s", err.msg);
+		rc = -1;
 	}
-	if (r->io.event)
+	if (rc == 0 && r->io.event)
 		r->io.event(r->io.arg, rec);
 	json_decref(rec);
+	return rc;
 }
 
 /* Replace every secret param's value in s with *** (in place into a new string). */
@@ -526,7 +533,11 @@ run_command(struct run *r, const struct step *s)
 		json_object_set_new(rec, "target", json_string(tx->address));
 		json_object_set_new(rec, "mutates", json_boolean(s->mutates));
 		json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
-		emit(r, rec, true);
+		if (emit(r, rec, true) < 0) {
+			/* Its intent is not on disk: the step does not start. */
+			fail_msg(r, "%s", r->journal_error);
+			break;
+		}
 		o.timeout_ms = s->timeout_ms;
 		o.on_output = on_output;
 		o.arg = &sio;
@@ -598,7 +609,10 @@ run_http(struct run *r, const struct step *s)
 	json_object_set_new(rec, "cmd", json_pack("s+s+s", h->method, " ", url));
 	json_object_set_new(rec, "mutates", json_boolean(s->mutates));
 	json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
-	emit(r, rec, true);
+	if (emit(r, rec, true) < 0) {
+		fail_msg(r, "%s", r->journal_error);
+		goto out;
+	}
 	rq.method = h->method;
 	rq.url = url;
 	rq.headers = (const char *const *)hdrs;
@@ -639,6 +653,8 @@ out:
 	return rc;
 }
 
+static bool interrupted(const struct run *r);
+
 static int
 run_confirm(struct run *r, const struct step *s)
 {
@@ -657,19 +673,32 @@ run_confirm(struct run *r, const struct step *s)
 		answer = r->io.confirm(r->io.arg, q);
 	else
 		answer = -1;
+	if (interrupted(r)) {
+		/* Ctrl-C at the question is no answer: a resume asks again. */
+		fail_msg(r, "step '%s': interrupted at the question", s->name);
+		free(q);
+		return -1;
+	}
 	rec = step_rec("confirm", s, r);
 	json_object_set_new(rec, "question", journal_string(q));
 	json_object_set_new(rec, "answer", json_string(answer == 1 ? "yes" : answer == 0 ? "no"
 										   : "none"));
-	json_object_set_new(rec, "by", json_string(r->yes ? "--yes" : "operator"));
-	emit(r, rec, true);
+	json_object_set_new(rec, "by", json_string(r->yes ? "--yes"
+						  : answer >= 0 ? "operator"
+						  : r->io.confirm ? "end of input"
+								  : "no TTY"));
+	if (emit(r, rec, true) < 0)
+		answer = -2; /* not recorded: not acted on */
 	free(q);
 	if (answer == 1)
 		return 0;
 	/* A "no" is the operator's decision: roll back, and do not try again. */
 	r->no_more_attempts = true;
 	fail_msg(r, "step '%s': %s", s->name,
-		 answer == 0 ? "the operator declined" : "no TTY to ask and no --yes");
+		 answer == 0	  ? "the operator declined"
+		 : answer == -2	  ? r->journal_error
+		 : r->io.confirm ? "no answer (end of input)"
+				  : "no TTY to ask and no --yes");
 	return -1;
 }
 
@@ -682,7 +711,11 @@ guard_op(struct run *r, const char *op, long long timeout_ms)
 				"start", "backend", r->sched->ops->name, "reason", reason);
 	int rc;
 
-	emit(r, rec, true);
+	if (emit(r, rec, true) < 0) {
+		fail_msg(r, "%s", r->journal_error);
+		free(reason);
+		return -1;
+	}
 	if (!strcmp(op, "cordon"))
 		rc = r->sched->ops->cordon(r->sched, reason, &err);
 	else if (!strcmp(op, "drain"))
@@ -725,7 +758,10 @@ run_action(struct run *r, const struct step *s)
 	json_object_set_new(rec, "action", json_string(step_action_name(s->action)));
 	json_object_set_new(rec, "mutates", json_boolean(s->mutates));
 	json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
-	emit(r, rec, true);
+	if (emit(r, rec, true) < 0) {
+		fail_msg(r, "%s", r->journal_error);
+		return -1;
+	}
 	if (s->action == ACTION_SLEEP) {
 		rc = sleep_ms(r, s->duration_ms) ? 0 : -1;
 		if (rc)
@@ -795,7 +831,7 @@ run_step(struct run *r, const struct step *s, bool *skipped)
 static bool
 interrupted(const struct run *r)
 {
-	return r->interrupted && *r->interrupted;
+	return (r->interrupted && *r->interrupted) || r->journal_failed;
 }
 
 /* ---- phases --------------------------------------------------------------------------- */
@@ -947,9 +983,10 @@ phase_guard(struct run *r)
 		return EV_FAIL;
 	}
 	/* Before the cordon: a resume must know whether the node was out already. */
-	emit(r, json_pack("{s:s, s:s, s:b, s:s}", "type", "guard", "op", "found", "cordoned",
-			  st.cordoned, "reason", st.reason),
-	     true);
+	if (emit(r, json_pack("{s:s, s:s, s:b, s:s}", "type", "guard", "op", "found", "cordoned",
+			      st.cordoned, "reason", st.reason),
+		 true) < 0)
+		return EV_INTERRUPT;
 	if (st.cordoned && ours(r, st.reason)) {
 		/* A resumed run finds its own cordon: the node was found as the journal says. */
 		st.cordoned = r->was_cordoned == 1;
@@ -1036,8 +1073,12 @@ phase_restore(struct run *r)
 		return guard_op(r, "uncordon", 0) == 0 ? (r->guard_held = false, EV_OK) : EV_FAIL;
 	reason = xasprintf("rbx:%s %s: kept out (%s)", r->run_id, r->rb->name,
 			   r->keep_cordoned ? r->keep_reason : "on_success: keep_cordoned");
-	emit(r, json_pack("{s:s, s:s, s:s}", "type", "guard", "op", "keep_cordoned", "reason",
-			  reason), true);
+	if (emit(r, json_pack("{s:s, s:s, s:s}", "type", "guard", "op", "keep_cordoned", "reason",
+			      reason),
+		 true) < 0) {
+		free(reason);
+		return EV_INTERRUPT;
+	}
 	if (r->sched->ops->set_reason(r->sched, reason, &err) < 0)
 		fail_msg(r, "cannot record the reason on %s: %s", r->node, err.msg);
 	free(reason);
@@ -1054,9 +1095,12 @@ mark_failed(struct run *r)
 	if (!r->guard_held || !r->sched)
 		return;
 	reason = xasprintf("rbx:%s %s %s", r->run_id, r->rb->name, run_state_name(r->state));
-	if (r->sched->ops->set_reason(r->sched, reason, &err) == 0)
-		emit(r, json_pack("{s:s, s:s, s:s}", "type", "guard", "op", "keep_cordoned",
-				  "reason", reason), true);
+	/* The intent first, like every other change to the node. */
+	if (emit(r, json_pack("{s:s, s:s, s:s}", "type", "guard", "op", "keep_cordoned", "reason",
+			      reason),
+		 true) == 0 &&
+	    r->sched->ops->set_reason(r->sched, reason, &err) < 0)
+		fail_msg(r, "cannot record the reason on %s: %s", r->node, err.msg);
 	free(reason);
 }
 
@@ -1134,10 +1178,14 @@ drive(struct run *r, enum run_event ev)
 				 run_state_name(r->state), run_event_name(ev));
 			next = r->guard_held ? RS_FAILED_UNSAFE : RS_ABORTED;
 		}
-		emit(r, json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "state", "from",
-				  run_state_name(r->state), "to", run_state_name(next), "event",
-				  run_event_name(ev), "attempt", r->attempt),
-		     true);
+		if (emit(r, json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "state", "from",
+				      run_state_name(r->state), "to", run_state_name(next), "event",
+				      run_event_name(ev), "attempt", r->attempt),
+			 true) < 0) {
+			/* Not recorded, so not entered: the journal ends where the run stands. */
+			r->state = RS_INTERRUPTED;
+			break;
+		}
 		r->state = next;
 		ev = enter(r, next);
 		r->resuming = false;

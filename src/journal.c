@@ -22,6 +22,8 @@ struct journal {
 	char *path;
 	char *run_id;
 	long long seq;
+	off_t good;	/* the file's size after the last durable record */
+	bool failed;	/* a write failed: nothing more is appended */
 	long long crash_seq;
 	enum crash_mode crash;
 };
@@ -106,6 +108,7 @@ create_in(const char *state_dir, const char *kind, const char *run_id, struct rb
 	}
 	fchmod(fd, 0600); /* whatever the umask */
 	j->fd = fd;
+	j->good = 0;
 	crash_hook_init(j);
 	/* The new directory entry must survive a crash too. */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -118,6 +121,19 @@ out:
 	return j;
 }
 
+/* A record that did not become durable is cut off again: the file ends on its last good line. */
+static int
+append_failed(struct journal *j, const char *what, int e, struct rbx_err *err)
+{
+	j->failed = true;
+	if (ftruncate(j->fd, j->good) == 0)
+		fdatasync(j->fd);
+	--j->seq;
+	return err_set(err, "cannot %s the journal %s: %s; rbx stops before its next side "
+			    "effect (the journal ends on its last good record)",
+		       what, j->path, strerror(e));
+}
+
 int
 journal_append_record(struct journal *j, json_t *rec, bool sync, struct rbx_err *err)
 {
@@ -126,15 +142,19 @@ journal_append_record(struct journal *j, json_t *rec, bool sync, struct rbx_err 
 	size_t len, off = 0;
 	int r = -1;
 
+	if (j->failed)
+		return err_set(err, "the journal %s failed earlier: nothing more is written", j->path);
 	util_iso_time(util_wall_ms(), ts, sizeof(ts));
 	json_object_set_new(rec, "seq", json_integer(++j->seq));
 	json_object_set_new(rec, "ts", json_string(ts));
 	json_object_set_new(rec, "run", json_string(j->run_id));
 	line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	if (!line)
+	if (!line) {
+		--j->seq;
 		return err_set(err, "cannot encode a journal record");
+	}
 	len = strlen(line);
-	line = realloc(line, len + 2);
+	line = xrealloc(line, len + 2);
 	line[len++] = '\n';
 	line[len] = 0;
 	if (j->crash == CRASH_BEFORE && j->seq == j->crash_seq)
@@ -148,18 +168,19 @@ journal_append_record(struct journal *j, json_t *rec, bool sync, struct rbx_err 
 	/* One write(2) per line with O_APPEND: a crash tears at most the last line. */
 	while (off < len) {
 		ssize_t n = write(j->fd, line + off, len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err_set(err, "cannot write journal %s: %s", j->path, strerror(errno));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = append_failed(j, "write", n < 0 ? errno : ENOSPC, err);
 			goto out;
 		}
 		off += (size_t)n;
 	}
 	if (sync && fdatasync(j->fd) < 0) {
-		err_set(err, "cannot sync journal %s: %s", j->path, strerror(errno));
+		r = append_failed(j, "sync", errno, err);
 		goto out;
 	}
+	j->good += (off_t)len;
 	r = 0;
 	if (j->crash == CRASH_AFTER && j->seq == j->crash_seq)
 		crash_now();
@@ -206,6 +227,7 @@ reopen_at(char *path, const char *run_id, long long last_seq, size_t good_bytes,
 		err_set(err, "cannot cut the torn tail of %s: %s", j->path, strerror(errno));
 		goto fail;
 	}
+	j->good = (off_t)good_bytes;
 	crash_hook_init(j);
 	return j;
 fail:

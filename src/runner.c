@@ -557,6 +557,12 @@ runner_exec(const struct runner_opts *o, struct runner_result *res, struct rbx_e
 	res->end = end;
 	res->duration_ms = util_now_ms() - j.r.started_ms;
 	rc = engine_exit_code(end);
+	if (j.r.journal_failed) {
+		/* The report could not say it: the records after the failure were never written. */
+		err_set(err, "%s; the node is %s; once the journal can be written: rbx resume %s",
+			j.r.journal_error, j.r.guard_held ? "still cordoned" : "as it was", j.run_id);
+		goto out;
+	}
 	closing_lines(&j, end);
 	err->msg[0] = 0; /* the report already said why */
 out:

@@ -112,6 +112,8 @@ struct run {
 	const struct step **done; /* mutating steps completed in this attempt */
 	size_t ndone;
 	char failure[1024]; /* why the run did not succeed */
+	bool journal_failed; /* a record did not reach the disk: the run acts no more */
+	char journal_error[1024];
 	int64_t started_ms;
 
 	/* Seeded from the journal by a resume (resume_replay); cleared once used. */

@@ -16,6 +16,12 @@ ends, and checks against the uninterrupted run:
   3. the node was never back in service with an unverified mutation: in the
      exec log, every uncordon comes after the verify commands, and those after
      the last mutating command.
+The I/O fault modes (write:k - the k-th write of the journal fails with ENOSPC, and
+so does every one after it; short:k - it writes half a line first; sync:k - the
+k-th fdatasync fails with EIO) use tests/fault/faultinj.so through LD_PRELOAD.
+There rbx is not killed: it must stop by itself (exit 130, naming the journal),
+with the journal ending on a whole record, and without one command in the exec
+log whose step_start is not in the journal. Then it is resumed like a kill.
 A step left in doubt is answered truthfully from the exec log: --assume-done
 if its command ran, --rerun if it never began.
 Prints one line per scenario; exits 1 on the first broken proof.
@@ -29,6 +35,7 @@ import sys
 import tempfile
 
 RBX = os.environ["RBX"]
+FAULTINJ = os.environ.get("FAULTINJ", "")
 NODE = "c1"
 VOLATILE = {"t", "time", "ts", "at", "history", "since", "boot_time"}
 
@@ -159,16 +166,53 @@ def fail(msg):
     os._exit(1)  # from a worker thread too
 
 
+IO_MODES = {"write", "short", "sync"}
+
+
+def intent_first(name, where, env, err):
+    """After an I/O fault: a whole journal, and nothing ran that it does not announce."""
+    runs = env["RBX_STATE_DIR"] + "/runs"
+    path = runs + "/" + os.listdir(runs)[0]
+    with open(path, "rb") as f:
+        data = f.read()
+    if data and not data.endswith(b"\n"):
+        fail("%s %s: the journal ends in a torn line after a write error" % (name, where))
+    recs = [json.loads(l) for l in data.decode().splitlines()]
+    announced = {}
+    for r in recs:
+        if r["type"] == "step_start" and r.get("cmd"):
+            announced[r["cmd"]] = announced.get(r["cmd"], 0) + 1
+    ran = {}
+    for e in exec_log(env):
+        if "exec" in e and e["exec"] != "reboot":
+            ran[e["exec"]] = ran.get(e["exec"], 0) + 1
+    for cmd, n in ran.items():
+        if n > announced.get(cmd, 0):
+            fail("%s %s: '%s' ran %d times, its intent is journaled %d times" % (
+                name, where, cmd[:80], n, announced.get(cmd, 0)))
+    if "journal" not in err:
+        fail("%s %s: the error does not name the journal: %s" % (name, where, err[-300:]))
+
+
 def kill_point(ctx, k, mode):
     name, runbook, faults, args, want_exit, want_end, want_state, once, want_counts = ctx
     where = "%s:%d" % (mode, k)
     d, env = fresh(faults)
-    crash_env = dict(env, RBX_TEST_CRASH_AT=where)
+    if mode in IO_MODES:
+        crash_env = dict(env, RBX_FAULT=where, LD_PRELOAD=FAULTINJ)
+    else:
+        crash_env = dict(env, RBX_TEST_CRASH_AT=where)
     p = subprocess.run([RBX, "run", runbook, "--node", NODE, "--lab", "--format", "json"]
                        + args, env=crash_env, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        timeout=120)
-    if p.returncode != -9:
+    if mode in IO_MODES:
+        if p.returncode not in (130, want_exit):
+            fail("%s %s: rbx exited %d after a journal fault: %s" % (
+                name, where, p.returncode, p.stderr[-300:]))
+        if p.returncode == 130 or "journal" in p.stderr:
+            intent_first(name, where, env, p.stderr)
+    elif p.returncode != -9:
         fail("%s %s: rbx was not killed (exit %d)" % (name, where, p.returncode))
     run_id, recs = journal(env)
     if not recs:
