@@ -1,6 +1,10 @@
 /* main.c - rbx's entry point: the command table, option parsing from each
  * command's declared options, and the one place that prints errors and exits. */
 #define _GNU_SOURCE
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +229,15 @@ cmd_load_runbook(const char *name, struct rbx_err *err)
 	return rb;
 }
 
+/* Whether stdout is a pipe nobody reads any more: then the exit code stays the command's. */
+static bool
+reader_gone(void)
+{
+	struct pollfd p = {STDOUT_FILENO, 0, 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -235,6 +248,12 @@ main(int argc, char **argv)
 
 	if (lab_is_tool(argv[0]))
 		return lab_tool_main(argc, argv);
+	/*
+	 * A reader that goes away (`rbx run ... | head`) must not kill a run mid-
+	 * procedure: a write to the broken pipe fails with EPIPE instead, the report
+	 * stops, and the journal goes on.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		usage(argc < 2 ? stderr : stdout);
@@ -267,7 +286,7 @@ main(int argc, char **argv)
 out:
 	strmap_release(&a.params);
 	free(a.argv);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if ((fflush(stdout) != 0 || ferror(stdout)) && !reader_gone()) {
 		fprintf(stderr, "rbx: error: cannot write the output\n");
 		if (rc == EXIT_OK)
 			rc = EXIT_FAILED;

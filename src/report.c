@@ -291,6 +291,8 @@ report_event(void *arg, json_t *rec)
 {
 	struct report *r = arg;
 
+	if (r->broken)
+		return;
 	if (r->mode == REPORT_JSON) {
 		char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		fprintf(r->fp, "%s\n", line);
@@ -304,6 +306,8 @@ report_event(void *arg, json_t *rec)
 			print_tails(r->fp, rec);
 		fflush(r->fp);
 	}
+	if (ferror(r->fp))
+		r->broken = true;
 }
 
 /* The last complete (or partial) line of output, shown beside the running step. */
@@ -332,7 +336,7 @@ report_output(void *arg, const struct step *s, enum exec_stream st, const char *
 
 	(void)s;
 	(void)st;
-	if (r->mode != REPORT_TTY || !r->mid_line)
+	if (r->mode != REPORT_TTY || !r->mid_line || r->broken)
 		return;
 	remember_line(r, data, len);
 	if (!r->last[0])

@@ -15,6 +15,7 @@ struct report {
 	FILE *fp;
 	bool color;
 	bool mid_line; /* a step's start line waits for its end */
+	bool broken;   /* the reader went away (EPIPE): report no more, the journal goes on */
 	char label[256];
 	char cur[256]; /* the output line being written */
 	size_t cur_len;
