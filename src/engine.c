@@ -523,7 +523,9 @@ run_command(struct run *r, const struct step *s)
 		struct exec_opts o = {0};
 		struct exec_result res;
 		json_t *rec = step_rec("step_start", s, r);
-		char why[512] = "";
+		char why[512] = "", *tag = engine_step_tag(r->run_id, r->attempt,
+							   s->index ? phase_name(s->phase) : "undo",
+							   s->index, s->index ? 0 : s->undo_of, try);
 		bool ok;
 
 		json_object_set_new(rec, "try", json_integer(try));
@@ -536,8 +538,10 @@ run_command(struct run *r, const struct step *s)
 		if (emit(r, rec, true) < 0) {
 			/* Its intent is not on disk: the step does not start. */
 			fail_msg(r, "%s", r->journal_error);
+			free(tag);
 			break;
 		}
+		o.tag = tag;
 		o.timeout_ms = s->timeout_ms;
 		o.on_output = on_output;
 		o.arg = &sio;
@@ -557,6 +561,7 @@ run_command(struct run *r, const struct step *s)
 		json_object_set_new(rec, "try", json_integer(try));
 		json_object_set_new(rec, "status",
 				    json_string(ok ? "ok"
+						: res.lost ? "lost"
 						: res.timed_out ? "timeout"
 						: res.interrupted ? "interrupted"
 								  : "failed"));
@@ -569,11 +574,18 @@ run_command(struct run *r, const struct step *s)
 			take_captures(r, s, res.out.data, rec);
 		emit(r, rec, false);
 		exec_result_release(&res);
+		free(tag);
 		if (ok) {
 			rc = 0;
 			break;
 		}
 		fail_msg(r, "step '%s' failed: %s", s->name, why);
+		if (res.lost) {
+			/* Neither failed nor done: never retried, never rolled back over; a resume decides. */
+			r->step_lost = true;
+			fail_msg(r, "step '%s' is in doubt: %s", s->name, why);
+			break;
+		}
 		if (res.interrupted || (r->interrupted && *r->interrupted))
 			break;
 		if (try <= s->retries && !sleep_ms(r, s->retry_delay_ms))
@@ -831,7 +843,13 @@ run_step(struct run *r, const struct step *s, bool *skipped)
 static bool
 interrupted(const struct run *r)
 {
-	return (r->interrupted && *r->interrupted) || r->journal_failed;
+	return (r->interrupted && *r->interrupted) || r->journal_failed || r->step_lost;
+}
+
+char *
+engine_step_tag(const char *run_id, int attempt, const char *phase, int index, int of, int try)
+{
+	return xasprintf("%s.%d.%s.%d.%d.%d", run_id, attempt, phase, index, of, try);
 }
 
 /* ---- phases --------------------------------------------------------------------------- */

@@ -3,9 +3,11 @@
 #define _GNU_SOURCE
 #include "rbx/exec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,7 @@ exec_result_release(struct exec_result *r)
 static char **
 merge_env(char *const *env, const struct strmap *vars)
 {
+	/* (vars also carries RBX_STEP_TAG when the step has one.) */
 	size_t n = 0, k = 0, i, j;
 	char **out;
 
@@ -79,6 +82,7 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 	sigset_t all, none;
 	char sh[] = "sh", dash_c[] = "-c";
 	char *argv[] = {sh, dash_c, (char *)cmd, NULL}, **merged;
+	struct strmap extra = {0};
 	pid_t pid = -1;
 	int rc;
 
@@ -96,7 +100,16 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
 					      POSIX_SPAWN_SETSIGMASK);
-	merged = o->vars && o->vars->n ? merge_env(o->env ? o->env : environ, o->vars) : NULL;
+	if (o->tag) {
+		size_t i;
+		for (i = 0; o->vars && i < o->vars->n; i++)
+			strmap_set(&extra, o->vars->keys[i], o->vars->vals[i]);
+		strmap_set(&extra, "RBX_STEP_TAG", o->tag);
+	}
+	merged = o->tag		       ? merge_env(o->env ? o->env : environ, &extra)
+		 : o->vars && o->vars->n ? merge_env(o->env ? o->env : environ, o->vars)
+					 : NULL;
+	strmap_release(&extra);
 	rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv,
 			 merged ? merged : o->env ? o->env : environ);
 	free_env(merged);
@@ -298,4 +311,50 @@ exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out, struc
 out:
 	exec_result_release(&r);
 	return rc;
+}
+
+/* Whether /proc/<pid>/environ holds the exact entry want. */
+static bool
+environ_has(const char *pid, const char *want)
+{
+	char path[64], *data;
+	size_t len, i = 0, wl = strlen(want);
+	struct rbx_err ignored;
+	bool hit = false;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	data = util_read_file(path, 1u << 20, &len, &ignored);
+	if (!data)
+		return false;
+	while (i < len && !hit) {
+		size_t n = strnlen(data + i, len - i);
+		hit = n == wl && !memcmp(data + i, want, wl);
+		i += n + 1;
+	}
+	free(data);
+	return hit;
+}
+
+int
+exec_local_end_tagged(const char *tag)
+{
+	char *want = xasprintf("RBX_STEP_TAG=%s", tag);
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d)) != NULL) {
+		pid_t pid, pg;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !environ_has(de->d_name, want))
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		pg = getpgid(pid);
+		/* Each step leads its own group (never rbx's): end the whole group. */
+		if (pg > 1 && pg != getpgrp() && kill(-pg, SIGKILL) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	free(want);
+	return n;
 }

@@ -347,7 +347,8 @@ stream_feed(struct stream *s, const char *nonce, bool is_out, struct exec_result
 }
 
 static int
-send_request(ssh_channel ch, const char *nonce, const char *cmd, const struct strmap *vars)
+send_request(ssh_channel ch, const char *nonce, const char *cmd, const struct strmap *vars,
+	     const char *tag)
 {
 	struct buf b;
 	size_t i;
@@ -360,6 +361,11 @@ send_request(ssh_channel ch, const char *nonce, const char *cmd, const struct st
 		buf_addf(&b, "%s=", vars->keys[i]);
 		util_shell_quote(&b, vars->vals[i]);
 		buf_addf(&b, "; export %s\n", vars->keys[i]);
+	}
+	if (tag) {
+		buf_adds(&b, "RBX_STEP_TAG=");
+		util_shell_quote(&b, tag);
+		buf_adds(&b, "; export RBX_STEP_TAG\n");
 	}
 	buf_addf(&b, "%s\n%s.\n", cmd, nonce);
 	rc = ssh_channel_write(ch, b.data, (uint32_t)b.len) == (int)b.len ? 0 : -1;
@@ -391,7 +397,7 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 		close_session(r);
 		return -1;
 	}
-	if (send_request(ch, r->nonce, cmd, o->vars) < 0) {
+	if (send_request(ch, r->nonce, cmd, o->vars, o->tag) < 0) {
 		err_set(err, "node %s: connection lost: %s", r->node, ssh_get_error(r->s));
 		goto lost;
 	}
@@ -448,7 +454,10 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 		}
 	}
 	if (lost) {
-		err_set(err, "node %s: connection lost during the step", r->node);
+		/* The step runs in its own session on the node: it may well go on. */
+		res->lost = true;
+		err_set(err, "node %s: connection lost during the step; it may still be running there",
+			r->node);
 		goto lost;
 	}
 	res->status = out.status;
@@ -557,8 +566,34 @@ remote_free(struct transport *t)
 	free(r);
 }
 
+/* What a step left running on the node: every group with its RBX_STEP_TAG, ended. */
+static int
+remote_end_tagged(struct transport *t, const char *tag, struct rbx_err *err)
+{
+	struct remote *r = t->priv;
+	struct buf b;
+	int rc;
+
+	if (ensure_connected(r, err) < 0)
+		return -1;
+	buf_init(&b, 0);
+	buf_adds(&b, "t=RBX_STEP_TAG=");
+	util_shell_quote(&b, tag);
+	buf_adds(&b, "; for e in /proc/[0-9]*/environ; do "
+		     "if tr '\\000' '\\n' < \"$e\" 2>/dev/null | grep -qxF \"$t\"; then "
+		     "p=${e#/proc/}; p=${p%/environ}; "
+		     "g=$(ps -o pgid= -p \"$p\" 2>/dev/null | tr -d ' '); "
+		     "[ -n \"$g\" ] && [ \"$g\" -gt 1 ] && kill -KILL -- \"-$g\" 2>/dev/null; "
+		     "fi; done; true");
+	rc = side_command(r, b.data);
+	buf_release(&b);
+	if (rc < 0)
+		return err_set(err, "node %s: cannot look for what the step left running", r->node);
+	return 0;
+}
+
 static const struct transport_ops remote_ops = {
-	"ssh", remote_open, remote_exec, remote_reboot, remote_wait_up, remote_free,
+	"ssh", remote_open, remote_exec, remote_reboot, remote_wait_up, remote_free, remote_end_tagged,
 };
 
 struct transport *

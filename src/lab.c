@@ -1220,7 +1220,7 @@ pass_sanitizer_env(char **env, size_t at)
 }
 
 static const struct transport_ops lab_tx_ops = {
-	"lab", NULL, lab_tx_exec, lab_tx_reboot, lab_tx_wait_up, lab_tx_free,
+	"lab", NULL, lab_tx_exec, lab_tx_reboot, lab_tx_wait_up, lab_tx_free, NULL,
 };
 
 struct transport *

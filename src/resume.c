@@ -173,6 +173,7 @@ replay_step(struct run *r, json_t *rec, const char *type, struct resume_info *in
 	if (!strcmp(type, "step_start")) {
 		info->in_doubt = s;
 		info->in_doubt_try = try;
+		info->in_doubt_attempt = (int)json_integer_value(json_object_get(rec, "attempt"));
 		info->in_doubt_ran = false;
 	} else if (!strcmp(type, "confirm")) {
 		if (!strcmp(str(rec, "answer"), "yes")) {
@@ -185,10 +186,11 @@ replay_step(struct run *r, json_t *rec, const char *type, struct resume_info *in
 	} else if (!strcmp(type, "step_refused")) {
 		run_mark_step(r, s, 1, false, str(rec, "error"));
 		snprintf(r->failure, sizeof(r->failure), "%s", str(rec, "error"));
-	} else if (!strcmp(status, "interrupted")) {
-		/* Stopped while it ran: it may have done part of its work. */
+	} else if (!strcmp(status, "interrupted") || !strcmp(status, "lost")) {
+		/* Stopped while it ran, or out of sight (connection lost): it may have done part of its work. */
 		info->in_doubt = s;
 		info->in_doubt_try = try;
+		info->in_doubt_attempt = (int)json_integer_value(json_object_get(rec, "attempt"));
 		info->in_doubt_ran = true;
 	} else if (!strcmp(status, "ok") || !strcmp(status, "assumed_done")) {
 		resume_step_done(r, s, try, rec);
@@ -251,7 +253,8 @@ resume_where(json_t *recs)
 		} else if (!strcmp(type, "guard") && !strcmp(status, "ok")) {
 			held = !strcmp(str(rec, "op"), "cordon") || (held && strcmp(str(rec, "op"), "uncordon"));
 		} else if (!strcmp(type, "step_start") ||
-			   (!strcmp(type, "step_end") && !strcmp(status, "interrupted"))) {
+			   (!strcmp(type, "step_end") &&
+			    (!strcmp(status, "interrupted") || !strcmp(status, "lost")))) {
 			doubt = rec;
 		} else if (!strcmp(type, "step_end")) {
 			doubt = NULL;

@@ -474,6 +474,31 @@ setup_report(struct job *j, const struct runner_opts *o)
 	j->r.io.arg = &j->rep;
 }
 
+/*
+ * A command step in doubt may still be running: on the node after a dropped
+ * connection or a crash of rbx, or here. Whatever it left is ended first, so
+ * the decision is about a step that is over, and it never runs twice at once.
+ */
+static void
+end_left_running(struct job *j)
+{
+	const struct step *s = j->info.in_doubt;
+	struct transport *tx;
+	struct rbx_err e;
+	char *tag;
+
+	if (!s || (s->kind != STEP_SSH && s->kind != STEP_RUN))
+		return;
+	tx = s->kind == STEP_SSH ? j->r.node_tx : j->r.local_tx;
+	tag = engine_step_tag(j->run_id, j->info.in_doubt_attempt,
+			      s->index ? phase_name(s->phase) : "undo", s->index,
+			      s->index ? 0 : s->undo_of, j->info.in_doubt_try);
+	if (tx->ops->end_tagged ? tx->ops->end_tagged(tx, tag, &e) < 0
+				: exec_local_end_tagged(tag) < 0)
+		fprintf(stderr, "rbx: warning: %s\n", e.msg);
+	free(tag);
+}
+
 static enum run_state
 drive(struct job *j, const struct runner_opts *o, struct rbx_err *err)
 {
@@ -481,8 +506,10 @@ drive(struct job *j, const struct runner_opts *o, struct rbx_err *err)
 
 	if (!o->resume)
 		return engine_run(&j->r);
-	if (resume_replay(&j->info, &j->r, err) < 0 ||
-	    decide_in_doubt(j, o->in_doubt, &decision, err) < 0)
+	if (resume_replay(&j->info, &j->r, err) < 0)
+		return RS_COUNT;
+	end_left_running(j);
+	if (decide_in_doubt(j, o->in_doubt, &decision, err) < 0)
 		return RS_COUNT;
 	return engine_resume(&j->r, j->info.state, resume_record(j, decision));
 }
@@ -497,6 +524,10 @@ closing_lines(const struct job *j, enum run_state end)
 		printf("stopped: the fleet lease was lost; the node is %s; when etcd is back:  rbx "
 		       "resume %s\n",
 		       j->r.guard_held ? "still cordoned" : "as it was", j->run_id);
+	else if (end == RS_INTERRUPTED && j->r.step_lost)
+		printf("stopped: %s; the node is %s; rbx resume %s ends what the step left "
+		       "running, then asks\n",
+		       j->r.failure, j->r.guard_held ? "still cordoned" : "as it was", j->run_id);
 	else if (end == RS_INTERRUPTED)
 		printf("interrupted: the node is %s; continue with:  rbx resume %s\n",
 		       j->r.guard_held ? "still cordoned" : "as it was", j->run_id);

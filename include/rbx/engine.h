@@ -113,6 +113,7 @@ struct run {
 	size_t ndone;
 	char failure[1024]; /* why the run did not succeed */
 	bool journal_failed; /* a record did not reach the disk: the run acts no more */
+	bool step_lost;	     /* the connection dropped mid-step: the step is in doubt, the run stops */
 	char journal_error[1024];
 	int64_t started_ms;
 
@@ -151,6 +152,13 @@ void run_mark_step(struct run *r, const struct step *s, int tries, bool ok, cons
 const struct step_mark *run_find_mark(const struct run *r, const struct step *s);
 /* Add a step to the steps this attempt changed (what a rollback undoes). */
 void run_add_done(struct run *r, const struct step *s);
+
+/*
+ * The RBX_STEP_TAG of one try of a step: "<run id>.<attempt>.<phase>.<index>.<of>.<try>",
+ * so a resume can find what a step in doubt left running (allocated).
+ */
+char *engine_step_tag(const char *run_id, int attempt, const char *phase, int index, int of,
+		      int try);
 
 /* Evaluate a `when` against params and captures (unset captures are ""). */
 bool engine_when(const struct when *w, const struct strmap *params, const struct strmap *captures);

@@ -16,6 +16,11 @@ struct exec_opts {
 	char *const *env;      /* NULL: inherit */
 	/* Exported to the command on top of env: the values of its {{...}} references. */
 	const struct strmap *vars;
+	/*
+	 * RBX_STEP_TAG in the command's environment: it names this try of this step,
+	 * so a later rbx can find and end what it left running (exec_local_end_tagged).
+	 */
+	const char *tag;
 	long long timeout_ms;  /* 0: none */
 	long long grace_ms;    /* after SIGTERM, before SIGKILL (default 1000) */
 	size_t capture_max;    /* stdout kept whole for captures (default 1 MiB) */
@@ -29,6 +34,7 @@ struct exec_result {
 	int status;	  /* exit code; 128+N when killed by signal N */
 	bool timed_out;
 	bool interrupted;
+	bool lost;	  /* the connection dropped: the command may still be running */
 	long long duration_ms;
 	struct buf out;	  /* stdout, up to capture_max */
 	struct tail out_tail;
@@ -52,6 +58,12 @@ int exec_local_run(const char *cmd, const struct exec_opts *o, struct exec_resul
  * exits 0 within timeout_ms; else -1 with err naming the command and its last
  * stderr line. For the guard's backends, whose commands must simply succeed.
  */
+/*
+ * End the process group of every local process whose environment holds
+ * RBX_STEP_TAG=tag (SIGKILL). Returns how many groups were ended.
+ */
+int exec_local_end_tagged(const char *tag);
+
 int exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out,
 		       struct rbx_err *err);
 

@@ -21,6 +21,7 @@ struct resume_info {
 	const struct step *in_doubt; /* started, with no end that says how it went */
 	int in_doubt_try;
 	bool in_doubt_ran;	    /* it was stopped while running (not merely announced) */
+	int in_doubt_attempt;	    /* the attempt it belongs to (for its RBX_STEP_TAG) */
 };
 
 /* Read run_id's journal: the records and the run_start. */

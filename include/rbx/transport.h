@@ -19,6 +19,11 @@ struct transport_ops {
 	/* Wait until the node answers again. */
 	int (*wait_up)(struct transport *t, long long timeout_ms, struct rbx_err *err);
 	void (*free)(struct transport *t);
+	/*
+	 * End what a step left running, found by its RBX_STEP_TAG (after a crash or a
+	 * dropped connection). Returns the groups ended, or -1 with err (NULL: local).
+	 */
+	int (*end_tagged)(struct transport *t, const char *tag, struct rbx_err *err);
 };
 
 struct transport {

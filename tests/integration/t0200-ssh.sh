@@ -173,31 +173,38 @@ for mode in ssh ssh-exec; do
 	check "$mode: the step after the reboot ran on the new connection" "contains \"\$OUT\" 'step procedure/3 \"after\" ok'"
 done
 
-# A dropped connection fails the step; the next one reconnects.
+# A dropped connection leaves the step in doubt: it may still be running on the node.
 cat > drop.yaml <<'Y'
 name: drop
 title: The connection drops
 subsystem: provisioning
-summary: A lost connection fails the step and the next one reconnects.
+summary: A lost connection leaves the step in doubt; the resume ends what it left running.
 trigger: {summary: test}
 guard: {cordon: true, drain: true}
 procedure:
   - name: kill our own sshd session
-    ssh: kill -9 $PPID
-  - name: never reached
-    ssh: 'true'
+    ssh: (sleep 307.5; echo late >> late.txt) & echo started; kill -9 "$(ps -o ppid= -p $PPID)"; wait
+  - name: after
+    ssh: echo after
 verify:
   - name: v
     ssh: 'true'
 rollback:
-  - name: the rollback reconnects
-    ssh: echo reconnected
+  - name: r
+    ssh: echo rolled back
 references: [https://example.invalid]
 Y
 "$RBX" lab reset box >/dev/null
-expect_exit "a dropped connection is a failed step (exit 1)" 1 run "$WORK/drop.yaml" --node box --inventory inv-ssh.yaml
-check "reported as such" "contains \"\$OUT\" 'connection lost'"
-check "and the rollback reconnected" "contains \"\$OUT\" 'reconnected'"
+expect_exit "a dropped connection stops the run with the step in doubt (exit 130)" 130 run "$WORK/drop.yaml" --node box --inventory inv-ssh.yaml
+check "it says so, and how to go on" "contains \"\$OUT\" 'connection lost' && contains \"\$OUT\" 'in doubt' && contains \"\$OUT\" 'rbx resume'"
+check "no rollback, no retry: the step is neither failed nor done" "! contains \"\$OUT\" 'rolled back' && [ \$(grep -c 'kill our own sshd session.*start' \"\$WORK/out\") -eq 1 ]"
+check "what the step started is still running on the node" "pgrep -f 'sleep 307.5' >/dev/null"
+id=$(ls -t "$RBX_STATE_DIR/runs" | head -n 1 | sed 's/.jsonl$//')
+check "the journal marks the step lost" "grep -q '\"status\":\"lost\"' '$RBX_STATE_DIR/runs/$id.jsonl'"
+expect_exit "a resume without a decision stops (exit 2): not idempotent, never retried by itself" 2 resume "$id" --inventory inv-ssh.yaml
+check "and ended what the step left running on the node" "! pgrep -f 'sleep 307.5' >/dev/null"
+expect_exit "--assume-done finishes the run over a new connection" 0 resume "$id" --assume-done --inventory inv-ssh.yaml
+check "the step was not run again; the next one ran" "[ \$(grep -c 'kill our own sshd session.*start' '$RBX_STATE_DIR/runs/$id.jsonl') -eq 1 ] && grep -q '\"name\":\"after\".*\"status\":\"ok\"' '$RBX_STATE_DIR/runs/$id.jsonl'"
 
 expect_exit "rbx plan shows the transport and address" 0 plan "$WORK/probe.yaml" --node box --inventory inv-ssh.yaml
 check "the plan's steps run on ssh:root@127.0.0.1" "contains \"\$OUT\" 'ssh:root@127.0.0.1:$SSHD_PORT\\$ echo'"

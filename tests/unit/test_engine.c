@@ -80,7 +80,7 @@ fake_tx_free(struct transport *t)
 }
 
 static const struct transport_ops fake_tx_ops = {"fake", NULL, fake_exec, fake_reboot, fake_reboot,
-						  fake_tx_free};
+						  fake_tx_free, NULL};
 
 static int
 fake_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
