@@ -46,7 +46,10 @@ log_exec(struct args *a, struct rbx_err *err)
 		}
 	}
 	where = resume_where(recs);
-	if (strcmp(format, "json")) {
+	if (strcmp(format, "json") && !json_array_size(recs)) {
+		printf("the run never began (its journal holds no record): nothing was changed; "
+		       "start it again with rbx run\n");
+	} else if (strcmp(format, "json")) {
 		if (torn)
 			printf("(the last line was torn by a crash and is ignored)\n");
 		if (!json_is_true(json_object_get(where, "finished"))) {

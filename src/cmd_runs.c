@@ -24,9 +24,15 @@ summarize(const char *state_dir, const char *id)
 	json_t *recs = journal_read(path, &torn, NULL, &err), *first, *last, *s, *where;
 
 	free(path);
-	if (!recs || !json_array_size(recs)) {
+	if (!recs) {
 		json_decref(recs);
 		return json_pack("{s:s, s:s, s:b}", "run", id, "state", "UNREADABLE", "finished", 0);
+	}
+	if (!json_array_size(recs)) {
+		/* Stopped before its first record: by the write-ahead rule nothing happened. */
+		json_decref(recs);
+		return json_pack("{s:s, s:s, s:b, s:b}", "run", id, "state", "NEVER_BEGAN", "finished",
+				 1, "cordoned", 0);
 	}
 	first = json_array_get(recs, 0);
 	last = json_array_get(recs, json_array_size(recs) - 1);

@@ -1138,6 +1138,19 @@ enter(struct run *r, enum run_state s)
 
 static enum run_state drive(struct run *r, enum run_event ev);
 
+/* The last record of a run (or of one resume of it), with its exit code. */
+static void
+emit_run_end(struct run *r)
+{
+	emit(r, json_pack("{s:s, s:s, s:i, s:i, s:b, s:s, s:I}", "type", "run_end", "state",
+			  run_state_name(r->state), "exit", engine_exit_code(r->state), "attempts",
+			  r->attempt, "node_in_service",
+			  r->state == RS_SUCCEEDED && !r->guard_held, "error",
+			  r->state == RS_SUCCEEDED ? "" : r->failure, "duration_ms",
+			  (json_int_t)(util_now_ms() - r->started_ms)),
+	     true);
+}
+
 enum run_state
 engine_run(struct run *r)
 {
@@ -1210,13 +1223,7 @@ drive(struct run *r, enum run_event ev)
 	}
 	if (r->state == RS_FAILED || r->state == RS_FAILED_UNSAFE)
 		mark_failed(r);
-	emit(r, json_pack("{s:s, s:s, s:i, s:i, s:b, s:s, s:I}", "type", "run_end", "state",
-			  run_state_name(r->state), "exit", engine_exit_code(r->state), "attempts",
-			  r->attempt, "node_in_service",
-			  r->state == RS_SUCCEEDED && !r->guard_held, "error",
-			  r->state == RS_SUCCEEDED ? "" : r->failure, "duration_ms",
-			  (json_int_t)(util_now_ms() - r->started_ms)),
-	     true);
+	emit_run_end(r);
 	return r->state;
 }
 
@@ -1236,10 +1243,9 @@ engine_resume(struct run *r, enum run_state s, json_t *resume_rec)
 		/* The node's identity is checked again before anything runs on it. */
 		if (s != RS_PRECHECK && open_transport(r) < 0) {
 			r->resuming = false;
-			fail_msg(r, "cannot reach %s to resume: %.900s", r->node, r->failure);
-			emit(r, json_pack("{s:s, s:s, s:s}", "type", "run_end", "state",
-					  run_state_name(RS_INTERRUPTED), "error", r->failure),
-			     true);
+			fail_msg(r, "cannot reach %s to resume: %s", r->node, r->failure);
+			r->state = RS_INTERRUPTED;
+			emit_run_end(r);
 			return RS_INTERRUPTED;
 		}
 		r->resuming = true;

@@ -12,6 +12,7 @@
 
 #include "rbx/cmd.h"
 #include "rbx/diag.h"
+#include "rbx/lint.h"
 #include "rbx/lab.h"
 #include "rbx/runbook.h"
 
@@ -219,10 +220,15 @@ cmd_load_runbook(const char *name, struct rbx_err *err)
 		return NULL;
 	diags_init(&d);
 	rb = runbook_load(path, &d);
-	if (!rb) {
+	/* What lint refuses never runs (nor is planned): the same rules, as errors. */
+	if (rb)
+		lint_runbook(rb, &d);
+	if (!rb || d.nerrors) {
 		diags_print(&d, stderr);
 		err_set(err, "runbook '%s' is invalid (%zu error%s); 'rbx lint %s' shows them", name,
 			d.nerrors, d.nerrors == 1 ? "" : "s", path);
+		runbook_free(rb);
+		rb = NULL;
 	}
 	diags_release(&d);
 	free(path);

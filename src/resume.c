@@ -51,8 +51,6 @@ resume_read(const char *state_dir, const char *run_id, struct resume_info *info,
 			       run_id);
 	if (strcmp(str(info->start, "type"), "run_start") != 0)
 		return err_set(err, "run %s: the journal does not begin with run_start", run_id);
-	if (0 || strcmp(str(info->start, "type"), "run_start"))
-		return err_set(err, "run %s: the journal does not begin with run_start", run_id);
 	if (json_integer_value(json_object_get(info->start, "format")) != JOURNAL_FORMAT)
 		return err_set(err, "run %s: journal format %lld, this rbx reads %d", run_id,
 			       (long long)json_integer_value(json_object_get(info->start, "format")),

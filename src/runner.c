@@ -87,8 +87,9 @@ tty_confirm(void *arg, const char *question)
 	(void)arg;
 	fprintf(stderr, "\n  ?? %s [y/N] ", question);
 	fflush(stderr);
+	/* End of input or Ctrl-C is no answer, not the operator's "no". */
 	if (!fgets(line, sizeof(line), stdin))
-		return 0;
+		return -1;
 	return line[0] == 'y' || line[0] == 'Y';
 }
 

@@ -75,7 +75,7 @@ struct run_io {
 	void (*event)(void *arg, json_t *rec);
 	void (*output)(void *arg, const struct step *s, enum exec_stream st, const char *data,
 		       size_t len);
-	/* 1 yes, 0 no. NULL when no one can be asked (no TTY). */
+	/* 1 yes, 0 no, -1 no answer (end of input, Ctrl-C). NULL when no one can be asked (no TTY). */
 	int (*confirm)(void *arg, const char *question);
 	void *arg;
 };

@@ -91,18 +91,25 @@ check "broken YAML names a position" "contains \"\$ERR\" 'broken.yaml:[0-9]*:[0-
 expect_exit "an empty file exits 2" 2 lint empty.yaml
 good | sed 's/NAME/dollar-brace/; s/nvidia-smi -r -i {{params.gpu}}/echo ${X:-{{params.gpu}}}/' > dollar-brace.yaml
 expect_exit "a template inside \${...} is refused" 2 lint dollar-brace.yaml
-expect_exit "the whole catalogue lints clean" 0 lint "$TOP/runbooks"
+expect_exit "the whole catalogue lints clean, warnings included (--strict)" 0 lint --strict "$TOP/runbooks"
 expect_exit "rbx run refuses an invalid runbook with exit 2" 2 run "$WORK/many.yaml" --node n42 --lab
+# What lint calls an error never runs, though it loads: a mutating step with nothing to undo it.
+good | sed 's/NAME/no-undo/' | grep -v 'undo:' > no-undo.yaml
+expect_exit "lint refuses a mutating step with no undo and no rollback" 2 lint no-undo.yaml
+expect_exit "and so do rbx run and rbx plan (exit 2)" 2 run "$WORK/no-undo.yaml" --node n42 --lab
+check "naming the rule at file:line:col" "contains \"\$ERR\" 'no-undo.yaml:[0-9]*:[0-9]*: error: mutating step'"
+expect_exit "(plan)" 2 plan "$WORK/no-undo.yaml" --node n42
 check "and nothing ran: no journal" "[ ! -d \"\$RBX_STATE_DIR/runs\" ] || [ -z \"\$(ls \"\$RBX_STATE_DIR/runs\")\" ]"
 
 # The catalogue's rules.
 good | sed 's/NAME/echo-only/; s/ssh: dcgmi diag -r 1/ssh: echo all good/' > echo-only.yaml
-expect_exit "a verify step that only echoes is refused" 2 lint echo-only.yaml
-check "it is named as no real proof" "contains \"\$ERR\" \"echo-only.yaml:19:10: error: step 'Diag' only prints or does nothing: give it a real action (a verify step needs a real proof)\""
+expect_exit "a verify step that only echoes is a warning" 0 lint echo-only.yaml
+expect_exit "which --strict (the catalogue's standard) refuses" 2 lint --strict echo-only.yaml
+check "it is named as no real proof" "contains \"\$ERR\" \"echo-only.yaml:19:10: warning: step 'Diag' only prints or does nothing: give it a real action (a verify step needs a real proof)\""
 good | sed 's/NAME/pinger/; s/ssh: dcgmi diag -r 1/ssh: ping -c1 {{node}}/' > pinger.yaml
-expect_exit "a verify step that only pings is refused" 2 lint pinger.yaml
+expect_exit "a verify step that only pings is refused (--strict)" 2 lint --strict pinger.yaml
 good | sed 's/NAME/todo/; s/name: Reset/name: Reset (TODO real command)/' > todo.yaml
-expect_exit "a TODO in a step is refused" 2 lint todo.yaml
+expect_exit "a TODO in a step is refused (--strict)" 2 lint --strict todo.yaml
 good | sed 's/NAME/early-rma/; s/name: Reset/name: File the RMA/' > early-rma.yaml
 expect_exit "an RMA step before any XID classification is refused" 2 lint early-rma.yaml
 check "the RMA rule names the step" "contains \"\$ERR\" \"early-rma.yaml:14:5: error: RMA step 'File the RMA' comes before any step classifies the XID\""

@@ -113,6 +113,11 @@ check "ssh: SIGTERM mid-step exits 130 ($rc)" "[ $rc -eq 130 ] || { cat intr.out
 check "ssh: the remote step's process group is gone" "sleep 0.3; [ \$(ps -eo args | grep -c '^sleep 173\$') -eq 0 ]"
 id=$(sed -n 's/.*rbx resume \([^ ]*\)$/\1/p' intr.out)
 check "ssh: the output names the resume command" "[ -n '$id' ]"
+sshd_stop
+expect_exit "ssh: a resume while the node is unreachable stops again (exit 130)" 130 resume "$id" --assume-done
+check "ssh: its report and run_end say exit 130, not 0" "contains \"\$OUT\" 'end INTERRUPTED exit=130' && tail -n 1 '$RBX_STATE_DIR/runs/$id.jsonl' | grep -q '\"type\":\"run_end\",\"state\":\"INTERRUPTED\",\"exit\":130'"
+check "ssh: and the reason is said once, not garbled" "[ \$(printf '%s' \"\$OUT\" | grep -o 'cannot reach box to resume' | wc -l) -eq 1 ]"
+sshd_start
 expect_exit "ssh: rbx resume --assume-done reconnects and finishes the run" 0 resume "$id" --assume-done
 check "ssh: the rest ran over SSH" "contains \"\$OUT\" 'the connection still works after a timeout' && [ \"\$(sched_field box cordoned)\" = False ]"
 
