@@ -84,7 +84,7 @@ plan_step(struct plan_ctx *p, const struct step *s)
 			json_decref(o);
 			return NULL;
 		}
-		json_object_set_new(o, "cmd", json_pack("s+s+s", s->http->method, " ", text));
+		json_object_set_new(o, "cmd", json_pack("s++", s->http->method, " ", text));
 		json_object_set_new(o, "target", json_string("local"));
 		free(text);
 	} else {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -596,6 +597,46 @@ run_command(struct run *r, const struct step *s)
 	return rc;
 }
 
+/*
+ * Every header rendered, or none: a value may not carry a line break, which
+ * would end the header and begin another. 0, or -1 with err.
+ */
+static int
+http_headers(const struct run *r, const struct http_spec *h, char **hdrs, struct rbx_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < h->nheaders; i++) {
+		hdrs[i] = render(r, h->headers[i], TMPL_TEXT, false, err);
+		if (!hdrs[i] || strpbrk(hdrs[i], "\r\n")) {
+			if (hdrs[i])
+				err_set(err, "a value puts a line break into the header '%.*s': refused",
+					(int)strcspn(h->headers[i], ":"), h->headers[i]);
+			for (; i + 1 > 0; i--) {
+				free(hdrs[i]);
+				hdrs[i] = NULL;
+			}
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A JSON body (by its Content-Type, or its first character) gets JSON-escaped values. */
+static enum tmpl_mode
+http_body_mode(const struct http_spec *h)
+{
+	const char *b = h->body;
+	size_t i;
+
+	for (i = 0; i < h->nheaders; i++)
+		if (!strncasecmp(h->headers[i], "content-type:", 13) && strstr(h->headers[i], "json"))
+			return TMPL_JSON;
+	while (*b == ' ' || *b == '\n' || *b == '\t' || *b == '\r')
+		b++;
+	return *b == '{' || *b == '[' ? TMPL_JSON : TMPL_TEXT;
+}
+
 static int
 run_http(struct run *r, const struct step *s)
 {
@@ -604,21 +645,21 @@ run_http(struct run *r, const struct step *s)
 	struct http_response rs;
 	struct rbx_err err;
 	char **hdrs = xcalloc(h->nheaders + 1, sizeof(char *));
-	char *url = render(r, h->url, TMPL_URL, false, &err), *body = NULL;
+	char *url = render(r, h->url, TMPL_URL, false, &err), *body = NULL, *shown = NULL;
 	json_t *rec;
 	size_t i;
 	int rc = -1, ok;
 
-	for (i = 0; url && i < h->nheaders; i++)
-		hdrs[i] = render(r, h->headers[i], TMPL_TEXT, false, &err);
-	if (url && h->body)
-		body = render(r, h->body, TMPL_TEXT, false, &err);
-	if (!url || (h->body && !body) || (h->nheaders && !hdrs[h->nheaders - 1])) {
+	if (url && http_headers(r, h, hdrs, &err) == 0 && h->body)
+		body = render(r, h->body, http_body_mode(h), false, &err);
+	if (!url || (h->nheaders && !hdrs[h->nheaders - 1]) || (h->body && !body)) {
 		fail_msg(r, "step '%s': %s", s->name, err.msg);
 		goto out;
 	}
+	/* Secrets in the URL are hidden wherever it is shown: the journal, the errors. */
+	shown = render(r, h->url, TMPL_URL, true, &err);
 	rec = step_rec("step_start", s, r);
-	json_object_set_new(rec, "cmd", json_pack("s+s+s", h->method, " ", url));
+	json_object_set_new(rec, "cmd", json_pack("s++", h->method, " ", shown));
 	json_object_set_new(rec, "mutates", json_boolean(s->mutates));
 	json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
 	if (emit(r, rec, true) < 0) {
@@ -631,6 +672,7 @@ run_http(struct run *r, const struct step *s)
 	rq.body = body;
 	rq.timeout_ms = s->timeout_ms;
 	rq.loopback_only = r->lab;
+	rq.shown_url = shown;
 	ok = http_perform(&rq, &rs, &err) == 0;
 	if (ok) {
 		bool status_ok = h->nstatus == 0 && rs.status >= 200 && rs.status < 300;
@@ -661,6 +703,7 @@ out:
 		free(hdrs[i]);
 	free(hdrs);
 	free(url);
+	free(shown);
 	free(body);
 	return rc;
 }

@@ -289,11 +289,19 @@ out:
 int
 exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out, struct rbx_err *err)
 {
+	return exec_local_capture_vars(cmd, NULL, timeout_ms, out, err);
+}
+
+int
+exec_local_capture_vars(const char *cmd, const struct strmap *vars, long long timeout_ms,
+			struct buf *out, struct rbx_err *err)
+{
 	struct exec_opts o = {0};
 	struct exec_result r;
 	int rc = -1;
 
 	o.timeout_ms = timeout_ms;
+	o.vars = vars;
 	exec_result_init(&r, &o);
 	if (exec_local_run(cmd, &o, &r, err) < 0)
 		goto out;

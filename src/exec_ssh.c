@@ -163,6 +163,45 @@ authenticate(struct remote *r, struct rbx_err *err)
 	return 0;
 }
 
+/*
+ * The jump host's ssh, as strict as rbx itself: no ~/.ssh/config (-F /dev/null),
+ * batch mode, and the jump host's key checked against the node's known_hosts.
+ * Every value is quoted, though the inventory already allows only plain words.
+ */
+static char *
+proxy_command(const struct remote *r)
+{
+	struct buf b;
+	char *jump = xstrdup(r->jump), *colon = strrchr(jump, ':'), *out;
+
+	if (colon)
+		*colon++ = 0;
+	buf_init(&b, 0);
+	buf_adds(&b, "exec ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes");
+	if (r->known_hosts) {
+		struct buf q;
+		buf_init(&q, 0);
+		buf_adds(&q, "UserKnownHostsFile=");
+		buf_adds(&q, r->known_hosts);
+		buf_adds(&b, " -o ");
+		util_shell_quote(&b, q.data);
+		buf_release(&q);
+	}
+	if (r->identity) {
+		buf_adds(&b, " -i ");
+		util_shell_quote(&b, r->identity);
+	}
+	if (colon) {
+		buf_adds(&b, " -p ");
+		util_shell_quote(&b, colon);
+	}
+	buf_adds(&b, " -W '[%h]:%p' -- ");
+	util_shell_quote(&b, jump);
+	out = buf_detach(&b);
+	free(jump);
+	return out;
+}
+
 static int
 connect_session(struct remote *r, struct rbx_err *err)
 {
@@ -185,7 +224,7 @@ connect_session(struct remote *r, struct rbx_err *err)
 	if (r->known_hosts)
 		ssh_options_set(r->s, SSH_OPTIONS_KNOWNHOSTS, r->known_hosts);
 	if (r->jump) {
-		char *pc = xasprintf("ssh -o BatchMode=yes -W [%%h]:%%p %s", r->jump);
+		char *pc = proxy_command(r);
 		ssh_options_set(r->s, SSH_OPTIONS_PROXYCOMMAND, pc);
 		free(pc);
 	}

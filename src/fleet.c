@@ -64,7 +64,7 @@ call(const char *endpoint, const char *path, json_t *body, struct rbx_err *err)
 {
 	static const char *const headers[] = {"Content-Type: application/json", NULL};
 	char *url = xasprintf("%s%s", endpoint, path), *text = json_dumps(body, JSON_COMPACT);
-	struct http_request rq = {"POST", url, headers, text, 5000, false};
+	struct http_request rq = {"POST", url, headers, text, 5000, false, url};
 	struct http_response rs;
 	json_t *out = NULL;
 	json_error_t je;

@@ -2,7 +2,9 @@
  * capped body and, in the lab, a refusal of anything but loopback. */
 #include "rbx/http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <string.h>
 
 static size_t
@@ -12,17 +14,30 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * A literal loopback address, or "localhost" (which libcurl resolves to loopback
+ * itself): "127.0.0.1.nip.io" is a name, and names go to a resolver.
+ */
 static bool
 is_loopback_url(const char *url)
 {
 	CURLU *u = curl_url();
 	char *host = NULL;
+	unsigned char a[16];
 	bool ok = false;
 
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		ok = !strcmp(host, "localhost") || !strncmp(host, "127.", 4) ||
-		     !strcmp(host, "[::1]");
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t n = strlen(host);
+		if (!strcmp(host, "localhost"))
+			ok = true;
+		else if (inet_pton(AF_INET, host, a) == 1)
+			ok = a[0] == 127;
+		else if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = 0;
+			ok = inet_pton(AF_INET6, host + 1, a) == 1 && !memcmp(a, &in6addr_loopback, 16);
+		}
+	}
 	curl_free(host);
 	curl_url_cleanup(u);
 	return ok;
@@ -40,7 +55,8 @@ http_perform(const struct http_request *rq, struct http_response *rs, struct rbx
 	buf_init(&rs->body, 1u << 20);
 	rs->status = 0;
 	if (rq->loopback_only && !is_loopback_url(rq->url))
-		return err_set(err, "the lab reaches only loopback addresses, not '%s'", rq->url);
+		return err_set(err, "the lab reaches only loopback addresses, not '%s'",
+			       rq->shown_url ? rq->shown_url : "the URL");
 	c = curl_easy_init();
 	if (!c)
 		return err_set(err, "cannot start libcurl");
@@ -51,6 +67,11 @@ http_perform(const struct http_request *rq, struct http_response *rs, struct rbx
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
+	if (rq->loopback_only) {
+		/* No proxy variable may carry a lab request off this machine. */
+		curl_easy_setopt(c, CURLOPT_PROXY, "");
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rs->body);
@@ -60,7 +81,9 @@ http_perform(const struct http_request *rq, struct http_response *rs, struct rbx
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		err_set(err, "%s %s: %s", rq->method, rq->url, curl_easy_strerror(rc));
+		/* The URL may hold a secret: only the caller's shown form goes in a message. */
+		err_set(err, "%s %s: %s", rq->method, rq->shown_url ? rq->shown_url : "(url)",
+			curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);

@@ -228,6 +228,10 @@ load_entry(yaml_document_t *doc, yaml_node_t *map, struct entry *e, bool is_defa
 			if (*end || port < 1 || port > 65535)
 				diags_add(d, DIAG_ERROR, path, pos_of(v), "port '%s' is not 1-65535", val);
 		}
+		if (!strcmp(key, "jump") && !inventory_valid_jump(val))
+			diags_add(d, DIAG_ERROR, path, pos_of(v),
+				  "jump '%s' is not [user@]host[:port] (letters, digits, '.', '-', '_')",
+				  val);
 		if (!strcmp(key, "connect_timeout") && util_parse_duration(val) <= 0)
 			diags_add(d, DIAG_ERROR, path, pos_of(v), "connect_timeout '%s' is not a duration", val);
 		if (!strcmp(key, "match")) {
@@ -534,6 +538,32 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 		out->known_hosts = x;
 	}
 	return 0;
+}
+
+bool
+inventory_valid_jump(const char *s)
+{
+	const char *at = strchr(s, '@'), *host = at ? at + 1 : s, *colon = strrchr(host, ':');
+	size_t i, hl = colon ? (size_t)(colon - host) : strlen(host);
+
+	/* It reaches a shell (libssh runs the ProxyCommand with sh -c): a plain word only. */
+	if (at && (at == s || strchr(at + 1, '@')))
+		return false;
+	for (i = 0; s + i < host - (at ? 1 : 0); i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	if (hl == 0 || host[0] == '-')
+		return false;
+	for (i = 0; i < hl; i++)
+		if (!isalnum((unsigned char)host[i]) && !strchr(".-", host[i]))
+			return false;
+	if (colon) {
+		long port = strtol(colon + 1, NULL, 10);
+		if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) || port < 1 ||
+		    port > 65535)
+			return false;
+	}
+	return true;
 }
 
 void

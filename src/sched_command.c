@@ -7,45 +7,51 @@
 
 #include "rbx/exec.h"
 #include "rbx/sched.h"
+#include "rbx/template.h"
 
 struct command_sched {
 	char *cordon, *drain, *uncordon, *state;
 };
 
-/* Replace {{node}} and {{reason}} with their values, shell-quoted. */
-static char *
-render(const char *tmpl, const char *node, const char *reason)
+/*
+ * The same renderer as steps: {{node}} and {{reason}} become "${RBX_NODE}" and
+ * "${RBX_REASON}" for their quoting context, and the values go in vars.
+ */
+static int
+render(const char *tmpl, const char *node, const char *reason, struct strmap *vars, struct buf *cmd,
+       struct rbx_err *err)
 {
-	struct buf b;
-	const char *p = tmpl;
+	struct strmap extra = {0};
+	struct tmpl_ctx c;
+	int rc;
 
-	buf_init(&b, 0);
-	while (*p) {
-		if (!strncmp(p, "{{node}}", 8)) {
-			util_shell_quote(&b, node);
-			p += 8;
-		} else if (!strncmp(p, "{{reason}}", 10)) {
-			util_shell_quote(&b, reason ? reason : "");
-			p += 10;
-		} else {
-			buf_add(&b, p++, 1);
-		}
-	}
-	return buf_detach(&b);
+	memset(&c, 0, sizeof(c));
+	strmap_set(&extra, "reason", reason ? reason : "");
+	c.node = node;
+	c.extra = &extra;
+	c.vars = vars;
+	rc = template_render(tmpl, TMPL_SHELL, &c, cmd, err);
+	if (rc < 0)
+		err_prefix(err, "guard command '%s'", tmpl);
+	strmap_release(&extra);
+	return rc;
 }
 
 static int
 run(const char *tmpl, const char *node, const char *reason, long long timeout_ms, struct buf *out,
     struct rbx_err *err)
 {
-	char *cmd;
-	int rc;
+	struct strmap vars = {0};
+	struct buf cmd;
+	int rc = -1;
 
 	if (!tmpl)
 		return err_set(err, "the inventory gives no command for this guard operation");
-	cmd = render(tmpl, node, reason);
-	rc = exec_local_capture(cmd, timeout_ms, out, err);
-	free(cmd);
+	buf_init(&cmd, 0);
+	if (render(tmpl, node, reason, &vars, &cmd, err) == 0)
+		rc = exec_local_capture_vars(cmd.data, &vars, timeout_ms, out, err);
+	buf_release(&cmd);
+	strmap_release(&vars);
 	return rc;
 }
 
@@ -92,18 +98,37 @@ cmd_uncordon(struct sched *s, struct rbx_err *err)
 }
 
 static void
+describe_one(struct buf *out, const char *what, const char *tmpl, const char *node,
+	     const char *reason)
+{
+	struct strmap vars = {0};
+	struct rbx_err err;
+	struct buf cmd;
+	size_t i;
+
+	buf_init(&cmd, 0);
+	if (!tmpl)
+		buf_addf(out, "%s: (none)\n", what);
+	else if (render(tmpl, node, reason, &vars, &cmd, &err) < 0)
+		buf_addf(out, "%s: %s\n", what, err.msg);
+	else {
+		buf_addf(out, "%s: %s", what, cmd.data);
+		for (i = 0; i < vars.n; i++)
+			buf_addf(out, "%s%s=%s", i ? " " : "  (with ", vars.keys[i], vars.vals[i]);
+		buf_adds(out, vars.n ? ")\n" : "\n");
+	}
+	buf_release(&cmd);
+	strmap_release(&vars);
+}
+
+static void
 cmd_describe(struct sched *s, const char *reason, struct buf *out)
 {
 	struct command_sched *c = s->priv;
-	char *a = c->cordon ? render(c->cordon, s->node, reason) : NULL;
-	char *b = c->drain ? render(c->drain, s->node, reason) : NULL;
-	char *u = c->uncordon ? render(c->uncordon, s->node, NULL) : NULL;
 
-	buf_addf(out, "cordon: %s\ndrain: %s\nrestore: %s\n", a ? a : "(none)", b ? b : "(none)",
-		 u ? u : "(none)");
-	free(a);
-	free(b);
-	free(u);
+	describe_one(out, "cordon", c->cordon, s->node, reason);
+	describe_one(out, "drain", c->drain, s->node, reason);
+	describe_one(out, "restore", c->uncordon, s->node, NULL);
 }
 
 static void

@@ -3,6 +3,7 @@
 #include "rbx/template.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,12 +496,53 @@ emit_ref(struct buf *out, const struct sh_lex *l, const char *var)
 	}
 }
 
+/* Whether v is exactly one JSON number, true, false or null. */
+static bool
+json_scalar(const char *v)
+{
+	json_error_t je;
+	json_t *j;
+	bool ok;
+
+	if (!*v || isspace((unsigned char)v[0]) || isspace((unsigned char)v[strlen(v) - 1]))
+		return false;
+	j = json_loads(v, JSON_DECODE_ANY, &je);
+	ok = j && (json_is_number(j) || json_is_boolean(j) || json_is_null(j));
+	json_decref(j);
+	return ok;
+}
+
+/* v as JSON string content (quoted: with its double quotes). */
+static void
+json_escape(struct buf *out, const char *v, bool quoted)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (quoted)
+		buf_add(out, "\"", 1);
+	for (; *v; v++) {
+		unsigned char ch = (unsigned char)*v;
+		if (ch == '"' || ch == '\\') {
+			char e[2] = {'\\', (char)ch};
+			buf_add(out, e, 2);
+		} else if (ch < 0x20) {
+			char e[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+			buf_add(out, e, 6);
+		} else {
+			buf_add(out, v, 1);
+		}
+	}
+	if (quoted)
+		buf_add(out, "\"", 1);
+}
+
 int
 template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c, struct buf *out,
 		struct rbx_err *err)
 {
 	struct sh_lex l;
 	size_t i = 0;
+	bool in_str = false; /* TMPL_JSON: inside a JSON string literal */
 
 	lex_init(&l);
 	while (tmpl[i]) {
@@ -512,10 +554,15 @@ template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
 
 		if (!(tmpl[i] == '{' && tmpl[i + 1] == '{')) {
 			size_t start = i;
-			if (mode == TMPL_SHELL)
+			if (mode == TMPL_SHELL) {
 				lex_step(&l, tmpl, &i);
-			else
+			} else if (mode == TMPL_JSON && in_str && tmpl[i] == '\\' && tmpl[i + 1]) {
+				i += 2;
+			} else {
+				if (mode == TMPL_JSON && tmpl[i] == '"')
+					in_str = !in_str;
 				i++;
+			}
 			buf_add(out, tmpl + start, i - start);
 			continue;
 		}
@@ -543,6 +590,10 @@ template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
 			buf_addf(out, "{{%s}}", name);
 		} else if (mode == TMPL_URL) {
 			url_encode(out, v);
+		} else if (mode == TMPL_JSON && !in_str && json_scalar(v)) {
+			buf_adds(out, v); /* a number, true, false or null stays one */
+		} else if (mode == TMPL_JSON) {
+			json_escape(out, v, !in_str);
 		} else {
 			buf_adds(out, v);
 		}

@@ -66,5 +66,8 @@ int exec_local_end_tagged(const char *tag);
 
 int exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out,
 		       struct rbx_err *err);
+/* The same with vars exported to the command (its {{...}} references). */
+int exec_local_capture_vars(const char *cmd, const struct strmap *vars, long long timeout_ms,
+			    struct buf *out, struct rbx_err *err);
 
 #endif

@@ -13,7 +13,9 @@ struct http_request {
 	const char *const *headers; /* "Name: value", NULL-terminated */
 	const char *body;	    /* NULL: none */
 	long long timeout_ms;
+	/* Loopback addresses only (127.0.0.0/8, ::1, localhost), never through a proxy: the lab. */
 	bool loopback_only;
+	const char *shown_url; /* the URL as errors may show it (secrets hidden); NULL: none */
 };
 
 struct http_response {

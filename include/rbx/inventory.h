@@ -47,6 +47,8 @@ void inventory_free(struct inventory *inv);
 int inventory_resolve(const struct inventory *inv, const char *node, struct node_conf *out,
 		      struct rbx_err *err);
 void node_conf_release(struct node_conf *c);
+/* A jump host is [user@]host[:port] of plain characters (it reaches the ProxyCommand's shell). */
+bool inventory_valid_jump(const char *s);
 
 /* Every node the inventory names (expanded), in file order without repeats. */
 char **inventory_nodes(const struct inventory *inv, size_t *n);

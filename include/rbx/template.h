@@ -16,7 +16,12 @@ enum tmpl_mode {
 	 * context) and the value is put in ctx->vars, for the command's environment.
 	 */
 	TMPL_SHELL,
-	TMPL_TEXT,  /* values as they are (confirm questions, http bodies) */
+	TMPL_TEXT,  /* values as they are (confirm questions, header values; see run_http) */
+	/*
+	 * JSON bodies: inside a JSON string a value is escaped as string content;
+	 * elsewhere it becomes a whole JSON string. No value can add a key or a value.
+	 */
+	TMPL_JSON,
 	TMPL_URL,   /* values percent-encoded */
 };
 

@@ -41,4 +41,11 @@ check "and their reason is shown" "contains \"\$OUT\" 'bios update'"
 "$RBX" lab reset c1 >/dev/null
 "$RBX" lab inject c1 persistence=off >/dev/null
 expect_exit "a node whose reason has shell in it is still quoted" 0 plan persistence-clock-bounce --node 'c1' --inventory inv.yaml
-check "the plan shows the quoted commands" "contains \"\$OUT\" \"guard.sh cordon 'c1' 'rbx:{{run.id}} persistence-clock-bounce'\""
+check "the plan shows the commands, values beside them" "contains \"\$OUT\" 'guard.sh cordon \"\${RBX_NODE}\" \"\${RBX_REASON}\"  (with RBX_NODE=c1 RBX_REASON=rbx:{{run.id}} persistence-clock-bounce)'"
+
+# A template inside quotes in a site command: the value arrives whole, whatever the quoting.
+sed "s#^  cordon_command: .*#  cordon_command: echo \"reason={{reason}} on {{node}}\" > $WORK/site/quoted.txt; $WORK/site/guard.sh cordon {{node}} \"{{reason}}\"#" inv.yaml > inv-q.yaml
+"$RBX" lab inject c3 persistence=off >/dev/null
+echo "0 0" > site/c3.state
+expect_exit "a run whose cordon command quotes its templates" 0 run persistence-clock-bounce --node c3 --inventory inv-q.yaml
+check "got the reason and the node whole inside \"...\"" "grep -qE '^reason=rbx:[^ ]+ persistence-clock-bounce on c3\$' site/quoted.txt"
