@@ -1064,6 +1064,9 @@ phase_guard(struct run *r)
 		r->guard_held = true;
 	}
 	if (r->rb->guard.drain && guard_op(r, "drain", r->rb->guard.drain_timeout_ms) < 0) {
+		/* Interrupted: the node stays cordoned, and a resume takes the drain up again. */
+		if (interrupted(r))
+			return EV_INTERRUPT;
 		/* Undo the guard: the node goes back as it was found. */
 		if (cordoned_by_us)
 			guard_op(r, "uncordon", 0);
@@ -1204,6 +1207,8 @@ engine_run(struct run *r)
 	r->state = RS_PENDING;
 	r->attempt = 1;
 	r->started_ms = util_now_ms();
+	if (r->sched)
+		r->sched->cancel = r->interrupted; /* Ctrl-C ends a drain's wait, too */
 	for (i = 0; i < r->params.n; i++) {
 		const struct param *p = runbook_param(r->rb, r->params.keys[i]);
 		/* A secret at the runbook's default is marked so, so a resume can take the default. */
@@ -1277,6 +1282,8 @@ engine_resume(struct run *r, enum run_state s, json_t *resume_rec)
 
 	r->state = s;
 	r->started_ms = util_now_ms();
+	if (r->sched)
+		r->sched->cancel = r->interrupted;
 	emit(r, resume_rec, true);
 	if (r->fleet)
 		emit(r, json_pack("{s:s, s:s, s:O}", "type", "fleet", "op", "acquired", "slots",

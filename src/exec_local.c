@@ -289,12 +289,12 @@ out:
 int
 exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out, struct rbx_err *err)
 {
-	return exec_local_capture_vars(cmd, NULL, timeout_ms, out, err);
+	return exec_local_capture_vars(cmd, NULL, timeout_ms, NULL, out, err);
 }
 
 int
 exec_local_capture_vars(const char *cmd, const struct strmap *vars, long long timeout_ms,
-			struct buf *out, struct rbx_err *err)
+			volatile sig_atomic_t *interrupted, struct buf *out, struct rbx_err *err)
 {
 	struct exec_opts o = {0};
 	struct exec_result r;
@@ -302,9 +302,14 @@ exec_local_capture_vars(const char *cmd, const struct strmap *vars, long long ti
 
 	o.timeout_ms = timeout_ms;
 	o.vars = vars;
+	o.interrupted = interrupted;
 	exec_result_init(&r, &o);
 	if (exec_local_run(cmd, &o, &r, err) < 0)
 		goto out;
+	if (r.interrupted) {
+		err_set(err, "'%s' interrupted", cmd);
+		goto out;
+	}
 	if (r.timed_out || r.status != 0) {
 		char *e = tail_string(&r.err_tail);
 		e[strcspn(e, "\n")] = 0;

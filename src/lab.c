@@ -997,16 +997,6 @@ sched_lab_new(const char *state_dir, const char *node)
 	return s;
 }
 
-void
-sched_free(struct sched *s)
-{
-	if (!s)
-		return;
-	if (s->ops && s->ops->free)
-		s->ops->free(s);
-	free(s->node);
-	free(s);
-}
 
 /* ---- the lab transport --------------------------------------------------------- */
 

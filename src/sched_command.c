@@ -38,9 +38,10 @@ render(const char *tmpl, const char *node, const char *reason, struct strmap *va
 }
 
 static int
-run(const char *tmpl, const char *node, const char *reason, long long timeout_ms, struct buf *out,
-    struct rbx_err *err)
+run(const struct sched *s, const char *tmpl, const char *reason, long long timeout_ms,
+    struct buf *out, struct rbx_err *err)
 {
+	const char *node = s->node;
 	struct strmap vars = {0};
 	struct buf cmd;
 	int rc = -1;
@@ -49,7 +50,7 @@ run(const char *tmpl, const char *node, const char *reason, long long timeout_ms
 		return err_set(err, "the inventory gives no command for this guard operation");
 	buf_init(&cmd, 0);
 	if (render(tmpl, node, reason, &vars, &cmd, err) == 0)
-		rc = exec_local_capture_vars(cmd.data, &vars, timeout_ms, out, err);
+		rc = exec_local_capture_vars(cmd.data, &vars, timeout_ms, s->cancel, out, err);
 	buf_release(&cmd);
 	strmap_release(&vars);
 	return rc;
@@ -64,7 +65,7 @@ cmd_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
 	int cordoned = 0, drained = 0, n = 0, rc;
 
 	buf_init(&out, 4096);
-	rc = run(c->state, s->node, NULL, 60000, &out, err);
+	rc = run(s, c->state, NULL, 60000, &out, err);
 	memset(st, 0, sizeof(*st));
 	if (rc == 0 && sscanf(out.data, "%d %d %n", &cordoned, &drained, &n) < 2)
 		rc = err_set(err, "the state command printed '%.60s', not 'CORDONED DRAINED REASON'", out.data);
@@ -81,20 +82,20 @@ cmd_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
 static int
 cmd_cordon(struct sched *s, const char *reason, struct rbx_err *err)
 {
-	return run(((struct command_sched *)s->priv)->cordon, s->node, reason, 60000, NULL, err);
+	return run(s, ((struct command_sched *)s->priv)->cordon, reason, 60000, NULL, err);
 }
 
 static int
 cmd_drain(struct sched *s, const char *reason, long long timeout_ms, struct rbx_err *err)
 {
 	/* The site's drain command waits for the work to leave; its deadline is the drain's. */
-	return run(((struct command_sched *)s->priv)->drain, s->node, reason, timeout_ms, NULL, err);
+	return run(s, ((struct command_sched *)s->priv)->drain, reason, timeout_ms, NULL, err);
 }
 
 static int
 cmd_uncordon(struct sched *s, struct rbx_err *err)
 {
-	return run(((struct command_sched *)s->priv)->uncordon, s->node, NULL, 60000, NULL, err);
+	return run(s, ((struct command_sched *)s->priv)->uncordon, NULL, 60000, NULL, err);
 }
 
 static void

@@ -19,7 +19,21 @@ struct k8s {
 	char *key_file, *key_data;
 	char *token;
 	long long poll_ms;
+	volatile sig_atomic_t *const *cancel; /* the owning sched's cancel flag */
 };
+
+/* libcurl's progress callback: a non-zero return aborts the transfer (Ctrl-C). */
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	volatile sig_atomic_t *const *cancel = arg;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return cancel && *cancel && **cancel;
+}
 
 /* ---- kubeconfig ------------------------------------------------------------------------ */
 
@@ -198,6 +212,9 @@ api(struct k8s *k, const char *method, const char *path, const char *ctype, cons
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)k->cancel);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	if (body)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	if (k->ca_file)
@@ -394,7 +411,8 @@ k8s_drain(struct sched *s, const char *reason, long long timeout_ms, struct rbx_
 		if (util_now_ms() >= end)
 			return err_set(err, "node %s: %zu pod(s) left at the drain deadline (%zu held by a "
 					    "PodDisruptionBudget)", s->node, left, blocked);
-		util_sleep_ms(k->poll_ms);
+		if (sched_sleep(s, k->poll_ms, err) < 0)
+			return -1;
 	}
 }
 
@@ -455,7 +473,7 @@ sched_k8s_new(const char *node, const char *kubeconfig, struct rbx_err *err)
 		path = xasprintf("%s/.kube/config", home ? home : "/root");
 	if (load_kubeconfig(k, path, err) < 0) {
 		free(path);
-		k8s_free(&(struct sched){&k8s_ops, NULL, k});
+		k8s_free(&(struct sched){&k8s_ops, NULL, k, NULL});
 		return NULL;
 	}
 	free(path);
@@ -465,5 +483,6 @@ sched_k8s_new(const char *node, const char *kubeconfig, struct rbx_err *err)
 	s->ops = &k8s_ops;
 	s->node = xstrdup(node);
 	s->priv = k;
+	k->cancel = &s->cancel; /* read at each transfer: the engine sets it later */
 	return s;
 }

@@ -15,11 +15,11 @@ struct slurm {
 	long long poll_ms;
 };
 
-/* Run a Slurm command on this machine; its stdout into out (may be NULL). */
+/* Run a Slurm command on this machine; its stdout into out (may be NULL). Ctrl-C ends it. */
 static int
-slurm_cmd(const char *cmd, struct buf *out, struct rbx_err *err)
+slurm_cmd(const struct sched *s, const char *cmd, struct buf *out, struct rbx_err *err)
 {
-	return exec_local_capture(cmd, SLURM_CMD_TIMEOUT_MS, out, err);
+	return exec_local_capture_vars(cmd, NULL, SLURM_CMD_TIMEOUT_MS, s->cancel, out, err);
 }
 
 static char *
@@ -75,7 +75,7 @@ slurm_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
 	int rc;
 
 	buf_init(&out, 4096);
-	rc = slurm_cmd(cmd, &out, err);
+	rc = slurm_cmd(s, cmd, &out, err);
 	free(cmd);
 	if (rc < 0)
 		goto out;
@@ -107,7 +107,7 @@ static int
 slurm_cordon(struct sched *s, const char *reason, struct rbx_err *err)
 {
 	char *cmd = slurm_command(CALL_DRAIN, s->node, reason);
-	int rc = slurm_cmd(cmd, NULL, err);
+	int rc = slurm_cmd(s, cmd, NULL, err);
 
 	free(cmd);
 	return rc;
@@ -129,7 +129,8 @@ slurm_drain(struct sched *s, const char *reason, long long timeout_ms, struct rb
 			return 0;
 		if (util_now_ms() >= end)
 			return err_set(err, "node %s is still running jobs at the drain deadline", s->node);
-		util_sleep_ms(sl->poll_ms);
+		if (sched_sleep(s, sl->poll_ms, err) < 0)
+			return -1;
 	}
 }
 
@@ -137,7 +138,7 @@ static int
 slurm_uncordon(struct sched *s, struct rbx_err *err)
 {
 	char *cmd = slurm_command(CALL_RESUME, s->node, NULL);
-	int rc = slurm_cmd(cmd, NULL, err);
+	int rc = slurm_cmd(s, cmd, NULL, err);
 
 	free(cmd);
 	return rc;

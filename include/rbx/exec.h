@@ -66,8 +66,9 @@ int exec_local_end_tagged(const char *tag);
 
 int exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out,
 		       struct rbx_err *err);
-/* The same with vars exported to the command (its {{...}} references). */
+/* The same with vars exported to the command (its {{...}} references), ended early once
+ * *interrupted is set (NULL: never). */
 int exec_local_capture_vars(const char *cmd, const struct strmap *vars, long long timeout_ms,
-			    struct buf *out, struct rbx_err *err);
+			    volatile sig_atomic_t *interrupted, struct buf *out, struct rbx_err *err);
 
 #endif

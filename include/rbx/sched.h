@@ -3,6 +3,7 @@
 #ifndef RBX_SCHED_H
 #define RBX_SCHED_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "rbx/util.h"
@@ -33,9 +34,14 @@ struct sched {
 	const struct sched_ops *ops;
 	char *node;
 	void *priv;
+	/* Set by the engine: once *cancel is non-zero an operation stops waiting (Ctrl-C). */
+	volatile sig_atomic_t *cancel;
 };
 
 void sched_free(struct sched *s);
+bool sched_cancelled(const struct sched *s);
+/* Wait ms in slices; -1 with err as soon as the operation is cancelled. */
+int sched_sleep(const struct sched *s, long long ms, struct rbx_err *err);
 
 /* Slurm: scontrol/sinfo on this machine (SLURM_CONF as usual). */
 struct sched *sched_slurm_new(const char *node);

@@ -103,5 +103,26 @@ expect_exit "a drain past its deadline aborts (exit 3)" 3 run "$WORK/short.yaml"
 check "and gives the node back (RESUME): the job's node is not left drained" "state n07 | grep -qvE '^drain'"
 scancel "$(cat job2.id)" 2>/dev/null
 
+# Ctrl-C during a drain that waits on a running job stops at once, the node still drained.
+sbatch --parsable -w n01 --wrap 'sleep 120' > job3.id
+running "$(cat job3.id)"
+"$RBX" lab inject n01 persistence=off >/dev/null
+"$RBX" run persistence-clock-bounce --node n01 --inventory inv.yaml > intr.out 2>&1 &
+pid=$!
+i=0; until grep -q 'guard drain start' intr.out; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+sleep 1
+t0=$(date +%s%N)
+kill -INT $pid
+wait $pid
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "Ctrl-C in a waiting drain exits 130 ($rc)" "[ $rc -eq 130 ]"
+check "within a second or two, not at the drain deadline (${ms} ms)" "[ $ms -lt 3000 ]"
+check "the node is left drained with the run's reason ($(state n01))" "state n01 | grep -qE '^drain(ing|ed)?\\|rbx:'"
+id=$(sed -n 's/.*rbx resume \([^ ]*\)$/\1/p' intr.out)
+scancel "$(cat job3.id)" 2>/dev/null
+expect_exit "the resume drains and finishes once the job is gone" 0 resume "$id"
+check "n01 is idle again ($(state n01))" "[ \"\$(state n01)\" = 'idle|none' ]"
+
 expect_exit "rbx plan names the backend and its exact calls" 0 plan persistence-clock-bounce --node n08 --inventory inv.yaml
 check "the plan shows scontrol DRAIN and RESUME for n08" "contains \"\$OUT\" \"scontrol update NodeName='n08' State=DRAIN Reason='rbx:{{run.id}} persistence-clock-bounce'\" && contains \"\$OUT\" \"State=RESUME\""
