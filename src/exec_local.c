@@ -294,7 +294,7 @@ exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out, struc
 
 int
 exec_local_capture_vars(const char *cmd, const struct strmap *vars, long long timeout_ms,
-			volatile sig_atomic_t *interrupted, struct buf *out, struct rbx_err *err)
+			rbx_flag *interrupted, struct buf *out, struct rbx_err *err)
 {
 	struct exec_opts o = {0};
 	struct exec_result r;

@@ -21,8 +21,8 @@ struct fleet {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
-	volatile sig_atomic_t *lost;
-	volatile sig_atomic_t *interrupted;
+	rbx_flag *lost;
+	rbx_flag *interrupted;
 };
 
 void
@@ -60,11 +60,12 @@ fleet_conf_copy(struct fleet_conf *dst, const struct fleet_conf *src)
 
 /* POST a JSON body to the gateway; the answer's JSON (new reference) or NULL with err. */
 static json_t *
-call(const char *endpoint, const char *path, json_t *body, struct rbx_err *err)
+call_within(const char *endpoint, const char *path, json_t *body, long long timeout_ms,
+	    struct rbx_err *err)
 {
 	static const char *const headers[] = {"Content-Type: application/json", NULL};
 	char *url = xasprintf("%s%s", endpoint, path), *text = json_dumps(body, JSON_COMPACT);
-	struct http_request rq = {"POST", url, headers, text, 5000, false, url};
+	struct http_request rq = {"POST", url, headers, text, timeout_ms, false, url};
 	struct http_response rs;
 	json_t *out = NULL;
 	json_error_t je;
@@ -86,6 +87,12 @@ out:
 	free(text);
 	json_decref(body);
 	return out;
+}
+
+static json_t *
+call(const char *endpoint, const char *path, json_t *body, struct rbx_err *err)
+{
+	return call_within(endpoint, path, body, 5000, err);
 }
 
 /* etcd's int64 fields are JSON strings; absent means 0 (proto3 leaves defaults out). */
@@ -120,7 +127,13 @@ fleet_new(const struct fleet_conf *c)
 	if (f->conf.ttl_ms < 2000)
 		f->conf.ttl_ms = 2000;
 	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->cv, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&f->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	f->slots = xstrdup("");
 	return f;
 }
@@ -207,7 +220,7 @@ static int keepalive_once(struct fleet *f);
 /* One budget: a slot, or wait. 0, -2 (none in time), -1. */
 static int
 take_budget(struct fleet *f, const struct fleet_budget *bg, const char *holder, long long wait_ms,
-	    volatile sig_atomic_t *stop, void (*on_wait)(void *, const char *), void *arg,
+	    rbx_flag *stop, void (*on_wait)(void *, const char *), void *arg,
 	    struct rbx_err *err)
 {
 	char *dir = budget_dir(f, bg), *seen = NULL, *who = NULL;
@@ -272,7 +285,7 @@ out:
 
 int
 fleet_acquire(struct fleet *f, const char *holder, long long wait_ms,
-	      volatile sig_atomic_t *stop, void (*on_wait)(void *arg, const char *holders),
+	      rbx_flag *stop, void (*on_wait)(void *arg, const char *holders),
 	      void *arg, struct rbx_err *err)
 {
 	size_t i;
@@ -305,13 +318,22 @@ fleet_slots(const struct fleet *f)
 	return f->slots;
 }
 
+/*
+ * The keep-alive's timing, from the TTL: renew every TTL/4, give each call at
+ * most TTL/4, and call the lease lost once TTL/2 has passed without a renewal,
+ * so the run stops while etcd still holds its slot (TTL/2 before anyone else
+ * can take it), never after.
+ */
+#define RENEW_EVERY(ttl) ((ttl) / 4)
+#define LOST_AFTER(ttl) ((ttl) / 2)
+
 /* 1 alive, 0 gone (etcd says so), -1 no answer. */
 static int
 keepalive_once(struct fleet *f)
 {
 	struct rbx_err err;
-	json_t *r = call(f->conf.endpoint, "/v3/lease/keepalive", json_pack("{s:s}", "ID", f->lease),
-			 &err);
+	json_t *r = call_within(f->conf.endpoint, "/v3/lease/keepalive",
+				json_pack("{s:s}", "ID", f->lease), RENEW_EVERY(f->conf.ttl_ms), &err);
 	int rc;
 
 	if (!r)
@@ -327,14 +349,15 @@ keepalive_main(void *arg)
 {
 	struct fleet *f = arg;
 	int64_t last_ok = util_now_ms();
-	long long every = f->conf.ttl_ms / 3;
+	long long every = RENEW_EVERY(f->conf.ttl_ms);
 
 	pthread_mutex_lock(&f->mu);
 	while (!f->stop) {
 		struct timespec until;
 		int alive;
 
-		clock_gettime(CLOCK_REALTIME, &until);
+		/* Monotonic, like the condition variable: a clock step cannot delay a renewal. */
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += every / 1000;
 		until.tv_nsec += (every % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
@@ -349,7 +372,7 @@ keepalive_main(void *arg)
 		pthread_mutex_lock(&f->mu);
 		if (alive == 1)
 			last_ok = util_now_ms();
-		if (alive == 0 || util_now_ms() - last_ok >= f->conf.ttl_ms) {
+		if (alive == 0 || util_now_ms() - last_ok >= LOST_AFTER(f->conf.ttl_ms)) {
 			*f->lost = 1;
 			*f->interrupted = 1;
 			break;
@@ -360,8 +383,8 @@ keepalive_main(void *arg)
 }
 
 int
-fleet_keepalive_start(struct fleet *f, volatile sig_atomic_t *lost,
-		      volatile sig_atomic_t *interrupted, struct rbx_err *err)
+fleet_keepalive_start(struct fleet *f, rbx_flag *lost,
+		      rbx_flag *interrupted, struct rbx_err *err)
 {
 	sigset_t all, old;
 	int rc;

@@ -188,7 +188,7 @@ finish_node(struct roll *R, struct roll_node *rn, int status, int64_t t0)
 
 /* Wait for every started child; on an interrupt, pass it on to them once. */
 static void
-wait_batch(struct roll *R, volatile sig_atomic_t *stop, int64_t t0)
+wait_batch(struct roll *R, rbx_flag *stop, int64_t t0)
 {
 	bool forwarded = false;
 	size_t i, left = 0;
@@ -278,7 +278,7 @@ summary(const struct roll *R)
 }
 
 static int
-drive(struct roll *R, volatile sig_atomic_t *stop, struct rbx_err *err)
+drive(struct roll *R, rbx_flag *stop, struct rbx_err *err)
 {
 	size_t i, nbatch = 0;
 	const char *state;
@@ -365,7 +365,7 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 	size_t n = 0, i;
 	json_t *list;
 	int rc = EXIT_USAGE;
-	volatile sig_atomic_t *stop = runner_trap_signals();
+	rbx_flag *stop = runner_trap_signals();
 
 	memset(&R, 0, sizeof(R));
 	if (o->batch < 1 || o->max_failures < 0)
@@ -517,7 +517,7 @@ roll_resume(const struct runner_opts *o, struct rbx_err *err)
 	size_t good = 0;
 	int torn = 0, rc = EXIT_USAGE;
 	char *path;
-	volatile sig_atomic_t *stop = runner_trap_signals();
+	rbx_flag *stop = runner_trap_signals();
 
 	memset(&R, 0, sizeof(R));
 	R.id = xstrdup(o->run_id);

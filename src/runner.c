@@ -24,8 +24,8 @@
 #include "rbx/target.h"
 #include "rbx/transport.h"
 
-static volatile sig_atomic_t got_signal;
-static volatile sig_atomic_t lease_lost;
+static rbx_flag got_signal;
+static rbx_flag lease_lost;
 
 static void
 on_signal(int sig)
@@ -34,7 +34,7 @@ on_signal(int sig)
 	got_signal = 1;
 }
 
-volatile sig_atomic_t *
+rbx_flag *
 runner_trap_signals(void)
 {
 	struct sigaction sa;

@@ -19,14 +19,14 @@ struct k8s {
 	char *key_file, *key_data;
 	char *token;
 	long long poll_ms;
-	volatile sig_atomic_t *const *cancel; /* the owning sched's cancel flag */
+	rbx_flag *const *cancel; /* the owning sched's cancel flag */
 };
 
 /* libcurl's progress callback: a non-zero return aborts the transfer (Ctrl-C). */
 static int
 on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-	volatile sig_atomic_t *const *cancel = arg;
+	rbx_flag *const *cancel = arg;
 
 	(void)dt;
 	(void)dn;

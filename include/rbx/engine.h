@@ -96,8 +96,8 @@ struct run {
 	struct sched *sched;
 	struct journal *journal; /* NULL: no journal (unit tests) */
 	struct run_io io;
-	volatile sig_atomic_t *interrupted;
-	volatile sig_atomic_t *lease_lost; /* the fleet slot's lease ran out (NULL: no fleet) */
+	rbx_flag *interrupted;
+	rbx_flag *lease_lost; /* the fleet slot's lease ran out (NULL: no fleet) */
 	json_t *fleet;			   /* the slots held, for run_start and resume (borrowed) */
 	json_t *target;			   /* target_identity, for run_start (borrowed; NULL: none) */
 

@@ -27,7 +27,7 @@ struct exec_opts {
 	size_t tail_max;       /* tail of each stream kept for the journal (default 4 KiB) */
 	void (*on_output)(void *arg, enum exec_stream s, const char *data, size_t len);
 	void *arg;
-	volatile sig_atomic_t *interrupted; /* set by a signal handler: end the step */
+	rbx_flag *interrupted; /* set by a signal handler: end the step */
 };
 
 struct exec_result {
@@ -69,6 +69,6 @@ int exec_local_capture(const char *cmd, long long timeout_ms, struct buf *out,
 /* The same with vars exported to the command (its {{...}} references), ended early once
  * *interrupted is set (NULL: never). */
 int exec_local_capture_vars(const char *cmd, const struct strmap *vars, long long timeout_ms,
-			    volatile sig_atomic_t *interrupted, struct buf *out, struct rbx_err *err);
+			    rbx_flag *interrupted, struct buf *out, struct rbx_err *err);
 
 #endif

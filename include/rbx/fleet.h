@@ -41,7 +41,7 @@ void fleet_free(struct fleet *f);
  * JSON stored in each slot: run, node, user, host, pid.
  */
 int fleet_acquire(struct fleet *f, const char *holder, long long wait_ms,
-		  volatile sig_atomic_t *stop, void (*on_wait)(void *arg, const char *holders),
+		  rbx_flag *stop, void (*on_wait)(void *arg, const char *holders),
 		  void *arg, struct rbx_err *err);
 /* The lease's id (decimal string), once acquired. */
 const char *fleet_lease_id(const struct fleet *f);
@@ -53,8 +53,8 @@ const char *fleet_slots(const struct fleet *f);
  * or no keep-alive got through for a whole TTL), *lost and *interrupted are
  * set: the run stops changing the node.
  */
-int fleet_keepalive_start(struct fleet *f, volatile sig_atomic_t *lost,
-			  volatile sig_atomic_t *interrupted, struct rbx_err *err);
+int fleet_keepalive_start(struct fleet *f, rbx_flag *lost,
+			  rbx_flag *interrupted, struct rbx_err *err);
 /* Stop the keep-alive and revoke the lease: its slots are free at once. */
 void fleet_release(struct fleet *f);
 

@@ -45,6 +45,6 @@ char *runner_new_run_id(const char *node);
 char *runner_new_roll_id(void);
 
 /* SIGINT, SIGTERM and SIGHUP set the returned flag; every run watches it. */
-volatile sig_atomic_t *runner_trap_signals(void);
+rbx_flag *runner_trap_signals(void);
 
 #endif

@@ -35,7 +35,7 @@ struct sched {
 	char *node;
 	void *priv;
 	/* Set by the engine: once *cancel is non-zero an operation stops waiting (Ctrl-C). */
-	volatile sig_atomic_t *cancel;
+	rbx_flag *cancel;
 };
 
 void sched_free(struct sched *s);

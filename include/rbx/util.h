@@ -4,11 +4,20 @@
 #define RBX_UTIL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Allocation never fails visibly: on OOM these print and abort. */
+/*
+ * A flag set by a signal handler or another thread (the fleet keep-alive) and read
+ * by the run: a lock-free atomic, which C11 allows in both places, where a
+ * volatile sig_atomic_t shared with a thread would be a data race.
+ */
+typedef atomic_int rbx_flag;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "rbx_flag must be lock-free for signal handlers");
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);

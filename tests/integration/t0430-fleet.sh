@@ -100,6 +100,20 @@ check "the journal records it" "grep -q '\"type\":\"fleet\",\"op\":\"lost\"' '$R
 check "the step was ended, not left running" "sleep 0.3; ! pgrep -f '^sleep 60\$'"
 check "the node stays cordoned" "[ \"\$(sched_field f3 cordoned)\" = True ]"
 
+# etcd frozen mid-run (SIGSTOP: calls hang, as with a partition): rbx must stop while
+# etcd still holds its slot, that is within the TTL (4 s) of the last renewal.
+sed 's/ttl: 2s/ttl: 4s/' inv.yaml > ttl4.yaml
+"$RBX" run "$WORK/hold.yaml" --node g1 --inventory "$WORK/ttl4.yaml" --param secs=60 >b.out 2>&1 &
+pb=$!
+i=0; until grep -q 'work on the node' b.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+kill -STOP "$ETCD_PID"
+t0=$(date +%s%N)
+wait $pb; rb=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill -CONT "$ETCD_PID"
+check "etcd frozen: the run stops with exit 130 ($rb)" "[ $rb -eq 130 ]"
+check "before the 4 s TTL could hand its slot to another run (${ms} ms)" "[ $ms -lt 4000 ]"
+
 # etcd unreachable: no run without the budget.
 sed "s#$ETCD#http://127.0.0.1:9#" inv.yaml > dead.yaml
 expect_exit "etcd unreachable: the run is refused, exit 3" 3 run "$WORK/hold.yaml" --node f2 --inventory "$WORK/dead.yaml" --param secs=0

@@ -25,7 +25,7 @@ struct fake {
 	char reason[256];
 	struct buf states;	/* the "to" of each state record */
 	struct buf records;	/* every record, compact JSON per line */
-	volatile sig_atomic_t *interrupt_on_cmd;
+	rbx_flag *interrupt_on_cmd;
 	const char *interrupt_cmd;
 };
 
@@ -207,7 +207,7 @@ load_base(const char *guard, const char *attempts, const char *extra, struct dia
 /* A run of rb on n1 through the fake transport and scheduler. */
 static void
 init_run(struct run *r, struct runbook *rb, struct transport *tx, struct sched *sc,
-	 volatile sig_atomic_t *intr)
+	 rbx_flag *intr)
 {
 	struct rbx_err err;
 
@@ -233,7 +233,7 @@ run_with(const char *guard, const char *attempts, const char *extra, bool yes,
 	struct transport tx = {&fake_tx_ops, (char *)"fake:n1", NULL};
 	struct sched sc = {&fake_sched_ops, (char *)"n1", NULL};
 	struct run r;
-	static volatile sig_atomic_t intr;
+	static rbx_flag intr;
 	enum run_state end;
 
 	init_run(&r, rb, &tx, &sc, &intr);
@@ -506,7 +506,7 @@ interrupt_then_resume(const char *stop_at, const char *fail_on, bool assume_done
 	struct run r, r2;
 	struct rbx_err err;
 	struct resume_info info;
-	static volatile sig_atomic_t intr;
+	static rbx_flag intr;
 	enum run_state end;
 
 	init_run(&r, rb, &tx, &sc, &intr);
