@@ -231,7 +231,7 @@ run_with(const char *guard, const char *attempts, const char *extra, bool yes,
 	struct diags d;
 	struct runbook *rb = load_base(guard, attempts, extra, &d);
 	struct transport tx = {&fake_tx_ops, (char *)"fake:n1", NULL};
-	struct sched sc = {&fake_sched_ops, (char *)"n1", NULL};
+	struct sched sc = {&fake_sched_ops, (char *)"n1", NULL, NULL};
 	struct run r;
 	static rbx_flag intr;
 	enum run_state end;
@@ -502,7 +502,7 @@ interrupt_then_resume(const char *stop_at, const char *fail_on, bool assume_done
 	struct diags d;
 	struct runbook *rb = load_base(GUARD, "1", "", &d);
 	struct transport tx = {&fake_tx_ops, (char *)"fake:n1", NULL};
-	struct sched sc = {&fake_sched_ops, (char *)"n1", NULL};
+	struct sched sc = {&fake_sched_ops, (char *)"n1", NULL, NULL};
 	struct run r, r2;
 	struct rbx_err err;
 	struct resume_info info;
