@@ -22,6 +22,10 @@ lab_exec(struct args *a, struct rbx_err *err)
 	if (!util_valid_node_name(node))
 		return err_set(err, "'%s' is not a valid node name", node), EXIT_USAGE;
 	state_dir = util_state_dir();
+	if (util_state_dir_ready(state_dir, err) < 0) {
+		free(state_dir);
+		return EXIT_FAILED;
+	}
 	if (!strcmp(verb, "inject")) {
 		if (a->argc < 3) {
 			free(state_dir);

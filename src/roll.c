@@ -392,7 +392,7 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 	for (i = 0; i < n; i++)
 		R.nodes[i].name = xstrdup(names[i]);
 	R.n = n;
-	if (util_mkdir_p(R.state_dir, 0700, err) < 0 || prepare(&R, err) < 0 ||
+	if (util_state_dir_ready(R.state_dir, err) < 0 || prepare(&R, err) < 0 ||
 	    !(R.j = journal_create_roll(R.state_dir, R.id, err))) {
 		rc = EXIT_FAILED;
 		goto out;

@@ -1264,6 +1264,16 @@ installed_share_dir(void)
 	return xasprintf("%s/../share/rbx/runbooks", exe);
 }
 
+/* A real directory that only this user or root can write to. */
+static bool
+trusted_dir(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       (st.st_uid == geteuid() || st.st_uid == 0) && !(st.st_mode & 022);
+}
+
 char **
 runbook_search_path(void)
 {
@@ -1272,7 +1282,9 @@ runbook_search_path(void)
 	char **dirs = xcalloc(64, sizeof(char *));
 	size_t n = 0;
 
-	dirs[n++] = xstrdup("./runbooks");
+	/* ./runbooks only where no one else can have put a runbook (cf. git's safe.directory). */
+	if (trusted_dir(".") && trusted_dir("./runbooks"))
+		dirs[n++] = xstrdup("./runbooks");
 	if (env && *env) {
 		char *copy = xstrdup(env), *save = NULL, *tok;
 		for (tok = strtok_r(copy, ":", &save); tok && n < 60; tok = strtok_r(NULL, ":", &save))

@@ -297,6 +297,28 @@ check_digest(struct job *j, const struct runner_opts *o, struct rbx_err *err)
 		       j->rb->path, o->run_id, was, j->digest ? j->digest : "unreadable");
 }
 
+/*
+ * The journal was read before the node lock was ours: if another rbx resumed the
+ * run in between, what was read is stale. Read again under the lock and compare.
+ */
+static bool
+journal_moved(struct job *j, const char *run_id, struct rbx_err *err)
+{
+	struct resume_info now;
+	bool moved;
+
+	memset(&now, 0, sizeof(now));
+	if (resume_read(j->state_dir, run_id, &now, err) < 0)
+		return true;
+	moved = now.last_seq != j->info.last_seq || now.good_bytes != j->info.good_bytes;
+	resume_info_release(&now);
+	if (moved)
+		err_set(err, "run %s moved on while this resume waited for the node lock (another "
+			     "rbx resumed it): look at 'rbx log %s' first",
+			run_id, run_id);
+	return moved;
+}
+
 /* A resume acts through the transport and guard the run started with, or not at all. */
 static int
 check_target(struct job *j, struct rbx_err *err)
@@ -437,6 +459,8 @@ open_run(struct job *j, const struct runner_opts *o, const struct origin *org,
 	j->lock_fd = lock_node(j->state_dir, org->node, j->run_id, err);
 	if (j->lock_fd < 0)
 		return j->lock_fd == -2 ? EXIT_LOCKED : EXIT_FAILED;
+	if (o->resume && journal_moved(j, o->run_id, err))
+		return EXIT_LOCKED;
 	if ((rc = take_fleet_slot(j, o, org, err)) != 0)
 		return rc;
 	if (o->resume)
@@ -547,7 +571,7 @@ runner_exec(const struct runner_opts *o, struct runner_result *res, struct rbx_e
 	res->end = RS_COUNT;
 	j.lock_fd = -1;
 	j.state_dir = util_state_dir();
-	if (util_mkdir_p(j.state_dir, 0700, err) < 0) {
+	if (util_state_dir_ready(j.state_dir, err) < 0) {
 		rc = EXIT_FAILED;
 		goto out;
 	}

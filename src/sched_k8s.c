@@ -81,6 +81,19 @@ dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* A file named in a kubeconfig: a relative path is relative to the kubeconfig, as kubectl reads it. */
+static char *
+beside(const char *kubeconfig, const char *file)
+{
+	const char *slash;
+
+	if (!file)
+		return NULL;
+	if (file[0] == '/' || !(slash = strrchr(kubeconfig, '/')))
+		return xstrdup(file);
+	return xasprintf("%.*s/%s", (int)(slash - kubeconfig), kubeconfig, file);
+}
+
 static int
 load_kubeconfig(struct k8s *k, const char *path, struct rbx_err *err)
 {
@@ -114,11 +127,11 @@ load_kubeconfig(struct k8s *k, const char *path, struct rbx_err *err)
 		goto out;
 	}
 	k->server = xstrdup(ystr(ymap(&doc, cluster, "server")));
-	k->ca_file = dup_or_null(ystr(ymap(&doc, cluster, "certificate-authority")));
+	k->ca_file = beside(path, ystr(ymap(&doc, cluster, "certificate-authority")));
 	k->ca_data = dup_or_null(ystr(ymap(&doc, cluster, "certificate-authority-data")));
-	k->cert_file = dup_or_null(ystr(ymap(&doc, user, "client-certificate")));
+	k->cert_file = beside(path, ystr(ymap(&doc, user, "client-certificate")));
 	k->cert_data = dup_or_null(ystr(ymap(&doc, user, "client-certificate-data")));
-	k->key_file = dup_or_null(ystr(ymap(&doc, user, "client-key")));
+	k->key_file = beside(path, ystr(ymap(&doc, user, "client-key")));
 	k->key_data = dup_or_null(ystr(ymap(&doc, user, "client-key-data")));
 	k->token = dup_or_null(ystr(ymap(&doc, user, "token")));
 	rc = 0;

@@ -103,6 +103,8 @@ void util_rm_rf(const char *path);
 
 /* The state dir: $RBX_STATE_DIR, /var/lib/rbx as root, else $XDG_STATE_HOME/rbx. */
 char *util_state_dir(void);
+/* Create the state dir (0700) and make sure it is this user's own and not open to others. */
+int util_state_dir_ready(const char *path, struct rbx_err *err);
 
 /* The shortest edit distance, for "did you mean" hints. */
 size_t util_edit_distance(const char *a, const char *b);

@@ -111,7 +111,17 @@ K
 "$RBX" lab inject k1 persistence=off >/dev/null
 expect_exit "over TLS with a client certificate (exit 0)" 0 run persistence-clock-bounce --node k1 --inventory inv.yaml
 check "the pod was evicted over TLS" "grep -q 'research/train-1' st2.json"
+cp kubeconfig kubeconfig.tls
 sed -i 's/client-key-data: .*}}]/client-key-data: ""}}]/' kubeconfig
 expect_exit "without the client key the TLS handshake is refused (exit 3)" 3 run persistence-clock-bounce --node k1 --inventory inv.yaml
+# File paths in a kubeconfig are relative to the kubeconfig, as kubectl reads them, not to the cwd.
+mkdir -p kc elsewhere && cp ca.crt cli.crt cli.key kc/
+sed -e 's#certificate-authority-data: [^}]*}#certificate-authority: ca.crt}#' \
+	-e 's#client-certificate-data: [^,]*, client-key-data: [^}]*}#client-certificate: cli.crt, client-key: cli.key}#' kubeconfig.tls > kc/config
+sed "s#kubeconfig: $WORK/kubeconfig#kubeconfig: $WORK/kc/config#" inv.yaml > inv-rel.yaml
+"$RBX" lab reset k1 >/dev/null
+"$RBX" lab inject k1 persistence=off >/dev/null
+( cd elsewhere && "$RBX" run persistence-clock-bounce --node k1 --inventory ../inv-rel.yaml >../rel.out 2>&1 ); rc=$?
+check "relative certificate files are found beside the kubeconfig, from any cwd ($rc)" "[ $rc -eq 0 ] || { tail -5 rel.out; exit 1; }"
 expect_exit "rbx plan names the API calls" 0 plan persistence-clock-bounce --node k1 --inventory inv.yaml
 check "PATCH, the pod list and the Eviction API" "contains \"\$OUT\" 'PATCH https://127.0.0.1:$P/api/v1/nodes/k1' && contains \"\$OUT\" 'eviction'"
