@@ -44,9 +44,9 @@ interrupt_run() { # node, extra args: start a run, SIGTERM it inside "wait a whi
 	n=$1; shift
 	"$RBX" run "$WORK/slow.yaml" --node "$n" "$@" > run.out 2>&1 &
 	pid=$!
-	i=0; until grep -q 'wait a while' run.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+	i=0; until grep -q 'wait a while' run.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
 	kill -TERM "$pid"; wait "$pid"
-	ls -t "$RBX_STATE_DIR/runs" | head -n 1 | sed 's/.jsonl$//'
+	ls "$RBX_STATE_DIR/runs" | grep -- "-$n-" | sed 's/.jsonl$//'
 }
 
 # 1. A lab run, resumed with an inventory whose node has another guard backend.
