@@ -260,15 +260,26 @@ exec_local_run(const char *cmd, const struct exec_opts *o, struct exec_result *r
 					open_err = false;
 			}
 		}
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			reaped = true;
+		/*
+		 * Seen to exit, not reaped (WNOWAIT): while the shell is a zombie its pid,
+		 * and so its group id, cannot be handed to anyone else.
+		 */
+		{
+			siginfo_t si;
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == pid)
+				reaped = true;
+		}
 	}
-	/* The shell is gone: take what is buffered, then end whatever it left behind. */
+	/* The shell is gone: take what is buffered, end whatever it left behind, then reap. */
 	if (open_out)
 		drain_rest(outp[0], r, o, EXEC_STDOUT);
 	if (open_err)
 		drain_rest(errp[0], r, o, EXEC_STDERR);
 	kill(-pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
 	r->status = decode_status(st);
 	ret = 0;
 out:

@@ -18,6 +18,7 @@
 #include "rbx/engine.h"
 #include "rbx/inventory.h"
 #include "rbx/journal.h"
+#include "rbx/lock.h"
 #include "rbx/resume.h"
 #include "rbx/runbook.h"
 
@@ -39,6 +40,7 @@ struct roll {
 	char *runbook; /* absolute path */
 	char *logdir;
 	struct journal *j;
+	int lock_fd; /* the roll's own lock: one rbx drives a roll at a time */
 	struct roll_node *nodes;
 	size_t n;
 	int batch;
@@ -70,6 +72,7 @@ roll_release(struct roll *R)
 		free(R->nodes[i].name);
 	free(R->nodes);
 	journal_close(R->j);
+	lock_release(R->lock_fd);
 	strmap_release(&R->params);
 	free(R->id);
 	free(R->state_dir);
@@ -186,7 +189,11 @@ finish_node(struct roll *R, struct roll_node *rn, int status, int64_t t0)
 	       (double)rn->duration_ms / 1000.0);
 }
 
-/* Wait for every started child; on an interrupt, pass it on to them once. */
+/*
+ * Wait for every started child; on an interrupt, pass it on to them once. The
+ * flag is looked at every 50 ms, so a signal that comes between two waits is
+ * forwarded all the same, not only one that happens to break a blocked waitpid.
+ */
 static void
 wait_batch(struct roll *R, rbx_flag *stop, int64_t t0)
 {
@@ -197,15 +204,17 @@ wait_batch(struct roll *R, rbx_flag *stop, int64_t t0)
 		left += R->nodes[i].pid > 0;
 	while (left) {
 		int status;
-		pid_t pid = waitpid(-1, &status, 0);
+		pid_t pid;
 
-		if (pid < 0 && errno == EINTR) {
-			if (*stop && !forwarded) {
-				for (i = 0; i < R->n; i++)
-					if (R->nodes[i].pid > 0)
-						kill(R->nodes[i].pid, SIGTERM);
-				forwarded = true;
-			}
+		if (*stop && !forwarded) {
+			for (i = 0; i < R->n; i++)
+				if (R->nodes[i].pid > 0)
+					kill(R->nodes[i].pid, SIGTERM);
+			forwarded = true;
+		}
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == 0 || (pid < 0 && errno == EINTR)) {
+			util_sleep_ms(50);
 			continue;
 		}
 		if (pid < 0)
@@ -368,6 +377,7 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 	rbx_flag *stop = runner_trap_signals();
 
 	memset(&R, 0, sizeof(R));
+	R.lock_fd = -1;
 	if (o->batch < 1 || o->max_failures < 0)
 		return err_set(err, "--batch must be 1 or more, --max-failures 0 or more"), EXIT_USAGE;
 	names = hostlist_expand(o->nodes, &n, err);
@@ -392,7 +402,9 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 	for (i = 0; i < n; i++)
 		R.nodes[i].name = xstrdup(names[i]);
 	R.n = n;
-	if (util_state_dir_ready(R.state_dir, err) < 0 || prepare(&R, err) < 0 ||
+	R.lock_fd = -1;
+	if (util_state_dir_ready(R.state_dir, err) < 0 ||
+	    (R.lock_fd = lock_node(R.state_dir, R.id, R.id, err)) < 0 || prepare(&R, err) < 0 ||
 	    !(R.j = journal_create_roll(R.state_dir, R.id, err))) {
 		rc = EXIT_FAILED;
 		goto out;
@@ -520,10 +532,17 @@ roll_resume(const struct runner_opts *o, struct rbx_err *err)
 	rbx_flag *stop = runner_trap_signals();
 
 	memset(&R, 0, sizeof(R));
+	R.lock_fd = -1;
 	R.id = xstrdup(o->run_id);
 	R.state_dir = util_state_dir();
 	R.run = *o;
 	R.run.resume = false;
+	/* Its journal is read and continued under the roll's lock: never two resumes at once. */
+	if ((R.lock_fd = lock_node(R.state_dir, R.id, R.id, err)) < 0) {
+		rc = R.lock_fd == -2 ? EXIT_LOCKED : EXIT_FAILED;
+		R.lock_fd = -1;
+		goto out;
+	}
 	path = journal_roll_path(R.state_dir, R.id);
 	recs = journal_read(path, &torn, &good, err);
 	free(path);
