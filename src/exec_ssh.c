@@ -52,6 +52,7 @@ struct remote {
 	char *known_hosts;
 	char *jump;
 	char *reboot_command;
+	char *boot_id_command;
 	int port;
 	long long connect_timeout_ms;
 	bool accept_new;
@@ -553,14 +554,69 @@ wait_for(struct remote *r, bool want_up, long long timeout_ms, struct rbx_err *e
 		       err->msg[0] ? err->msg : "no answer");
 }
 
+/* Run cmd on its own channel and keep the first line it prints (boot ids). 0 or -1. */
+static int
+side_read(struct remote *r, const char *cmd, char *out, size_t n)
+{
+	ssh_channel ch = ssh_channel_new(r->s);
+	size_t got = 0;
+	int rc = -1, k;
+
+	out[0] = 0;
+	if (ch && ssh_channel_open_session(ch) == SSH_OK &&
+	    ssh_channel_request_exec(ch, cmd) == SSH_OK) {
+		while (got + 1 < n && (k = ssh_channel_read_timeout(ch, out + got,
+								    (uint32_t)(n - 1 - got), 0,
+								    10000)) > 0)
+			got += (size_t)k;
+		out[got] = 0;
+		out[strcspn(out, "\r\n")] = 0;
+		rc = ssh_channel_get_exit_status(ch) == 0 && out[0] ? 0 : -1;
+	}
+	if (ch) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	return rc;
+}
+
+/*
+ * A reboot is a new boot id, not a gap in reachability: a fast reboot may never
+ * look down, and an sshd blip looks like one. Poll until the node answers with
+ * a boot id other than the one it had.
+ */
+static int
+wait_new_boot(struct remote *r, const char *before, long long timeout_ms, struct rbx_err *err)
+{
+	int64_t end = util_now_ms() + timeout_ms;
+	char now[128] = "";
+
+	while (util_now_ms() < end) {
+		if (ensure_connected(r, err) == 0 &&
+		    side_read(r, r->boot_id_command, now, sizeof(now)) == 0 && strcmp(now, before))
+			return 0;
+		close_session(r);
+		util_sleep_ms(300);
+	}
+	if (now[0] && !strcmp(now, before))
+		return err_set(err, "node %s answers, but did not reboot: its boot id is still %s",
+			       r->node, before);
+	return err_set(err, "node %s did not come back within the deadline (%s)", r->node,
+		       err->msg[0] ? err->msg : "no answer");
+}
+
 static int
 remote_reboot(struct transport *t, long long timeout_ms, struct rbx_err *err)
 {
 	struct remote *r = t->priv;
 	struct buf cmd;
+	char before[128];
 
 	if (ensure_connected(r, err) < 0)
 		return -1;
+	if (side_read(r, r->boot_id_command, before, sizeof(before)) < 0)
+		return err_set(err, "node %s: cannot read its boot id ('%s') before the reboot",
+			       r->node, r->boot_id_command);
 	buf_init(&cmd, 0);
 	/* Detached: the command outlives the channel, and the channel returns at once. */
 	buf_adds(&cmd, "nohup /bin/sh -c ");
@@ -578,9 +634,7 @@ remote_reboot(struct transport *t, long long timeout_ms, struct rbx_err *err)
 	}
 	buf_release(&cmd);
 	close_session(r);
-	if (wait_for(r, false, timeout_ms, err) < 0)
-		return -1;
-	return wait_for(r, true, timeout_ms, err);
+	return wait_new_boot(r, before, timeout_ms, err);
 }
 
 static int
@@ -602,6 +656,7 @@ remote_free(struct transport *t)
 	free(r->known_hosts);
 	free(r->jump);
 	free(r->reboot_command);
+	free(r->boot_id_command);
 	free(r);
 }
 
@@ -650,6 +705,8 @@ remote_transport_new(const struct node_conf *c, bool persistent, bool accept_new
 	r->known_hosts = c->known_hosts ? xstrdup(c->known_hosts) : NULL;
 	r->jump = c->jump ? xstrdup(c->jump) : NULL;
 	r->reboot_command = xstrdup(c->reboot_command);
+	r->boot_id_command = xstrdup(c->boot_id_command ? c->boot_id_command
+						       : "cat /proc/sys/kernel/random/boot_id");
 	r->port = c->port;
 	r->connect_timeout_ms = c->connect_timeout_ms;
 	r->accept_new = accept_new_host_key;

@@ -155,7 +155,7 @@ struct inventory {
 };
 
 static const char *const entry_keys[] = {
-	"match", "transport", "host", "port", "user", "identity", "known_hosts", "jump",
+	"match", "transport", "host", "port", "user", "identity", "known_hosts", "jump", "boot_id_command",
 	"scheduler", "labels", "reboot_command", "connect_timeout", "kubeconfig", "cordon_command",
 	"drain_command", "uncordon_command", "state_command", NULL,
 };
@@ -473,6 +473,8 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 			set_field(&out->scheduler, v);
 		if ((v = strmap_get(&e->fields, "reboot_command")))
 			set_field(&out->reboot_command, v);
+		if ((v = strmap_get(&e->fields, "boot_id_command")))
+			set_field(&out->boot_id_command, v);
 		if ((v = strmap_get(&e->fields, "kubeconfig")))
 			set_field(&out->kubeconfig, v);
 		if ((v = strmap_get(&e->fields, "cordon_command")))
@@ -576,6 +578,7 @@ node_conf_release(struct node_conf *c)
 	free(c->identity);
 	free(c->known_hosts);
 	free(c->jump);
+	free(c->boot_id_command);
 	free(c->scheduler);
 	free(c->reboot_command);
 	free(c->kubeconfig);

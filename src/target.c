@@ -132,6 +132,7 @@ target_identity(const struct target *t)
 	add_field(&b, "jump", c->jump);
 	add_field(&b, "scheduler", c->scheduler);
 	add_field(&b, "reboot_command", c->reboot_command);
+	add_field(&b, "boot_id_command", c->boot_id_command);
 	add_field(&b, "kubeconfig", c->kubeconfig);
 	add_field(&b, "cordon_command", c->cordon_command);
 	add_field(&b, "drain_command", c->drain_command);

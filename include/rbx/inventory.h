@@ -27,6 +27,7 @@ struct node_conf {
 	char *jump;	   /* [user@]host[:port] of a jump host, or NULL */
 	char *scheduler;   /* lab, slurm, kubernetes, command */
 	char *reboot_command;
+	char *boot_id_command; /* prints the boot id (default: cat /proc/sys/kernel/random/boot_id) */
 	char *kubeconfig; /* scheduler: kubernetes (default $KUBECONFIG, ~/.kube/config) */
 	char *cordon_command, *drain_command, *uncordon_command, *state_command; /* scheduler: command */
 	long long connect_timeout_ms;

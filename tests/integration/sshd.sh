@@ -33,6 +33,14 @@ sshd_start() {
 	done
 }
 
+sshd_up() { # wait until the server answers (after a simulated reboot)
+	i=0
+	while ! ssh -p "$SSHD_PORT" -i "$SSHD_DIR/client_key" -o UserKnownHostsFile=/dev/null \
+		-o StrictHostKeyChecking=no -o BatchMode=yes -o LogLevel=ERROR root@127.0.0.1 true 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && return 1; sleep 0.1
+	done
+}
+
 sshd_stop() {
 	[ -f "$SSHD_DIR/sshd.pid" ] && kill "$(cat "$SSHD_DIR/sshd.pid")" 2>/dev/null
 	rm -f "$SSHD_DIR/sshd.pid"
@@ -63,15 +71,23 @@ nodes:
     host: 127.0.0.1
     transport: $2
     reboot_command: $SSHD_DIR/restart.sh
+    boot_id_command: cat $SSHD_DIR/boot_id
 INV
 	cat > "$SSHD_DIR/restart.sh" <<SH
 #!/bin/sh
-# A node that reboots: sshd goes away for a moment and comes back.
+# A node that reboots: sshd goes away for a moment and comes back, with a new boot id.
+cat /proc/sys/kernel/random/uuid > $SSHD_DIR/boot_id
 kill \$(cat $SSHD_DIR/sshd.pid)
 sleep 1
 /usr/sbin/sshd -f $SSHD_DIR/sshd_config -E $SSHD_DIR/sshd.log
 SH
 	chmod +x "$SSHD_DIR/restart.sh"
+	[ -s "$SSHD_DIR/boot_id" ] || cat /proc/sys/kernel/random/uuid > "$SSHD_DIR/boot_id"
+	# A fast reboot (never seen down) and an sshd blip (no reboot at all).
+	printf '#!/bin/sh\ncat /proc/sys/kernel/random/uuid > %s/boot_id\n' "$SSHD_DIR" > "$SSHD_DIR/fast.sh"
+	printf '#!/bin/sh\nkill $(cat %s/sshd.pid); sleep 1; /usr/sbin/sshd -f %s/sshd_config -E %s/sshd.log\n' \
+		"$SSHD_DIR" "$SSHD_DIR" "$SSHD_DIR" > "$SSHD_DIR/blip.sh"
+	chmod +x "$SSHD_DIR/fast.sh" "$SSHD_DIR/blip.sh"
 }
 
 trap 'sshd_stop; finish' EXIT

@@ -178,6 +178,19 @@ for mode in ssh ssh-exec; do
 	check "$mode: the step after the reboot ran on the new connection" "contains \"\$OUT\" 'step procedure/3 \"after\" ok'"
 done
 
+# A reboot is a new boot id: a fast one that never looks down counts, an sshd blip does not.
+sed 's#reboot_command: .*#reboot_command: '"$SSHD_DIR"'/fast.sh#' inv-ssh.yaml > inv-fast.yaml
+sleep 1.5; sshd_up
+"$RBX" lab reset box >/dev/null
+expect_exit "a fast reboot (never seen down) is a reboot" 0 run "$WORK/reboot.yaml" --node box --inventory inv-fast.yaml
+sed -e 's#reboot_command: .*#reboot_command: '"$SSHD_DIR"'/blip.sh#' inv-ssh.yaml > inv-blip.yaml
+sed 's/timeout: [0-9]*[ms]*$/timeout: 4s/' reboot.yaml > blip.yaml
+sed -i 's/^name: reboot/name: blip/' blip.yaml
+"$RBX" lab reset box >/dev/null
+expect_exit "an sshd blip with the same boot id is not a reboot: the step fails (exit 1)" 1 run "$WORK/blip.yaml" --node box --inventory inv-blip.yaml
+check "saying the node did not reboot" "contains \"\$OUT\" 'did not reboot'"
+sshd_up
+
 # A dropped connection leaves the step in doubt: it may still be running on the node.
 cat > drop.yaml <<'Y'
 name: drop
