@@ -81,7 +81,7 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 	posix_spawnattr_t at;
 	sigset_t all, none;
 	char sh[] = "sh", dash_c[] = "-c";
-	char *argv[] = {sh, dash_c, (char *)cmd, NULL}, **merged;
+	char *argv[] = {sh, dash_c, (char *)cmd, NULL}, **merged, *shell_name = NULL;
 	struct strmap extra = {0};
 	pid_t pid = -1;
 	int rc;
@@ -110,8 +110,14 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 		 : o->vars && o->vars->n ? merge_env(o->env ? o->env : environ, o->vars)
 					 : NULL;
 	strmap_release(&extra);
-	rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv,
+	if (o->shell) {
+		const char *base = strrchr(o->shell, '/');
+		shell_name = xstrdup(base ? base + 1 : o->shell);
+		argv[0] = shell_name;
+	}
+	rc = posix_spawn(&pid, o->shell ? o->shell : "/bin/sh", &fa, &at, argv,
 			 merged ? merged : o->env ? o->env : environ);
+	free(shell_name);
 	free_env(merged);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);

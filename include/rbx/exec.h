@@ -21,6 +21,8 @@ struct exec_opts {
 	 * so a later rbx can find and end what it left running (exec_local_end_tagged).
 	 */
 	const char *tag;
+	/* The program run as "<shell> -c cmd" instead of /bin/sh (the lab's confined shell). */
+	const char *shell;
 	long long timeout_ms;  /* 0: none */
 	long long grace_ms;    /* after SIGTERM, before SIGKILL (default 1000) */
 	size_t capture_max;    /* stdout kept whole for captures (default 1 MiB) */

@@ -55,5 +55,13 @@ int lab_check_command(const char *cmd, struct rbx_err *err);
 /* Multi-call: when rbx runs as a simulated tool (argv[0] names one). */
 bool lab_is_tool(const char *argv0);
 int lab_tool_main(int argc, char **argv);
+/*
+ * rbx run as "rbx-lab-sh -c CMD" is every lab step's shell: it confines itself
+ * with Landlock (execute only the lab PATH's programs, write only below the
+ * node, no TCP), then runs /bin/sh -c CMD. It refuses to run unconfined.
+ */
+bool lab_is_sandbox(const char *argv0);
+int lab_sandbox_main(int argc, char **argv);
+const char *lab_sandbox_name(void);
 
 #endif

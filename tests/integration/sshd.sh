@@ -76,9 +76,9 @@ INV
 	cat > "$SSHD_DIR/restart.sh" <<SH
 #!/bin/sh
 # A node that reboots: sshd goes away for a moment and comes back, with a new boot id.
-cat /proc/sys/kernel/random/uuid > $SSHD_DIR/boot_id
 kill \$(cat $SSHD_DIR/sshd.pid)
 sleep 1
+cat /proc/sys/kernel/random/uuid > $SSHD_DIR/boot_id
 /usr/sbin/sshd -f $SSHD_DIR/sshd_config -E $SSHD_DIR/sshd.log
 SH
 	chmod +x "$SSHD_DIR/restart.sh"

@@ -55,3 +55,34 @@ expect_exit "simulated system commands run in the lab" 0 run "$WORK/try-apt.yaml
 check "and change the lab node's state" "lab_state n1 | grep -q '\"nvidia-driver-560\": \"560.35.03\"'"
 check "not the machine's packages" "! dpkg-query -W nvidia-driver-560 >/dev/null 2>&1"
 check "simulated tools refuse to run outside a lab run" "! PATH=/nonexistent \"$TOP/build/release/rbx\" 2>/dev/null; ln -sf \"$RBX\" ./nvidia-smi; ./nvidia-smi -L 2>&1 | grep -q 'only inside an rbx lab run'"
+
+# The confinement is the kernel's (Landlock), not a reading of the command: whatever
+# shell trick builds a path, a step executes only the lab's PATH, writes only below
+# its node, and reads no program directory of the host (where the kernel has Landlock
+# ABI 4, TCP is denied too; no lab tool can open a socket to show it).
+cat > escape.yaml <<'Y'
+name: escape
+title: Escape attempts
+subsystem: provisioning
+summary: Tries to leave the lab.
+trigger: {summary: test}
+guard: {none: read-only}
+procedure:
+  - {name: built path, mutates: false, ssh: 'x=/usr/bin/i; x=${x}d; $x > out.a 2>&1; echo "rc=$?"'}
+  - {name: relative path, mutates: false, ssh: 'cd /usr/bin && ./whoami > "$HOME/out.b" 2>&1; echo "rc=$?"'}
+  - {name: the loader, mutates: false, ssh: 'x=/lib64/ld-linux-x86-64.so.2; p=/usr/bin; $x $p/id > out.c 2>&1; echo "rc=$?"'}
+  - {name: write outside, mutates: false, ssh: 'echo x > /tmp/rbx-lab-escape-$RBX_LAB_NODE; echo "rc=$?"'}
+  - {name: own files still work, mutates: false, ssh: 'echo ok > mine.txt && cat mine.txt'}
+verify:
+  - {name: v, ssh: 'true'}
+references: [https://example.invalid]
+Y
+expect_exit "a run of escape attempts completes" 0 run "$WORK/escape.yaml" --node n9 --lab --format json
+printf '%s\n' "$OUT" > esc.jsonl
+tail_of() { python3 -c 'import json,sys; print([json.loads(l) for l in open("esc.jsonl") if "\"step_end\"" in l and json.loads(l)["name"]==sys.argv[1]][0]["stdout_tail"].strip())' "$1"; }
+S="$RBX_STATE_DIR/lab/nodes/n9/scratch"
+check "a path built in the shell cannot run the real id ($(tail_of 'built path'))" "[ \"\$(tail_of 'built path')\" = rc=126 ] && ! grep -q uid= '$S/out.a'"
+check "nor a relative ./whoami ($(tail_of 'relative path'))" "[ \"\$(tail_of 'relative path')\" = rc=126 ] && ! grep -qx root '$S/out.b'"
+check "nor the dynamic loader run by hand on a host program" "! grep -q uid= '$S/out.c'"
+check "nothing is written outside the node ($(tail_of 'write outside'))" "[ ! -e /tmp/rbx-lab-escape-n9 ]"
+check "the step's own files work as before" "[ \"\$(tail_of 'own files still work')\" = ok ]"

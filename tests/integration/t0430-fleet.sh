@@ -105,7 +105,7 @@ check "the node stays cordoned" "[ \"\$(sched_field f3 cordoned)\" = True ]"
 sed 's/ttl: 2s/ttl: 4s/' inv.yaml > ttl4.yaml
 "$RBX" run "$WORK/hold.yaml" --node g1 --inventory "$WORK/ttl4.yaml" --param secs=60 >b.out 2>&1 &
 pb=$!
-i=0; until grep -q 'work on the node' b.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+i=0; until grep -q 'work on the node' b.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
 kill -STOP "$ETCD_PID"
 t0=$(date +%s%N)
 wait $pb; rb=$?
