@@ -158,8 +158,13 @@ authenticate(struct remote *r, struct rbx_err *err)
 		rc = ssh_userauth_publickey_auto(r->s, NULL, NULL);
 	}
 	if (rc != SSH_AUTH_SUCCESS)
-		return err_set(err, "node %s: public-key authentication of %s@%s:%d failed%s%s", r->node,
-			       r->user, r->host, r->port, r->identity ? " with " : " (agent and default keys)",
+		return err_set(err, "node %s: public-key authentication of %s@%s:%d failed%s%s; the "
+				    "server does not say why; the usual causes: the key is not in that "
+				    "user's authorized_keys, sshd cannot read it (a 0700 directory, "
+				    "StrictModes), or the account is locked (useradd's default, refused "
+				    "with UsePAM no)",
+			       r->node, r->user, r->host, r->port,
+			       r->identity ? " with " : " (agent and default keys)",
 			       r->identity ? r->identity : "");
 	return 0;
 }

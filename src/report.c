@@ -268,6 +268,16 @@ report_record_line(FILE *fp, json_t *rec)
 			js(rec, "name"));
 	else if (!strcmp(type, "resume"))
 		resume_line(fp, rec);
+	else if (!strcmp(type, "transport"))
+		fprintf(fp, "transport %s %s%s%s\n", js(rec, "target"), js(rec, "status"),
+			*js(rec, "error") ? ": " : "", js(rec, "error"));
+	else if (!strcmp(type, "fleet") && !strcmp(js(rec, "op"), "acquired"))
+		fprintf(fp, "fleet slot %s held (lease %s)\n",
+			json_string_value(json_object_get(json_object_get(rec, "slots"), "keys")) ?: "?",
+			json_string_value(json_object_get(json_object_get(rec, "slots"), "lease")) ?: "?");
+	else if (!strcmp(type, "fleet"))
+		fprintf(fp, "fleet %s%s%s\n", js(rec, "op"), *js(rec, "error") ? ": " : "",
+			js(rec, "error"));
 	else if (!strcmp(type, "guard") && !strcmp(js(rec, "op"), "found"))
 		fprintf(fp, "guard found the node %s%s%s\n",
 			json_is_true(json_object_get(rec, "cordoned")) ? "cordoned" : "in service",

@@ -166,6 +166,15 @@ say_no(void *arg, const char *q)
 	return 0;
 }
 
+/* End of input at the prompt: no answer. */
+static int
+say_nothing(void *arg, const char *q)
+{
+	(void)arg;
+	(void)q;
+	return -1;
+}
+
 /* ---- harness ---------------------------------------------------------------------- */
 
 static const char base[] =
@@ -402,6 +411,15 @@ test_confirm_without_tty_stops_before_the_guard(void **state)
 	assert_int_equal(run_with(GUARD, "3", "  - {name: ask, confirm: Sure?}\n", false, say_no, NULL),
 			 RS_FAILED);
 	assert_string_equal(F.states.data, "PRECHECK GUARD PROCEDURE ROLLBACK FAILED ");
+	assert_non_null(strstr(F.records.data, "\"answer\":\"no\",\"by\":\"operator\""));
+	teardown(NULL);
+	setup(NULL);
+	/* End of input is no answer, never journaled as the operator's "no". */
+	assert_int_equal(run_with(GUARD, "3", "  - {name: ask, confirm: Sure?}\n", false, say_nothing,
+				  NULL),
+			 RS_FAILED);
+	assert_non_null(strstr(F.records.data, "\"answer\":\"none\",\"by\":\"end of input\""));
+	assert_null(strstr(F.records.data, "\"by\":\"operator\""));
 }
 
 static void
