@@ -29,7 +29,7 @@ sshd_start() {
 	i=0
 	while ! ssh -p "$SSHD_PORT" -i "$SSHD_DIR/client_key" -o UserKnownHostsFile=/dev/null \
 		-o StrictHostKeyChecking=no -o BatchMode=yes -o LogLevel=ERROR root@127.0.0.1 true 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1
+		i=$((i + 1)); [ $i -gt 300 ] && return 1; sleep 0.1
 	done
 }
 

@@ -224,6 +224,17 @@ check "and ended what the step left running on the node" "! pgrep -f 'sleep 307.
 expect_exit "--assume-done finishes the run over a new connection" 0 resume "$id" --assume-done --inventory inv-ssh.yaml
 check "the step was not run again; the next one ran" "[ \$(grep -c 'kill our own sshd session.*start' '$RBX_STATE_DIR/runs/$id.jsonl') -eq 1 ] && grep -q '\"name\":\"after\".*\"status\":\"ok\"' '$RBX_STATE_DIR/runs/$id.jsonl'"
 
+"$RBX" lab reset box >/dev/null
+expect_exit "plain output names the transport it connected" 0 run "$WORK/probe.yaml" --node box --inventory inv-ssh.yaml
+check "(transport ssh:root@127.0.0.1:PORT ok)" "contains \"\$OUT\" 'transport ssh:root@127.0.0.1:$SSHD_PORT ok'"
+
+# The jump host reaches a shell (libssh's ProxyCommand): only a plain [user@]host[:port].
+printf 'nodes:\n  - {match: j1, host: 10.0.0.1, jump: "b; touch /tmp/rbx-jump-pwned"}\n  - {match: j2, host: 10.0.0.2, jump: "ops@bastion.example.net:2222"}\n' > jump.yaml
+expect_exit "a jump host that is not a plain word is an inventory error (exit 2)" 2 nodes --inventory jump.yaml
+check "named at file:line:col" "contains \"\$ERR\" 'jump.yaml:2:[0-9]*: error: jump'"
+sed -i '2d' jump.yaml
+expect_exit "a plain one is accepted" 0 nodes --inventory jump.yaml
+
 expect_exit "rbx plan shows the transport and address" 0 plan "$WORK/probe.yaml" --node box --inventory inv-ssh.yaml
 check "the plan's steps run on ssh:root@127.0.0.1" "contains \"\$OUT\" 'ssh:root@127.0.0.1:$SSHD_PORT\\$ echo'"
 expect_exit "a node missing from the inventory is a usage error" 2 run "$WORK/probe.yaml" --node nope --inventory inv-ssh.yaml

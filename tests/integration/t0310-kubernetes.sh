@@ -16,7 +16,7 @@ start_api() { # start_api STATE [args]: the fake API server on $P
 	state=$1; shift
 	python3 "$TOP/tests/k8s/fake_apiserver.py" "$state" "$P" "$@" > api.out 2>&1 &
 	echo $! > api.pid
-	i=0; until grep -q ready api.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1; done
+	i=0; until grep -q ready api.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && return 1; sleep 0.1; done
 }
 stop_api() { kill "$(cat api.pid)" 2>/dev/null; sleep 0.2; }
 trap 'stop_api; finish' EXIT

@@ -60,7 +60,7 @@ expect_exit "another pool has its own budget" 0 run "$WORK/hold.yaml" --node g1 
 # One waits for the other: never two nodes of the pool out at once.
 "$RBX" run "$WORK/hold.yaml" --node f1 --format json >a.out 2>a.err &
 pa=$!
-i=0; until grep -q '"type":"fleet"' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+i=0; until grep -q '"type":"fleet"' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
 "$RBX" run "$WORK/hold.yaml" --node f2 --format json >b.out 2>b.err
 rb=$?
 wait $pa; ra=$?
@@ -75,7 +75,7 @@ sys.exit(0 if start > end else 1)'"
 # A holder killed with kill -9: its slot frees itself when the lease runs out.
 "$RBX" run "$WORK/hold.yaml" --node f1 --param secs=60 >a.out 2>&1 &
 pa=$!
-i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
 kill -9 $pa; wait $pa 2>/dev/null
 pkill -f '^sleep 60$'
 expect_exit "right after the kill the slot is still held (exit 5)" 5 run "$WORK/hold.yaml" --node f2 --fleet-wait 0 --param secs=0
@@ -89,13 +89,14 @@ check "and its node is back in service" "[ \"\$(sched_field f1 cordoned)\" = Fal
 # The lease lost mid-run: rbx stops changing the node, journals it, says so.
 "$RBX" run "$WORK/hold.yaml" --node f3 --param secs=60 >a.out 2>&1 &
 pa=$!
-i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
 id=$(ls "$RBX_STATE_DIR/runs" | grep -- '-f3-' | sed 's/.jsonl$//')
 lease=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][1]["slots"]["lease"])' "$RBX_STATE_DIR/runs/$id.jsonl")
 check "the lease is revoked behind rbx's back" "etcd_call /v3/lease/revoke '{\"ID\":\"$lease\"}'"
 wait $pa; ra=$?
 check "the run stops with exit 130 ($ra)" "[ $ra -eq 130 ]"
 check "it says the lease was lost" "grep -q 'fleet lease was lost' a.out"
+check "its plain output named the slot it held, and the loss" "grep -q 'fleet slot /rbx/budget/pool=p1/slot-[0-9]* held (lease ' a.out && grep -q 'fleet lost: ' a.out"
 check "the journal records it" "grep -q '\"type\":\"fleet\",\"op\":\"lost\"' '$RBX_STATE_DIR/runs/$id.jsonl'"
 check "the step was ended, not left running" "sleep 0.3; ! pgrep -f '^sleep 60\$'"
 check "the node stays cordoned" "[ \"\$(sched_field f3 cordoned)\" = True ]"

@@ -22,7 +22,7 @@ s.serve_forever()
 PY
 python3 srv.py port got.jsonl & srv=$!
 trap 'kill $srv 2>/dev/null; finish' EXIT
-i=0; until [ -s port ]; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+i=0; until [ -s port ]; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
 P=$(cat port)
 
 cat > h.yaml <<Y
