@@ -1,5 +1,5 @@
 /* test_template.c - template rendering and context-aware shell quoting.
- * Every quoting case is proven by running the rendered command with /bin/sh. */
+ * Every quoting case is proven by running the rendered command with dash and with bash. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,14 +106,28 @@ test_quoting_every_context_runs_the_value_as_data(void **state)
 			struct exec_result r;
 			struct rbx_err err;
 
+			int shell;
+
 			o.timeout_ms = 5000;
 			o.vars = &vars;
-			exec_result_init(&r, &o);
-			assert_int_equal(exec_local_run(cmd, &o, &r, &err), 0);
-			if (r.status != 0 || strcmp(r.out.data, want) != 0)
-				fail_msg("context %zu value %zu\n  cmd: %s\n  got: [%s] (exit %d)\n want: [%s]",
-					 k, i, cmd, r.out.data, r.status, want);
-			exec_result_release(&r);
+			/* The same text through dash (/bin/sh) and through bash (a node's /bin/sh may be bash). */
+			for (shell = 0; shell < 2; shell++) {
+				struct buf b;
+				buf_init(&b, 0);
+				if (shell) {
+					buf_adds(&b, "exec bash -c ");
+					util_shell_quote(&b, cmd);
+				} else {
+					buf_adds(&b, cmd);
+				}
+				exec_result_init(&r, &o);
+				assert_int_equal(exec_local_run(b.data, &o, &r, &err), 0);
+				if (r.status != 0 || strcmp(r.out.data, want) != 0)
+					fail_msg("%s: context %zu value %zu\n  cmd: %s\n  got: [%s] (exit %d)\n want: [%s]",
+						 shell ? "bash" : "dash", k, i, cmd, r.out.data, r.status, want);
+				exec_result_release(&r);
+				buf_release(&b);
+			}
 			strmap_release(&vars);
 			free(cmd);
 			free(want);
