@@ -73,6 +73,7 @@ end=[r for r in a if r[\"type\"]==\"run_end\"][0][\"ts\"]; start=b[0][\"ts\"]
 sys.exit(0 if start > end else 1)'"
 
 # A holder killed with kill -9: its slot frees itself when the lease runs out.
+: > a.out
 "$RBX" run "$WORK/hold.yaml" --node f1 --param secs=60 >a.out 2>&1 &
 pa=$!
 i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
@@ -87,6 +88,7 @@ expect_exit "the killed run resumes, taking a slot again" 0 resume "$id" --assum
 check "and its node is back in service" "[ \"\$(sched_field f1 cordoned)\" = False ]"
 
 # The lease lost mid-run: rbx stops changing the node, journals it, says so.
+: > a.out # emptied here: the child truncates it only once it runs, and grep must not see the last run
 "$RBX" run "$WORK/hold.yaml" --node f3 --param secs=60 >a.out 2>&1 &
 pa=$!
 i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
