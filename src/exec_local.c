@@ -74,6 +74,47 @@ free_env(char **env)
 	free(env);
 }
 
+/*
+ * posix_spawn's work done by hand, for a child that must confine itself before
+ * exec. Between fork and exec only async-signal-safe calls (the fleet's thread
+ * may hold locks): everything is prepared before the fork. Returns 0 or an errno.
+ */
+static int
+fork_confined(pid_t *pid, const struct exec_opts *o, char *const argv[], char *const envp[],
+	      int outfd, int errfd)
+{
+	sigset_t none;
+	int sig, devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (devnull < 0)
+		return errno;
+	sigemptyset(&none);
+	*pid = fork();
+	if (*pid < 0) {
+		int e = errno;
+		close(devnull);
+		return e;
+	}
+	if (*pid == 0) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		for (sig = 1; sig < NSIG; sig++)
+			sigaction(sig, &dfl, NULL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		if (dup2(devnull, 0) < 0 || dup2(outfd, 1) < 0 || dup2(errfd, 2) < 0 ||
+		    (o->cwd && chdir(o->cwd) < 0) || o->confine(o->confine_arg) != 0)
+			_exit(126);
+		execve("/bin/sh", argv, envp);
+		_exit(127);
+	}
+	/* The parent sets the group too, so a kill(-pid) right after the fork cannot miss it. */
+	setpgid(*pid, *pid);
+	close(devnull);
+	return 0;
+}
+
 static pid_t
 spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, struct rbx_err *err)
 {
@@ -81,7 +122,7 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 	posix_spawnattr_t at;
 	sigset_t all, none;
 	char sh[] = "sh", dash_c[] = "-c";
-	char *argv[] = {sh, dash_c, (char *)cmd, NULL}, **merged, *shell_name = NULL;
+	char *argv[] = {sh, dash_c, (char *)cmd, NULL}, **merged;
 	struct strmap extra = {0};
 	pid_t pid = -1;
 	int rc;
@@ -110,14 +151,12 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 		 : o->vars && o->vars->n ? merge_env(o->env ? o->env : environ, o->vars)
 					 : NULL;
 	strmap_release(&extra);
-	if (o->shell) {
-		const char *base = strrchr(o->shell, '/');
-		shell_name = xstrdup(base ? base + 1 : o->shell);
-		argv[0] = shell_name;
-	}
-	rc = posix_spawn(&pid, o->shell ? o->shell : "/bin/sh", &fa, &at, argv,
-			 merged ? merged : o->env ? o->env : environ);
-	free(shell_name);
+	if (o->confine)
+		rc = fork_confined(&pid, o, argv, merged ? merged : o->env ? o->env : environ, outfd,
+				   errfd);
+	else
+		rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv,
+				 merged ? merged : o->env ? o->env : environ);
 	free_env(merged);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);

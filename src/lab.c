@@ -1004,7 +1004,7 @@ struct lab_tx {
 	char *node;
 	char *node_dir;
 	char *work_dir;
-	char *shell; /* <bin>/rbx-lab-sh: the confined shell */
+	struct lab_sandbox *sandbox; /* Landlock, applied to each step (lab_sandbox_enter) */
 	char **env;
 };
 
@@ -1064,9 +1064,6 @@ make_bin_dir(const char *state_dir, const char *run_id, struct rbx_err *err)
 	for (i = 0; lab_refused[i]; i++)
 		if (link_tool(self, bin, lab_refused[i], err) < 0)
 			goto fail;
-	/* The steps' shell lives beside the tools (the sandbox allows running what PATH names). */
-	if (link_tool(self, bin, lab_sandbox_name(), err) < 0)
-		goto fail;
 	for (i = 0; lab_allowed[i]; i++) {
 		char *real = find_in_path(lab_allowed[i]);
 		int r = real ? link_tool(real, bin, lab_allowed[i], err) : 0;
@@ -1162,7 +1159,8 @@ lab_tx_exec(struct transport *t, const char *cmd, const struct exec_opts *o,
 	exec_log("exec", cmd);
 	lo.cwd = l->work_dir;
 	lo.env = l->env;
-	lo.shell = l->shell;
+	lo.confine = lab_sandbox_enter;
+	lo.confine_arg = l->sandbox;
 	return exec_local_run(cmd, &lo, r, err);
 }
 
@@ -1196,7 +1194,7 @@ lab_tx_free(struct transport *t)
 	free(l->env);
 	free(l->node);
 	free(l->node_dir);
-	free(l->shell);
+	lab_sandbox_free(l->sandbox);
 	free(l->work_dir);
 	free(l);
 }
@@ -1245,10 +1243,11 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 	}
 	if (!strcmp(scratch, "scratch"))
 		write_fixtures(l->work_dir);
+	l->sandbox = lab_sandbox_new(bin, l->node_dir);
 	/* A clean environment: nothing of the operator's (tokens, proxies) reaches the lab. */
 	l->env = xcalloc(12, sizeof(char *));
 	l->env[0] = xasprintf("PATH=%s", bin);
-	l->shell = xasprintf("%s/%s", bin, lab_sandbox_name());
+
 	l->env[1] = xasprintf("HOME=%s", l->work_dir);
 	l->env[2] = xasprintf("%s=%s", LAB_ENV_STATE, l->node_dir);
 	l->env[3] = xasprintf("RBX_LAB_NODE=%s", node);

@@ -1,5 +1,5 @@
-/* lab_sandbox.c - the shell of every lab step, confined by Landlock: it may execute
- * only the lab's own tools and write only below the simulated node, and no TCP. */
+/* lab_sandbox.c - every lab step confined by Landlock: it may execute only the lab's
+ * own tools, write only below the simulated node, read no host program, open no TCP. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -50,113 +50,109 @@ struct ll_path_beneath {
 	int32_t parent_fd;
 } __attribute__((packed));
 
-#define SANDBOX_NAME "rbx-lab-sh"
-
-/* Write-type rights: what a step may do below the node's directory, and nowhere else. */
 #define LL_WRITES                                                                            \
 	(LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_DIR |          \
 	 LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SYM)
 
-bool
-lab_is_sandbox(const char *argv0)
-{
-	const char *base = strrchr(argv0, '/');
+struct rule {
+	char *path;
+	uint64_t rights;
+};
 
-	return !strcmp(base ? base + 1 : argv0, SANDBOX_NAME);
+struct lab_sandbox {
+	struct rule *rules;
+	size_t n;
+};
+
+static void
+add(struct lab_sandbox *sb, const char *path, uint64_t rights)
+{
+	char real[PATH_MAX];
+
+	/* By the real file: Landlock checks what a path resolves to. */
+	if (!realpath(path, real))
+		return;
+	sb->rules = xrealloc(sb->rules, (sb->n + 1) * sizeof(*sb->rules));
+	sb->rules[sb->n].path = xstrdup(real);
+	sb->rules[sb->n++].rights = rights;
 }
 
-const char *
-lab_sandbox_name(void)
+struct lab_sandbox *
+lab_sandbox_new(const char *bin, const char *node_dir)
 {
-	return SANDBOX_NAME;
-}
-
-static int
-allow(int ruleset, const char *path, uint64_t rights)
-{
-	struct ll_path_beneath pb;
-	int fd = open(path, O_PATH | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	pb.allowed_access = rights;
-	pb.parent_fd = fd;
-	rc = (int)syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0);
-	close(fd);
-	return rc;
-}
-
-/* Every program the lab's PATH names, by its real file: nothing else may be executed. */
-static int
-allow_path_programs(int ruleset, const char *bin)
-{
+	static const char *const reads[] = {"/usr/lib", "/lib", "/lib64", "/etc", "/usr/share",
+					    "/proc", "/sys", "/dev", NULL};
+	static const char *const loaders[] = {"/lib64/ld-linux-x86-64.so.2",
+					      "/lib/ld-linux-aarch64.so.1", NULL};
+	struct lab_sandbox *sb = xcalloc(1, sizeof(*sb));
 	DIR *d = opendir(bin);
 	struct dirent *de;
-	char real[PATH_MAX];
-	int n = 0;
+	size_t i;
 
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
+	/* Every program the lab's PATH names, /bin/sh and the loader: nothing else runs. */
+	while (d && (de = readdir(d)) != NULL) {
 		char *p;
 		if (de->d_name[0] == '.')
 			continue;
 		p = xasprintf("%s/%s", bin, de->d_name);
-		if (realpath(p, real) && allow(ruleset, real, LL_FS_EXECUTE | LL_FS_READ_FILE) == 0)
-			n++;
+		add(sb, p, LL_FS_EXECUTE | LL_FS_READ_FILE);
 		free(p);
 	}
-	closedir(d);
-	return n > 0 ? 0 : -1;
+	if (d)
+		closedir(d);
+	add(sb, "/bin/sh", LL_FS_EXECUTE | LL_FS_READ_FILE);
+	/*
+	 * The loader is opened for execution with every program; run by hand it can
+	 * load any file it can read, so reading is confined too: the host's program
+	 * directories are not readable from a step.
+	 */
+	for (i = 0; loaders[i]; i++)
+		add(sb, loaders[i], LL_FS_EXECUTE | LL_FS_READ_FILE);
+	for (i = 0; reads[i]; i++)
+		add(sb, reads[i], LL_FS_READ_FILE);
+	add(sb, node_dir, LL_FS_READ_FILE | LL_WRITES | LL_FS_REFER | LL_FS_TRUNCATE);
+	add(sb, "/dev/null", LL_FS_WRITE_FILE | LL_FS_TRUNCATE);
+	return sb;
+}
+
+void
+lab_sandbox_free(struct lab_sandbox *sb)
+{
+	size_t i;
+
+	if (!sb)
+		return;
+	for (i = 0; i < sb->n; i++)
+		free(sb->rules[i].path);
+	free(sb->rules);
+	free(sb);
+}
+
+static void
+say(const char *msg)
+{
+	ssize_t n = write(2, msg, strlen(msg));
+	(void)n;
 }
 
 /*
- * The dynamic loader: the kernel opens it for execution with every program. It
- * can also be run by hand on any file it can read, which is why reading is
- * confined too: the host's program directories are not readable from a step.
+ * In the step's child, between fork and exec: system calls only (no allocation,
+ * no stdio), as another thread of rbx may hold a lock. Refuses (-1, saying why on
+ * stderr) rather than run unconfined.
  */
-static int
-allow_loader(int ruleset)
+int
+lab_sandbox_enter(void *arg)
 {
-	static const char *const loaders[] = {"/lib64/ld-linux-x86-64.so.2",
-					      "/lib/ld-linux-aarch64.so.1", NULL};
-	char real[PATH_MAX];
-	size_t i;
-	int n = 0;
-
-	for (i = 0; loaders[i]; i++)
-		if (realpath(loaders[i], real) &&
-		    allow(ruleset, real, LL_FS_EXECUTE | LL_FS_READ_FILE) == 0)
-			n++;
-	return n ? 0 : -1;
-}
-
-/* What programs read to run: libraries, configuration, shared data, the kernel's views. */
-static int
-allow_reads(int ruleset)
-{
-	static const char *const dirs[] = {"/usr/lib", "/lib", "/lib64", "/etc", "/usr/share",
-					   "/proc", "/sys", "/dev", NULL};
-	char real[PATH_MAX];
-	size_t i;
-
-	for (i = 0; dirs[i]; i++)
-		if (realpath(dirs[i], real))
-			allow(ruleset, real, LL_FS_READ_FILE);
-	return 0;
-}
-
-static int
-confine(const char *bin, const char *node_dir, const char *shell)
-{
+	const struct lab_sandbox *sb = arg;
 	struct ll_ruleset_attr attr = {0, 0};
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	size_t size = sizeof(uint64_t);
-	int rs, rc = -1;
+	uint64_t mask;
+	size_t size = sizeof(uint64_t), i;
+	int rs;
 
 	if (abi < 1) {
-		fprintf(stderr, "rbx lab: this kernel has no Landlock (Linux 5.13+, enabled in the "
-				"LSM list); the lab will not run a step it cannot confine\n");
+		say("rbx lab: this kernel has no Landlock (Linux 5.13+, enabled in the LSM list); "
+		    "the lab will not run a step it cannot confine\n");
 		return -1;
 	}
 	attr.handled_access_fs =
@@ -170,46 +166,30 @@ confine(const char *bin, const char *node_dir, const char *shell)
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
 		size = sizeof(attr);
 	}
+	mask = attr.handled_access_fs;
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (rs < 0) {
-		fprintf(stderr, "rbx lab: cannot create a Landlock ruleset: %s\n", strerror(errno));
+		say("rbx lab: cannot create a Landlock ruleset\n");
 		return -1;
 	}
-	if (allow_path_programs(rs, bin) < 0 ||
-	    allow(rs, shell, LL_FS_EXECUTE | LL_FS_READ_FILE) < 0 || allow_loader(rs) < 0 ||
-	    allow_reads(rs) < 0 ||
-	    allow(rs, node_dir,
-		  LL_FS_READ_FILE | LL_WRITES | (abi >= 2 ? LL_FS_REFER : 0) |
-			  (abi >= 3 ? LL_FS_TRUNCATE : 0)) < 0 ||
-	    allow(rs, "/dev/null", LL_FS_WRITE_FILE | (abi >= 3 ? LL_FS_TRUNCATE : 0)) < 0) {
-		fprintf(stderr, "rbx lab: cannot build the step's confinement: %s\n", strerror(errno));
-		goto out;
+	for (i = 0; i < sb->n; i++) {
+		struct ll_path_beneath pb;
+		int fd = open(sb->rules[i].path, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		pb.allowed_access = sb->rules[i].rights & mask;
+		pb.parent_fd = fd;
+		if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0) {
+			say("rbx lab: cannot build the step's confinement\n");
+			return -1;
+		}
+		close(fd);
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_landlock_restrict_self, rs, 0) < 0) {
-		fprintf(stderr, "rbx lab: cannot confine the step: %s\n", strerror(errno));
-		goto out;
+		say("rbx lab: cannot confine the step\n");
+		return -1;
 	}
-	rc = 0;
-out:
 	close(rs);
-	return rc;
-}
-
-int
-lab_sandbox_main(int argc, char **argv)
-{
-	const char *node_dir = getenv(LAB_ENV_STATE), *path = getenv("PATH");
-	char shell[PATH_MAX];
-
-	if (argc != 3 || strcmp(argv[1], "-c") || !node_dir || !path || strchr(path, ':')) {
-		fprintf(stderr, "%s: the lab's step shell; it runs only inside an rbx lab run\n",
-			argv[0]);
-		return 127;
-	}
-	if (!realpath("/bin/sh", shell) || confine(path, node_dir, shell) < 0)
-		return 126;
-	execl(shell, "sh", "-c", argv[2], (char *)NULL);
-	fprintf(stderr, "rbx lab: cannot run /bin/sh: %s\n", strerror(errno));
-	return 127;
+	return 0;
 }

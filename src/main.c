@@ -254,8 +254,6 @@ main(int argc, char **argv)
 
 	if (lab_is_tool(argv[0]))
 		return lab_tool_main(argc, argv);
-	if (lab_is_sandbox(argv[0]))
-		return lab_sandbox_main(argc, argv);
 	/*
 	 * A reader that goes away (`rbx run ... | head`) must not kill a run mid-
 	 * procedure: a write to the broken pipe fails with EPIPE instead, the report

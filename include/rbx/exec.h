@@ -21,8 +21,12 @@ struct exec_opts {
 	 * so a later rbx can find and end what it left running (exec_local_end_tagged).
 	 */
 	const char *tag;
-	/* The program run as "<shell> -c cmd" instead of /bin/sh (the lab's confined shell). */
-	const char *shell;
+	/*
+	 * Called in the child between fork and exec (async-signal-safe code only): the
+	 * lab confines its steps there. Non-zero return: the child exits 126.
+	 */
+	int (*confine)(void *arg);
+	void *confine_arg;
 	long long timeout_ms;  /* 0: none */
 	long long grace_ms;    /* after SIGTERM, before SIGKILL (default 1000) */
 	size_t capture_max;    /* stdout kept whole for captures (default 1 MiB) */

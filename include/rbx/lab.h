@@ -56,12 +56,16 @@ int lab_check_command(const char *cmd, struct rbx_err *err);
 bool lab_is_tool(const char *argv0);
 int lab_tool_main(int argc, char **argv);
 /*
- * rbx run as "rbx-lab-sh -c CMD" is every lab step's shell: it confines itself
- * with Landlock (execute only the lab PATH's programs, write only below the
- * node, no TCP), then runs /bin/sh -c CMD. It refuses to run unconfined.
+ * Every lab step is confined by Landlock: it may execute only the programs in
+ * the lab's bin dir (and /bin/sh, the loader), write only below node_dir, read
+ * no host program directory, and open no TCP socket (ABI 4+). The paths are
+ * resolved once per run; lab_sandbox_enter(sb) applies them in a step's child,
+ * between fork and exec, and refuses (the step exits 126) where the kernel has
+ * no Landlock: a lab step never runs unconfined.
  */
-bool lab_is_sandbox(const char *argv0);
-int lab_sandbox_main(int argc, char **argv);
-const char *lab_sandbox_name(void);
+struct lab_sandbox;
+struct lab_sandbox *lab_sandbox_new(const char *bin, const char *node_dir);
+void lab_sandbox_free(struct lab_sandbox *sb);
+int lab_sandbox_enter(void *arg);
 
 #endif

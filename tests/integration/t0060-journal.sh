@@ -43,8 +43,10 @@ for l in lines:
         intent, synced = True, False
     elif rest.startswith('fdatasync('):
         synced = synced or intent
-    elif rest.startswith('vfork(') or (re.match(r'clone3?\(', rest) and 'CLONE_VFORK' in rest):
-        # posix_spawn's vfork-style clone; other clones (a sanitizer's helpers) are not steps
+    elif rest.startswith('vfork(') or (re.match(r'clone3?\(', rest) and (
+            'CLONE_VFORK' in rest or ('SIGCHLD' in rest and 'CLONE_VM' not in rest))):
+        # posix_spawn's vfork-style clone, or the fork of a confined lab step; other
+        # clones (a sanitizer's helpers share the memory: CLONE_VM) are not steps
         assert intent and synced, 'a process started before its intent was on disk: ' + l
         intent = synced = False
         spawns += 1
