@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssh_internal.h"
+
 #define KEEPALIVE_MS 30000
 #define HOLD_BACK 96 /* bytes kept back while looking for an end marker */
 
@@ -44,29 +46,10 @@ static const char driver[] =
 	"  printf '\\n%s\\n' \"$n\" >&2\n"
 	"done\n";
 
-struct remote {
-	char *node;
-	char *host;
-	char *user;
-	char *identity;
-	char *known_hosts;
-	char *jump;
-	char *reboot_command;
-	char *boot_id_command;
-	int port;
-	long long connect_timeout_ms;
-	bool accept_new;
-	bool persistent;
-	ssh_session s;
-	ssh_channel shell; /* the persistent driver's channel */
-	long shell_pid;
-	char nonce[40];
-};
-
 /* ---- connection ----------------------------------------------------------------------- */
 
-static void
-close_session(struct remote *r)
+void
+remote_close_session(struct remote *r)
 {
 	if (r->shell) {
 		ssh_channel_send_eof(r->shell);
@@ -208,13 +191,13 @@ proxy_command(const struct remote *r)
 	return out;
 }
 
-static int
-connect_session(struct remote *r, struct rbx_err *err)
+int
+remote_connect(struct remote *r, struct rbx_err *err)
 {
 	long secs = (long)((r->connect_timeout_ms + 999) / 1000);
 	int yes = 1, no = 0;
 
-	close_session(r);
+	remote_close_session(r);
 	r->s = ssh_new();
 	if (!r->s)
 		return err_set(err, "cannot start libssh");
@@ -237,11 +220,11 @@ connect_session(struct remote *r, struct rbx_err *err)
 	if (ssh_connect(r->s) != SSH_OK) {
 		err_set(err, "node %s: cannot connect to %s:%d: %s", r->node, r->host, r->port,
 			ssh_get_error(r->s));
-		close_session(r);
+		remote_close_session(r);
 		return -1;
 	}
 	if (verify_host(r, err) < 0 || authenticate(r, err) < 0) {
-		close_session(r);
+		remote_close_session(r);
 		return -1;
 	}
 	return 0;
@@ -299,8 +282,8 @@ fail:
 }
 
 /* Run a one-off command on its own channel (a signal to the driver, the reboot). */
-static int
-side_command(struct remote *r, const char *cmd)
+int
+remote_side_command(struct remote *r, const char *cmd)
 {
 	ssh_channel ch = ssh_channel_new(r->s);
 	int rc = -1;
@@ -317,17 +300,17 @@ side_command(struct remote *r, const char *cmd)
 	return rc;
 }
 
-static int
-ensure_connected(struct remote *r, struct rbx_err *err)
+int
+remote_ensure_connected(struct remote *r, struct rbx_err *err)
 {
 	if (r->s && ssh_is_connected(r->s) && (!r->persistent || r->shell))
 		return 0;
-	if (connect_session(r, err) < 0)
+	if (remote_connect(r, err) < 0)
 		return -1;
 	if (r->persistent) {
 		r->shell = open_driver(r, &r->shell_pid, err);
 		if (!r->shell) {
-			close_session(r);
+			remote_close_session(r);
 			return -1;
 		}
 	}
@@ -337,7 +320,7 @@ ensure_connected(struct remote *r, struct rbx_err *err)
 static int
 remote_open(struct transport *t, struct rbx_err *err)
 {
-	return ensure_connected(t->priv, err);
+	return remote_ensure_connected(t->priv, err);
 }
 
 /* ---- one step -------------------------------------------------------------------------- */
@@ -433,13 +416,13 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 	char sig[256], buf[16384];
 	int rc = -1;
 
-	if (ensure_connected(r, err) < 0)
+	if (remote_ensure_connected(r, err) < 0)
 		return -1;
 	if (r->persistent) {
 		ch = r->shell;
 		pid = r->shell_pid;
 	} else if (!(ch = open_driver(r, &pid, err))) {
-		close_session(r);
+		remote_close_session(r);
 		return -1;
 	}
 	if (send_request(ch, r->nonce, cmd, o->vars, o->tag) < 0) {
@@ -460,13 +443,13 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 			else
 				res->timed_out = true;
 			snprintf(sig, sizeof(sig), "for c in $(pgrep -P %ld); do kill -TERM -- \"-$c\"; done", pid);
-			side_command(r, sig);
+			remote_side_command(r, sig);
 			termed = true;
 			kill_at = now + grace;
 		}
 		if (termed && kill_at && now >= kill_at) {
 			snprintf(sig, sizeof(sig), "for c in $(pgrep -P %ld); do kill -KILL -- \"-$c\"; done", pid);
-			side_command(r, sig);
+			remote_side_command(r, sig);
 			kill_at = 0;
 		}
 		if (no == SSH_ERROR || ne == SSH_ERROR || (no == SSH_EOF && !out.done) ||
@@ -518,7 +501,7 @@ lost:
 	ssh_channel_free(ch);
 	if (r->persistent)
 		r->shell = NULL; /* just freed: close_session must not touch it */
-	close_session(r);
+	remote_close_session(r);
 out:
 	res->duration_ms = util_now_ms() - start;
 	buf_release(&out.pend);
@@ -526,134 +509,12 @@ out:
 	return rc;
 }
 
-/* ---- reboot ---------------------------------------------------------------------------- */
-
-static bool
-reachable(struct remote *r)
-{
-	struct rbx_err err;
-	bool up = connect_session(r, &err) == 0;
-
-	close_session(r);
-	return up;
-}
-
-static int
-wait_for(struct remote *r, bool want_up, long long timeout_ms, struct rbx_err *err)
-{
-	int64_t end = util_now_ms() + timeout_ms;
-
-	while (util_now_ms() < end) {
-		if (want_up) {
-			/* Back: connect with the host key checked again, strictly. */
-			if (ensure_connected(r, err) == 0)
-				return 0;
-		} else if (!reachable(r)) {
-			return 0;
-		}
-		util_sleep_ms(300);
-	}
-	if (!want_up)
-		return err_set(err, "node %s did not go down after the reboot command", r->node);
-	return err_set(err, "node %s did not come back within the deadline (%s)", r->node,
-		       err->msg[0] ? err->msg : "no answer");
-}
-
-/* Run cmd on its own channel and keep the first line it prints (boot ids). 0 or -1. */
-static int
-side_read(struct remote *r, const char *cmd, char *out, size_t n)
-{
-	ssh_channel ch = ssh_channel_new(r->s);
-	size_t got = 0;
-	int rc = -1, k;
-
-	out[0] = 0;
-	if (ch && ssh_channel_open_session(ch) == SSH_OK &&
-	    ssh_channel_request_exec(ch, cmd) == SSH_OK) {
-		while (got + 1 < n && (k = ssh_channel_read_timeout(ch, out + got,
-								    (uint32_t)(n - 1 - got), 0,
-								    10000)) > 0)
-			got += (size_t)k;
-		out[got] = 0;
-		out[strcspn(out, "\r\n")] = 0;
-		rc = ssh_channel_get_exit_status(ch) == 0 && out[0] ? 0 : -1;
-	}
-	if (ch) {
-		ssh_channel_close(ch);
-		ssh_channel_free(ch);
-	}
-	return rc;
-}
-
-/*
- * A reboot is a new boot id, not a gap in reachability: a fast reboot may never
- * look down, and an sshd blip looks like one. Poll until the node answers with
- * a boot id other than the one it had.
- */
-static int
-wait_new_boot(struct remote *r, const char *before, long long timeout_ms, struct rbx_err *err)
-{
-	int64_t end = util_now_ms() + timeout_ms;
-	char now[128] = "";
-
-	while (util_now_ms() < end) {
-		if (ensure_connected(r, err) == 0 &&
-		    side_read(r, r->boot_id_command, now, sizeof(now)) == 0 && strcmp(now, before))
-			return 0;
-		close_session(r);
-		util_sleep_ms(300);
-	}
-	if (now[0] && !strcmp(now, before))
-		return err_set(err, "node %s answers, but did not reboot: its boot id is still %s",
-			       r->node, before);
-	return err_set(err, "node %s did not come back within the deadline (%s)", r->node,
-		       err->msg[0] ? err->msg : "no answer");
-}
-
-static int
-remote_reboot(struct transport *t, long long timeout_ms, struct rbx_err *err)
-{
-	struct remote *r = t->priv;
-	struct buf cmd;
-	char before[128];
-
-	if (ensure_connected(r, err) < 0)
-		return -1;
-	if (side_read(r, r->boot_id_command, before, sizeof(before)) < 0)
-		return err_set(err, "node %s: cannot read its boot id ('%s') before the reboot",
-			       r->node, r->boot_id_command);
-	buf_init(&cmd, 0);
-	/* Detached: the command outlives the channel, and the channel returns at once. */
-	buf_adds(&cmd, "nohup /bin/sh -c ");
-	{
-		struct buf inner;
-		buf_init(&inner, 0);
-		buf_addf(&inner, "sleep 1; %s", r->reboot_command);
-		util_shell_quote(&cmd, inner.data);
-		buf_release(&inner);
-	}
-	buf_adds(&cmd, " >/dev/null 2>&1 </dev/null &");
-	if (side_command(r, cmd.data) < 0) {
-		buf_release(&cmd);
-		return err_set(err, "node %s: cannot issue the reboot: %s", r->node, ssh_get_error(r->s));
-	}
-	buf_release(&cmd);
-	close_session(r);
-	return wait_new_boot(r, before, timeout_ms, err);
-}
-
-static int
-remote_wait_up(struct transport *t, long long timeout_ms, struct rbx_err *err)
-{
-	return wait_for(t->priv, true, timeout_ms, err);
-}
-
 static void
 remote_free(struct transport *t)
 {
 	struct remote *r = t->priv;
 
-	close_session(r);
+	remote_close_session(r);
 	free(r->node);
 	free(r->host);
 	free(r->user);
@@ -666,31 +527,6 @@ remote_free(struct transport *t)
 }
 
 /* What a step left running on the node: every group with its RBX_STEP_TAG, ended. */
-static int
-remote_end_tagged(struct transport *t, const char *tag, struct rbx_err *err)
-{
-	struct remote *r = t->priv;
-	struct buf b;
-	int rc;
-
-	if (ensure_connected(r, err) < 0)
-		return -1;
-	buf_init(&b, 0);
-	buf_adds(&b, "t=RBX_STEP_TAG=");
-	util_shell_quote(&b, tag);
-	buf_adds(&b, "; for e in /proc/[0-9]*/environ; do "
-		     "if tr '\\000' '\\n' < \"$e\" 2>/dev/null | grep -qxF \"$t\"; then "
-		     "p=${e#/proc/}; p=${p%/environ}; "
-		     "g=$(ps -o pgid= -p \"$p\" 2>/dev/null | tr -d ' '); "
-		     "[ -n \"$g\" ] && [ \"$g\" -gt 1 ] && kill -KILL -- \"-$g\" 2>/dev/null; "
-		     "fi; done; true");
-	rc = side_command(r, b.data);
-	buf_release(&b);
-	if (rc < 0)
-		return err_set(err, "node %s: cannot look for what the step left running", r->node);
-	return 0;
-}
-
 static const struct transport_ops remote_ops = {
 	"ssh", remote_open, remote_exec, remote_reboot, remote_wait_up, remote_free, remote_end_tagged,
 };

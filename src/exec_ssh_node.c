@@ -1,0 +1,157 @@
+/* exec_ssh_node.c - what rbx does to an SSH node besides its steps: restart it and
+ * know it rebooted (a new boot id), wait for it, end what a step left running. */
+#define _GNU_SOURCE
+#include <libssh/libssh.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rbx/remote.h"
+#include "ssh_internal.h"
+
+static bool
+reachable(struct remote *r)
+{
+	struct rbx_err err;
+	bool up = remote_connect(r, &err) == 0;
+
+	remote_close_session(r);
+	return up;
+}
+
+static int
+wait_for(struct remote *r, bool want_up, long long timeout_ms, struct rbx_err *err)
+{
+	int64_t end = util_now_ms() + timeout_ms;
+
+	while (util_now_ms() < end) {
+		if (want_up) {
+			/* Back: connect with the host key checked again, strictly. */
+			if (remote_ensure_connected(r, err) == 0)
+				return 0;
+		} else if (!reachable(r)) {
+			return 0;
+		}
+		util_sleep_ms(300);
+	}
+	if (!want_up)
+		return err_set(err, "node %s did not go down after the reboot command", r->node);
+	return err_set(err, "node %s did not come back within the deadline (%s)", r->node,
+		       err->msg[0] ? err->msg : "no answer");
+}
+
+/* Run cmd on its own channel and keep the first line it prints (boot ids). 0 or -1. */
+static int
+side_read(struct remote *r, const char *cmd, char *out, size_t n)
+{
+	ssh_channel ch = ssh_channel_new(r->s);
+	size_t got = 0;
+	int rc = -1, k;
+
+	out[0] = 0;
+	if (ch && ssh_channel_open_session(ch) == SSH_OK &&
+	    ssh_channel_request_exec(ch, cmd) == SSH_OK) {
+		while (got + 1 < n && (k = ssh_channel_read_timeout(ch, out + got,
+								    (uint32_t)(n - 1 - got), 0,
+								    10000)) > 0)
+			got += (size_t)k;
+		out[got] = 0;
+		out[strcspn(out, "\r\n")] = 0;
+		rc = ssh_channel_get_exit_status(ch) == 0 && out[0] ? 0 : -1;
+	}
+	if (ch) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	return rc;
+}
+
+/*
+ * A reboot is a new boot id, not a gap in reachability: a fast reboot may never
+ * look down, and an sshd blip looks like one. Poll until the node answers with
+ * a boot id other than the one it had.
+ */
+static int
+wait_new_boot(struct remote *r, const char *before, long long timeout_ms, struct rbx_err *err)
+{
+	int64_t end = util_now_ms() + timeout_ms;
+	char now[128] = "";
+
+	while (util_now_ms() < end) {
+		if (remote_ensure_connected(r, err) == 0 &&
+		    side_read(r, r->boot_id_command, now, sizeof(now)) == 0 && strcmp(now, before))
+			return 0;
+		remote_close_session(r);
+		util_sleep_ms(300);
+	}
+	if (now[0] && !strcmp(now, before))
+		return err_set(err, "node %s answers, but did not reboot: its boot id is still %s",
+			       r->node, before);
+	return err_set(err, "node %s did not come back within the deadline (%s)", r->node,
+		       err->msg[0] ? err->msg : "no answer");
+}
+
+int
+remote_reboot(struct transport *t, long long timeout_ms, struct rbx_err *err)
+{
+	struct remote *r = t->priv;
+	struct buf cmd;
+	char before[128];
+
+	if (remote_ensure_connected(r, err) < 0)
+		return -1;
+	if (side_read(r, r->boot_id_command, before, sizeof(before)) < 0)
+		return err_set(err, "node %s: cannot read its boot id ('%s') before the reboot",
+			       r->node, r->boot_id_command);
+	buf_init(&cmd, 0);
+	/* Detached: the command outlives the channel, and the channel returns at once. */
+	buf_adds(&cmd, "nohup /bin/sh -c ");
+	{
+		struct buf inner;
+		buf_init(&inner, 0);
+		buf_addf(&inner, "sleep 1; %s", r->reboot_command);
+		util_shell_quote(&cmd, inner.data);
+		buf_release(&inner);
+	}
+	buf_adds(&cmd, " >/dev/null 2>&1 </dev/null &");
+	if (remote_side_command(r, cmd.data) < 0) {
+		buf_release(&cmd);
+		return err_set(err, "node %s: cannot issue the reboot: %s", r->node, ssh_get_error(r->s));
+	}
+	buf_release(&cmd);
+	remote_close_session(r);
+	return wait_new_boot(r, before, timeout_ms, err);
+}
+
+int
+remote_wait_up(struct transport *t, long long timeout_ms, struct rbx_err *err)
+{
+	return wait_for(t->priv, true, timeout_ms, err);
+}
+
+
+int
+remote_end_tagged(struct transport *t, const char *tag, struct rbx_err *err)
+{
+	struct remote *r = t->priv;
+	struct buf b;
+	int rc;
+
+	if (remote_ensure_connected(r, err) < 0)
+		return -1;
+	buf_init(&b, 0);
+	buf_adds(&b, "t=RBX_STEP_TAG=");
+	util_shell_quote(&b, tag);
+	buf_adds(&b, "; for e in /proc/[0-9]*/environ; do "
+		     "if tr '\\000' '\\n' < \"$e\" 2>/dev/null | grep -qxF \"$t\"; then "
+		     "p=${e#/proc/}; p=${p%/environ}; "
+		     "g=$(ps -o pgid= -p \"$p\" 2>/dev/null | tr -d ' '); "
+		     "[ -n \"$g\" ] && [ \"$g\" -gt 1 ] && kill -KILL -- \"-$g\" 2>/dev/null; "
+		     "fi; done; true");
+	rc = remote_side_command(r, b.data);
+	buf_release(&b);
+	if (rc < 0)
+		return err_set(err, "node %s: cannot look for what the step left running", r->node);
+	return 0;
+}
+
