@@ -92,4 +92,7 @@ void lab_train_append(FILE *fp, long from, long to, double jump);
 double lab_busbw(json_t *st);
 double lab_h2d_gbps(json_t *st, long gpu);
 
+/* Commands the lab refuses loudly rather than run (NULL-terminated; lab.c). */
+extern const char *const lab_refused[];
+
 #endif
