@@ -95,4 +95,13 @@ double lab_h2d_gbps(json_t *st, long gpu);
 /* Commands the lab refuses loudly rather than run (NULL-terminated; lab.c). */
 extern const char *const lab_refused[];
 
+/* nvidia-smi's two halves (lab_tools_smi.c shows, lab_tools_smi_ctl.c changes and dispatches). */
+void smi_lost(json_t *g);
+int smi_driver_check(struct tool_ctx *c);
+int gpu_temp(struct tool_ctx *c, json_t *g);
+unsigned mig_gi_count(json_t *g);
+int smi_q(struct tool_ctx *c, const char *display, long index);
+int smi_query(struct tool_ctx *c, const char *list, const char *format, long index);
+int smi_apps(struct tool_ctx *c, const char *list, const char *format);
+
 #endif
