@@ -24,7 +24,7 @@ else
 BUILD := build/release
 endif
 
-CORE := util util_fs utf8 diag schema template runbook lint exec_local journal lock http transport \
+CORE := util util_fs utf8 diag schema template runbook runbook_yaml runbook_step runbook_find lint exec_local journal lock http transport \
 	inventory fleet exec_ssh exec_ssh_node target sched sched_slurm sched_k8s sched_command lab lab_faults lab_transport lab_sandbox lab_state lab_tools lab_tools_smi lab_tools_smi_ctl lab_tools_sys lab_tools_fabric lab_tools_cluster lab_tools_bmc engine engine_record engine_step report resume
 CMDS := cmd_run cmd_plan cmd_lint cmd_list cmd_show cmd_runs cmd_log cmd_graph cmd_lab \
 	cmd_docs cmd_nodes cmd_schema cmd_version cmd_resume cmd_roll runner roll
