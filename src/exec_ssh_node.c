@@ -9,33 +9,17 @@
 #include "rbx/remote.h"
 #include "ssh_internal.h"
 
-static bool
-reachable(struct remote *r)
-{
-	struct rbx_err err;
-	bool up = remote_connect(r, &err) == 0;
-
-	remote_close_session(r);
-	return up;
-}
-
+/* Until the node answers again, its host key checked again, strictly. */
 static int
-wait_for(struct remote *r, bool want_up, long long timeout_ms, struct rbx_err *err)
+wait_up(struct remote *r, long long timeout_ms, struct rbx_err *err)
 {
 	int64_t end = util_now_ms() + timeout_ms;
 
 	while (util_now_ms() < end) {
-		if (want_up) {
-			/* Back: connect with the host key checked again, strictly. */
-			if (remote_ensure_connected(r, err) == 0)
-				return 0;
-		} else if (!reachable(r)) {
+		if (remote_ensure_connected(r, err) == 0)
 			return 0;
-		}
 		util_sleep_ms(300);
 	}
-	if (!want_up)
-		return err_set(err, "node %s did not go down after the reboot command", r->node);
 	return err_set(err, "node %s did not come back within the deadline (%s)", r->node,
 		       err->msg[0] ? err->msg : "no answer");
 }
@@ -126,7 +110,7 @@ remote_reboot(struct transport *t, long long timeout_ms, struct rbx_err *err)
 int
 remote_wait_up(struct transport *t, long long timeout_ms, struct rbx_err *err)
 {
-	return wait_for(t->priv, true, timeout_ms, err);
+	return wait_up(t->priv, timeout_ms, err);
 }
 
 
