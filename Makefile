@@ -9,12 +9,23 @@ PKGS := yaml-0.1 jansson libssh libcurl
 CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-Wwrite-strings -Wvla -fno-common
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
 CFLAGS ?= -O2 -g
-CPPFLAGS += -Iinclude -D_FORTIFY_SOURCE=2 -DRBX_VERSION='"$(VERSION)"' \
+CPPFLAGS += -Isrc -D_FORTIFY_SOURCE=2 -DRBX_VERSION='"$(VERSION)"' \
 	-DRBX_SHARE_DIR='"$(PREFIX)/share/rbx"'
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+
+# pkg-config failing must stop the build here, with its own message, rather than
+# surface later as a missing header.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) || echo PKGFAIL)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) || echo PKGFAIL)
+ifneq ($(findstring PKGFAIL,$(PKG_CFLAGS) $(PKG_LIBS)),)
+$(error pkg-config cannot find all of: $(PKGS); run `scripts/deps.sh build` (Debian: libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev))
+endif
+
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong $(PKG_CFLAGS)
+LIBS = $(PKG_LIBS) -lm -pthread
 
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
@@ -24,17 +35,38 @@ else
 BUILD := build/release
 endif
 
-CORE := util util_fs utf8 diag schema template runbook runbook_yaml runbook_step runbook_find lint exec_local journal lock http transport \
-	inventory fleet exec_ssh exec_ssh_node target sched sched_slurm sched_k8s sched_command lab lab_faults lab_transport lab_sandbox lab_state lab_tools lab_tools_smi lab_tools_smi_ctl lab_tools_sys lab_tools_fabric lab_tools_cluster lab_tools_bmc engine engine_record engine_step report resume
-CMDS := cmd_run cmd_plan cmd_lint cmd_list cmd_show cmd_runs cmd_log cmd_graph cmd_lab \
-	cmd_docs cmd_nodes cmd_schema cmd_version cmd_resume cmd_roll runner roll
-CORE_OBJS := $(CORE:%=$(BUILD)/%.o)
-OBJS := $(CORE_OBJS) $(CMDS:%=$(BUILD)/%.o) $(BUILD)/main.o
+# The layers, bottom up; a file uses only its own layer and those listed before it
+# (tests/integration/t0005-layers.sh checks). docs/architecture.md draws them.
+BASE := base/util base/util_fs base/utf8 base/diag
+IO := io/journal io/lock io/http io/fleet
+BACKENDS := backends/transport backends/exec_local backends/exec_ssh backends/exec_ssh_node \
+	backends/sched backends/sched_slurm backends/sched_k8s backends/sched_command \
+	backends/sched_file backends/registry
+CORE := core/model core/when core/schema core/template core/runbook core/runbook_yaml core/runbook_step \
+	core/runbook_find core/lint core/inventory core/engine core/engine_record \
+	core/engine_step core/resume
+LAB := lab/lab lab/lab_faults lab/lab_transport lab/lab_sandbox lab/lab_state lab/lab_tools \
+	lab/lab_tools_smi lab/lab_tools_smi_ctl lab/lab_tools_sys lab/lab_tools_fabric \
+	lab/lab_tools_cluster lab/lab_tools_bmc lab/lab_tools_util lab/lab_backend
+APP := app/ui app/target app/runner app/roll
+CLI := cli/args cli/registry cli/term cli/report cli/cmd_run cli/cmd_plan cli/cmd_lint cli/cmd_list cli/cmd_show \
+	cli/cmd_runs cli/cmd_log cli/cmd_graph cli/cmd_lab cli/cmd_docs cli/cmd_nodes \
+	cli/cmd_schema cli/cmd_version cli/cmd_resume cli/cmd_roll cli/main
+
+# Files whose test hooks (RBX_TEST_HOOKS) are compiled only into rbx-test, the
+# binary the crash and fault tests drive; ./rbx carries none.
+HOOKED := io/journal lab/lab_transport
+
+LIB_SRCS := $(BASE) $(IO) $(BACKENDS) $(CORE) $(LAB) $(APP)
+LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/%.o)
+OBJS := $(LIB_OBJS) $(CLI:%=$(BUILD)/%.o)
+TEST_OBJS := $(filter-out $(HOOKED:%=$(BUILD)/%.o),$(OBJS)) $(HOOKED:%=$(BUILD)/hooks/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: rbx docs all deps deps-check check unit integration demo install clean docs-check bench
+.PHONY: rbx all deps deps-check check demo install uninstall clean docs bench
+.DELETE_ON_ERROR:
 
 all: rbx
 
@@ -44,19 +76,30 @@ rbx: $(BUILD)/rbx
 $(BUILD)/rbx: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: src/%.c $(wildcard include/rbx/*.h) $(wildcard src/*.h) | $(BUILD)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/rbx-test: $(TEST_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD):
-	@mkdir -p $(BUILD)/tests
+$(BUILD)/hooks/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DRBX_TEST_HOOKS $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(BUILD)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< \
-		$(CORE_OBJS) $(LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-# A test-only LD_PRELOAD library that fails journal writes (t0410).
-$(BUILD)/tests/faultinj.so: tests/fault/faultinj.c | $(BUILD)
+# Unit tests link the test-hook objects: a test build, never shipped.
+$(BUILD)/tests/%: tests/unit/%.c $(filter-out $(HOOKED:%=$(BUILD)/%.o),$(LIB_OBJS)) \
+		$(HOOKED:%=$(BUILD)/hooks/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -o $@ $< \
+		$(filter %.o,$^) $(LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
+
+# A test-only LD_PRELOAD library that fails journal writes (t0415).
+$(BUILD)/tests/faultinj.so: tests/fault/faultinj.c
+	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
+-include $(OBJS:.o=.d) $(HOOKED:%=$(BUILD)/hooks/%.d) $(UNIT_BINS:=.d)
 
 deps:
 	@scripts/deps.sh build
@@ -66,7 +109,7 @@ deps-check:
 
 # make check: dependencies, build, unit tests, integration tests; ends "N passed, N failed".
 check: deps-check
-	@$(MAKE) --no-print-directory rbx $(UNIT_BINS) $(BUILD)/tests/faultinj.so
+	@$(MAKE) --no-print-directory rbx $(BUILD)/rbx-test $(UNIT_BINS) $(BUILD)/tests/faultinj.so
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(UNIT_BINS)
 
 demo: deps
@@ -79,6 +122,11 @@ install: rbx
 	install -m 0755 $(BUILD)/rbx $(DESTDIR)$(PREFIX)/bin/rbx
 	install -m 0644 runbooks/*.yaml $(DESTDIR)$(PREFIX)/share/rbx/runbooks/
 	install -m 0644 docs/rbx.1 $(DESTDIR)$(PREFIX)/share/man/man1/rbx.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/rbx $(DESTDIR)$(PREFIX)/share/man/man1/rbx.1
+	rm -f $(patsubst runbooks/%,$(DESTDIR)$(PREFIX)/share/rbx/runbooks/%,$(wildcard runbooks/*.yaml))
+	-rmdir $(DESTDIR)$(PREFIX)/share/rbx/runbooks $(DESTDIR)$(PREFIX)/share/rbx
 
 # Regenerate docs/runbooks/ from runbooks/ (t0120 fails when they differ).
 docs: rbx

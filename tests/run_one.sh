@@ -9,7 +9,7 @@ name=$(basename "$t" .sh)
 log="$out/$name.log"
 counts="$out/$name.counts"
 start=$(date +%s)
-RBX="$top/rbx" TOP="$top" COUNTS="$counts" sh "$t" >"$log" 2>&1 </dev/null
+RBX="$top/rbx" RBX_HOOKS="$top/${BUILD:-build/release}/rbx-test" TOP="$top" COUNTS="$counts" sh "$t" >"$log" 2>&1 </dev/null
 rc=$?
 secs=$(($(date +%s) - start))
 p=0 f=0

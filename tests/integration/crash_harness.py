@@ -34,7 +34,8 @@ import subprocess
 import sys
 import tempfile
 
-RBX = os.environ["RBX"]
+# The crash hooks live only in the test build (rbx-test).
+RBX = os.environ.get("RBX_HOOKS") or os.environ["RBX"]
 FAULTINJ = os.environ.get("FAULTINJ", "")
 NODE = "c1"
 VOLATILE = {"t", "time", "ts", "at", "history", "since", "boot_time"}

@@ -24,7 +24,7 @@ check "valgrind: lint of the catalogue and of a broken runbook" "vg lint '$TOP/r
 check "valgrind: plan, graph, runs, log" "vg plan gpu-fault --node n42 --format json >/dev/null 2>vg.txt && vg graph gpu-fault >/dev/null 2>>vg.txt && vg runs >/dev/null 2>>vg.txt && vg log \$(ls \$RBX_STATE_DIR/runs | head -n1 | sed 's/.jsonl//') >/dev/null 2>>vg.txt || { cat vg.txt; exit 1; }"
 "$RBX" lab reset n43 >/dev/null
 "$RBX" lab inject n43 xid=48 gpu=3 >/dev/null
-RBX_TEST_CRASH_AT=after:25 "$RBX" run gpu-fault --node n43 --lab >/dev/null 2>&1
+RBX_TEST_CRASH_AT=after:25 "$RBX_HOOKS" run gpu-fault --node n43 --lab >/dev/null 2>&1
 id=$(ls "$RBX_STATE_DIR/runs" | grep n43 | sed 's/.jsonl$//')
 check "valgrind: a resume after a crash (replay, in-doubt decision, reopened journal)" "vg resume $id --assume-done >out.txt 2>vg.txt; no_vg_error \$? || { cat vg.txt; exit 1; }"
 check "valgrind: a roll over two nodes (the roll's own process)" "vg roll gpu-fault --nodes 'm[1-2]' --lab --batch 2 >out.txt 2>vg.txt; no_vg_error \$? || { cat out.txt vg.txt; exit 1; }"

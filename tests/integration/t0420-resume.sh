@@ -60,10 +60,10 @@ check "(no UNFINISHED line)" "! contains \"\$OUT\" UNFINISHED"
 
 # 2. A kill right after a step was announced: --rerun runs it (once).
 rm -rf "$RBX_STATE_DIR/runs"
-n=$(RBX_TEST_CRASH_AT=0 "$RBX" run "$WORK/slow.yaml" --node r2 --lab --param secs=0 --format json | grep -n '"name":"count the repairs"' | head -1 | cut -d: -f1)
+n=$(RBX_TEST_CRASH_AT=0 "$RBX_HOOKS" run "$WORK/slow.yaml" --node r2 --lab --param secs=0 --format json | grep -n '"name":"count the repairs"' | head -1 | cut -d: -f1)
 "$RBX" lab reset r2 >/dev/null
 rm -rf "$RBX_STATE_DIR/runs"
-RBX_TEST_CRASH_AT=after:$n "$RBX" run "$WORK/slow.yaml" --node r2 --lab --param secs=0 --param token=s3cr3t-value > /dev/null 2>&1
+RBX_TEST_CRASH_AT=after:$n "$RBX_HOOKS" run "$WORK/slow.yaml" --node r2 --lab --param secs=0 --param token=s3cr3t-value > /dev/null 2>&1
 rc=$?
 id=$(ls "$RBX_STATE_DIR/runs" | sed 's/.jsonl$//')
 check "the crash hook killed rbx after record $n ($rc)" "[ $rc -eq 137 ]"
@@ -78,10 +78,10 @@ check "the step ran once" "[ \$(wc -l < '$RBX_STATE_DIR/lab/nodes/r2/scratch/rep
 # 3. An idempotent step in doubt is simply run again.
 rm -rf "$RBX_STATE_DIR/runs"
 "$RBX" lab reset r3 >/dev/null
-n=$(RBX_TEST_CRASH_AT=0 "$RBX" run "$WORK/slow.yaml" --node r3 --lab --param secs=0 --format json | grep -n '"type":"step_start".*"name":"note the token"' | head -1 | cut -d: -f1)
+n=$(RBX_TEST_CRASH_AT=0 "$RBX_HOOKS" run "$WORK/slow.yaml" --node r3 --lab --param secs=0 --format json | grep -n '"type":"step_start".*"name":"note the token"' | head -1 | cut -d: -f1)
 "$RBX" lab reset r3 >/dev/null
 rm -rf "$RBX_STATE_DIR/runs"
-RBX_TEST_CRASH_AT=after:$n "$RBX" run "$WORK/slow.yaml" --node r3 --lab --param secs=0 > /dev/null 2>&1
+RBX_TEST_CRASH_AT=after:$n "$RBX_HOOKS" run "$WORK/slow.yaml" --node r3 --lab --param secs=0 > /dev/null 2>&1
 id=$(ls "$RBX_STATE_DIR/runs" | sed 's/.jsonl$//')
 expect_exit "an idempotent step in doubt needs no decision" 0 resume "$id"
 check "the output says it was re-run" "contains \"\$OUT\" 'in doubt: procedure/1 \"note the token\" -> rerun (idempotent)'"
@@ -89,7 +89,7 @@ check "the output says it was re-run" "contains \"\$OUT\" 'in doubt: procedure/1
 # 4. A torn last line (power loss mid-write) is cut, not a crash.
 rm -rf "$RBX_STATE_DIR/runs"
 "$RBX" lab reset r4 >/dev/null
-RBX_TEST_CRASH_AT=torn:12 "$RBX" run "$WORK/slow.yaml" --node r4 --lab --param secs=0 > /dev/null 2>&1
+RBX_TEST_CRASH_AT=torn:12 "$RBX_HOOKS" run "$WORK/slow.yaml" --node r4 --lab --param secs=0 > /dev/null 2>&1
 id=$(ls "$RBX_STATE_DIR/runs" | sed 's/.jsonl$//')
 check "the journal ends in a torn line" "[ \"\$(tail -c 1 '$(journal_of "$id")' | od -An -c | tr -d ' ')\" != '\\n' ]"
 expect_exit "rbx log reads it" 0 log "$id"
@@ -102,7 +102,7 @@ check "the resume record says a torn line was cut" "grep -q '\"type\":\"resume\"
 # 5. A changed runbook is refused: the steps' numbers would not mean the same.
 rm -rf "$RBX_STATE_DIR/runs"
 "$RBX" lab reset r5 >/dev/null
-RBX_TEST_CRASH_AT=after:14 "$RBX" run "$WORK/slow.yaml" --node r5 --lab --param secs=0 > /dev/null 2>&1
+RBX_TEST_CRASH_AT=after:14 "$RBX_HOOKS" run "$WORK/slow.yaml" --node r5 --lab --param secs=0 > /dev/null 2>&1
 id=$(ls "$RBX_STATE_DIR/runs" | sed 's/.jsonl$//')
 cp slow.yaml slow.orig
 sed -i 's/count the repairs/count repairs/' slow.yaml

@@ -2,7 +2,7 @@
 # every command says so alike: runs, log and resume. It is never "unfinished".
 . "$TOP/tests/integration/lib.sh"
 
-RBX_TEST_CRASH_AT=before:1 "$RBX" run gpu-fault --node n42 --lab >/dev/null 2>&1
+RBX_TEST_CRASH_AT=before:1 "$RBX_HOOKS" run gpu-fault --node n42 --lab >/dev/null 2>&1
 id=$(ls "$RBX_STATE_DIR/runs" | sed 's/.jsonl$//')
 check "the kill left an empty journal" "[ -n '$id' ] && [ ! -s '$RBX_STATE_DIR/runs/$id.jsonl' ]"
 expect_exit "rbx runs lists it" 0 runs

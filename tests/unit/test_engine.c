@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rbx/engine.h"
-#include "rbx/resume.h"
-#include "rbx/sched.h"
-#include "rbx/transport.h"
+#include "core/engine.h"
+#include "core/resume.h"
+#include "backends/sched.h"
+#include "backends/transport.h"
 
 /* ---- fakes ------------------------------------------------------------------------ */
 
@@ -208,7 +208,7 @@ load_base(const char *guard, const char *attempts, const char *extra, struct dia
 	diags_init(d);
 	rb = runbook_load_string("t.yaml", text, strlen(text), d);
 	if (!rb)
-		diags_print(d, stderr);
+		{ char *dt = diags_text(d); fputs(dt, stderr); free(dt); }
 	assert_non_null(rb);
 	return rb;
 }
@@ -293,7 +293,7 @@ test_success_path(void **state)
 					"exec step-two --token \"${RBX_P_token}\" [RBX_P_token=s3cret]\nexec step-three\n"
 					"exec prove-it\nuncordon\n");
 	assert_false(F.cordoned);
-	assert_int_equal(engine_exit_code(RS_SUCCEEDED), 0);
+	assert_int_equal(engine_status(RS_SUCCEEDED), 0);
 }
 
 static void
@@ -315,7 +315,7 @@ test_precheck_failure_changes_nothing(void **state)
 	assert_int_equal(run_with(GUARD, "1", "", false, NULL, NULL), RS_ABORTED);
 	assert_string_equal(F.states.data, "PRECHECK ABORTED ");
 	assert_string_equal(F.log.data, "exec check-node\n");
-	assert_int_equal(engine_exit_code(RS_ABORTED), 3);
+	assert_int_equal(engine_status(RS_ABORTED), 3);
 }
 
 static void
@@ -332,7 +332,7 @@ test_failure_undoes_in_reverse_then_retries(void **state)
 	assert_true(F.cordoned);
 	assert_string_equal(F.reason, "rbx:run-1 t FAILED");
 	assert_null(strstr(F.log.data, "uncordon"));
-	assert_int_equal(engine_exit_code(RS_FAILED), 1);
+	assert_int_equal(engine_status(RS_FAILED), 1);
 }
 
 static void
@@ -362,7 +362,7 @@ test_rollback_failure_is_unsafe(void **state)
 	/* No second attempt after an unsafe rollback, and the node stays out. */
 	assert_true(F.cordoned);
 	assert_string_equal(F.reason, "rbx:run-1 t FAILED_UNSAFE");
-	assert_int_equal(engine_exit_code(RS_FAILED_UNSAFE), 4);
+	assert_int_equal(engine_status(RS_FAILED_UNSAFE), 4);
 }
 
 static void
@@ -454,7 +454,7 @@ test_interrupt(void **state)
 	assert_int_equal(run_with(GUARD, "1", "", false, NULL, NULL), RS_INTERRUPTED);
 	assert_null(strstr(F.log.data, "step-three"));
 	assert_true(F.cordoned);
-	assert_int_equal(engine_exit_code(RS_INTERRUPTED), 130);
+	assert_int_equal(engine_status(RS_INTERRUPTED), 130);
 }
 
 static void

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rbx/exec.h"
+#include "backends/exec.h"
 
 static int
 run(const char *cmd, long long timeout_ms, struct exec_result *r)

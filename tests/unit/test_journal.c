@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rbx/journal.h"
+#include "io/journal.h"
 
 static char dir[] = "/tmp/rbx-journal-test.XXXXXX";
 

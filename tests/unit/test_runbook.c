@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rbx/engine.h"
-#include "rbx/runbook.h"
-#include "rbx/schema.h"
+#include "core/engine.h"
+#include "core/runbook.h"
+#include "core/schema.h"
 
 static const char good[] =
 	"name: t\n"
@@ -61,7 +61,7 @@ test_good_model(void **state)
 
 	(void)state;
 	if (!rb)
-		diags_print(&d, stderr);
+		{ char *dt = diags_text(&d); fputs(dt, stderr); free(dt); }
 	assert_non_null(rb);
 	assert_string_equal(rb->name, "t");
 	assert_int_equal(rb->max_attempts, 3);
@@ -143,7 +143,7 @@ errors_with(const char *from, const char *to, const char *want)
 			found = true;
 	}
 	if (!found) {
-		diags_print(&d, stderr);
+		{ char *dt = diags_text(&d); fputs(dt, stderr); free(dt); }
 		fail_msg("no error containing '%s'", want);
 	}
 	n = d.nerrors;

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rbx/exec.h"
-#include "rbx/template.h"
+#include "backends/exec.h"
+#include "core/template.h"
 
 static const char *const nasty[] = {
 	"plain",

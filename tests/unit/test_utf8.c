@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rbx/journal.h"
-#include "rbx/utf8.h"
+#include "io/journal.h"
+#include "base/utf8.h"
 
 static void
 test_valid_and_invalid(void **state)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rbx/util.h"
+#include "base/util.h"
 
 static void
 test_durations(void **state)

@@ -1,0 +1,31 @@
+/* engine_internal.h - what the engine's files share and nothing else sees: records,
+ * rendering and the running of one step (engine.c, engine_record.c, engine_step.c). */
+#ifndef RBX_ENGINE_INTERNAL_H
+#define RBX_ENGINE_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/engine.h"
+#include "core/template.h"
+
+/* Why the run did not succeed, into r->failure (an argument may be r->failure). */
+void engine_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Journal rec (stolen), then show it; -1 when it is not on disk: do not act on it. */
+int engine_record(struct run *r, json_t *rec, bool sync);
+/* s with every secret parameter's value replaced by *** (allocated). */
+char *engine_redact(const struct run *r, const char *s);
+json_t *engine_step_rec(const char *type, const struct step *s, const struct run *r);
+char *engine_render_vars(const struct run *r, const char *tmpl, enum tmpl_mode mode,
+			 bool redacted, struct strmap *vars, struct rbx_err *err);
+char *engine_render(const struct run *r, const char *tmpl, enum tmpl_mode mode, bool redacted,
+		    struct rbx_err *err);
+
+/* Interrupted, lease lost, journal failed or a step lost: act no more. */
+bool engine_interrupted(const struct run *r);
+/* One guard operation ("cordon", "drain", "uncordon"), its intent journaled first. */
+int engine_guard_op(struct run *r, const char *op, long long timeout_ms);
+/* One step: `when`, the guard invariant, then its action. 0 ok or skipped, -1 failed. */
+int engine_run_step(struct run *r, const struct step *s, bool *skipped);
+
+#endif

@@ -1,0 +1,178 @@
+/* engine_record.c - what the engine writes and shows: failure messages, journal
+ * records gated on durability, secret redaction, template rendering for a run. */
+#define _GNU_SOURCE
+#include "core/engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/http.h"
+#include "io/journal.h"
+#include "backends/sched.h"
+#include "core/template.h"
+#include "backends/transport.h"
+#include "base/utf8.h"
+#include "core/engine_internal.h"
+
+void
+engine_fail(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	char msg[sizeof(r->failure)];
+
+	/* Formatted apart: an argument may be r->failure itself. */
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	msg[utf8_cut(msg, sizeof(msg) - 1)] = 0;
+	utf8_scrub(msg);
+	memcpy(r->failure, msg, sizeof(msg));
+}
+
+/*
+ * Journal first (synced when it announces a side effect), then show. Returns
+ * -1 when the record is not on disk: the caller must not do what it announces.
+ * After a failure nothing more is written and the run stops acting.
+ */
+int
+engine_record(struct run *r, json_t *rec, bool sync)
+{
+	struct rbx_err err;
+	int rc = 0;
+
+	if (r->journal_failed) {
+		rc = -1;
+	} else if (r->journal && journal_append_record(r->journal, rec, sync, &err) < 0) {
+		r->journal_failed = true;
+		snprintf(r->journal_error, sizeof(r->journal_error), "%s", err.msg);
+		rc = -1;
+	}
+	if (rc == 0 && r->io.event)
+		r->io.event(r->io.arg, rec);
+	json_decref(rec);
+	return rc;
+}
+
+/* Replace every secret param's value in s with *** (in place into a new string). */
+char *
+engine_redact(const struct run *r, const char *s)
+{
+	char *out = xstrdup(s);
+	size_t i;
+
+	for (i = 0; i < r->rb->nparams; i++) {
+		const struct param *p = &r->rb->params[i];
+		const char *v = strmap_get(&r->params, p->name);
+		struct buf b;
+		char *hit, *from;
+
+		if (!p->secret || !v || !*v)
+			continue;
+		buf_init(&b, 0);
+		for (from = out; (hit = strstr(from, v)) != NULL; from = hit + strlen(v)) {
+			buf_add(&b, from, (size_t)(hit - from));
+			buf_adds(&b, "***");
+		}
+		buf_adds(&b, from);
+		free(out);
+		out = buf_detach(&b);
+	}
+	return out;
+}
+
+json_t *
+engine_step_rec(const char *type, const struct step *s, const struct run *r)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:i, s:s, s:s, s:i}", "type", type, "phase",
+				s->index ? phase_name(s->phase) : "undo", "index", s->index, "name",
+				s->name, "kind", step_kind_name(s->kind), "attempt", r->attempt);
+
+	/* An undo is named by its step, so a resume can tell which one ran. */
+	if (!s->index)
+		json_object_set_new(rec, "of", json_integer(s->undo_of));
+	return rec;
+}
+
+void
+engine_emit(struct run *r, json_t *rec)
+{
+	engine_record(r, rec, true);
+}
+
+void
+run_mark_step(struct run *r, const struct step *s, int tries, bool ok, const char *error)
+{
+	struct step_mark *m = (struct step_mark *)run_find_mark(r, s);
+
+	if (!m) {
+		r->marks = xrealloc(r->marks, (r->nmarks + 1) * sizeof(*r->marks));
+		m = &r->marks[r->nmarks++];
+	}
+	m->s = s;
+	m->tries = tries;
+	m->ok = ok;
+	snprintf(m->error, sizeof(m->error), "%s", error ? error : "");
+}
+
+const struct step_mark *
+run_find_mark(const struct run *r, const struct step *s)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmarks; i++)
+		if (r->marks[i].s == s)
+			return &r->marks[i];
+	return NULL;
+}
+
+void
+run_add_done(struct run *r, const struct step *s)
+{
+	r->done = xrealloc(r->done, (r->ndone + 1) * sizeof(*r->done));
+	r->done[r->ndone++] = s;
+}
+
+static void
+tmpl_init(const struct run *r, struct tmpl_ctx *c, bool redacted)
+{
+	memset(c, 0, sizeof(*c));
+	c->node = r->node;
+	c->run_id = r->run_id;
+	c->attempt = r->attempt;
+	c->params = &r->params;
+	c->captures = &r->captures;
+	c->rb = r->rb;
+	c->redact = redacted;
+}
+
+char *
+engine_render_vars(const struct run *r, const char *tmpl, enum tmpl_mode mode, bool redacted,
+	    struct strmap *vars, struct rbx_err *err)
+{
+	struct tmpl_ctx c;
+	struct buf b;
+
+	tmpl_init(r, &c, redacted);
+	c.vars = vars;
+	buf_init(&b, 0);
+	if (template_render(tmpl, mode, &c, &b, err) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+char *
+engine_render(const struct run *r, const char *tmpl, enum tmpl_mode mode, bool redacted,
+       struct rbx_err *err)
+{
+	return engine_render_vars(r, tmpl, mode, redacted, NULL, err);
+}
+
+

@@ -1,0 +1,603 @@
+/* inventory.c - the node inventory: a YAML file of hostlist patterns with their
+ * transport, address, credentials' locations, scheduler and labels. */
+#define _GNU_SOURCE
+#include "core/inventory.h"
+
+#include "backends/registry.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define HOSTLIST_MAX 100000
+
+/* ---- hostlists ------------------------------------------------------------------------ */
+
+static void
+push(char ***v, size_t *n, size_t *alloc, char *s)
+{
+	if (*n == *alloc) {
+		*alloc = *alloc ? *alloc * 2 : 16;
+		*v = xrealloc(*v, *alloc * sizeof(**v));
+	}
+	(*v)[(*n)++] = s;
+}
+
+/* Expand one term (no top-level commas): prefix[ranges]rest... */
+static int
+expand_term(const char *t, char ***out, size_t *n, size_t *alloc, struct rbx_err *err)
+{
+	const char *open = strchr(t, '['), *close;
+	char *prefix, *ranges, *save = NULL, *r;
+	int rc = 0;
+
+	if (!open) {
+		if (strchr(t, ']'))
+			return err_set(err, "hostlist '%s': ']' without '['", t);
+		push(out, n, alloc, xstrdup(t));
+		return 0;
+	}
+	close = strchr(open, ']');
+	if (!close)
+		return err_set(err, "hostlist '%s': '[' without ']'", t);
+	prefix = xstrndup(t, (size_t)(open - t));
+	ranges = xstrndup(open + 1, (size_t)(close - open - 1));
+	for (r = strtok_r(ranges, ",", &save); r && rc == 0; r = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(r, '-'), *end;
+		long lo, hi, v;
+		int width = dash ? (int)(dash - r) : (int)strlen(r);
+
+		lo = strtol(r, &end, 10);
+		if (end == r || (dash ? end != dash : *end)) {
+			rc = err_set(err, "hostlist '%s': '%s' is not a number or a range", t, r);
+			break;
+		}
+		hi = dash ? strtol(dash + 1, &end, 10) : lo;
+		if (dash && (end == dash + 1 || *end)) {
+			rc = err_set(err, "hostlist '%s': '%s' is not a range", t, r);
+			break;
+		}
+		if (hi < lo || hi - lo > HOSTLIST_MAX) {
+			rc = err_set(err, "hostlist '%s': range '%s' is empty or too large", t, r);
+			break;
+		}
+		for (v = lo; v <= hi && rc == 0; v++) {
+			char *head = xasprintf("%s%0*ld", prefix, r[0] == '0' ? width : 0, v);
+			char **sub = NULL;
+			size_t ns = 0, as = 0, k;
+			/* The rest may hold more brackets: a[01-02]-b[1-2]. */
+			rc = expand_term(close + 1, &sub, &ns, &as, err);
+			for (k = 0; k < ns; k++) {
+				if (rc == 0 && *n < HOSTLIST_MAX)
+					push(out, n, alloc, xasprintf("%s%s", head, sub[k]));
+				free(sub[k]);
+			}
+			free(sub);
+			free(head);
+			if (*n >= HOSTLIST_MAX)
+				rc = err_set(err, "hostlist '%s' names more than %d nodes", t, HOSTLIST_MAX);
+		}
+	}
+	free(prefix);
+	free(ranges);
+	return rc;
+}
+
+char **
+hostlist_expand(const char *pattern, size_t *n, struct rbx_err *err)
+{
+	char **out = NULL;
+	size_t alloc = 0, start = 0, i, depth = 0;
+	size_t len = strlen(pattern);
+
+	*n = 0;
+	/* Split on commas outside brackets. */
+	for (i = 0; i <= len; i++) {
+		if (pattern[i] == '[')
+			depth++;
+		else if (pattern[i] == ']' && depth)
+			depth--;
+		if ((pattern[i] == ',' && depth == 0) || pattern[i] == 0) {
+			char *term = xstrndup(pattern + start, i - start);
+			int rc = *term ? expand_term(term, &out, n, &alloc, err)
+				       : err_set(err, "hostlist '%s' has an empty name", pattern);
+			free(term);
+			if (rc < 0) {
+				hostlist_free(out, *n);
+				*n = 0;
+				return NULL;
+			}
+			start = i + 1;
+		}
+	}
+	return out;
+}
+
+void
+hostlist_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+bool
+hostlist_match(const char *pattern, const char *name)
+{
+	struct rbx_err err;
+	size_t n, i;
+	char **v = hostlist_expand(pattern, &n, &err);
+	bool hit = false;
+
+	for (i = 0; v && i < n && !hit; i++)
+		hit = !strcmp(v[i], name);
+	hostlist_free(v, n);
+	return hit;
+}
+
+/* ---- the file ---------------------------------------------------------------------------- */
+
+struct entry {
+	char *match; /* NULL for defaults */
+	struct strmap fields;
+	struct strmap labels;
+};
+
+struct inventory {
+	char *path;
+	struct entry *entries; /* entries[0] is the defaults */
+	size_t n;
+	struct fleet_conf fleet; /* budgets: label in label, limit; value unset */
+};
+
+static const char *const entry_keys[] = {
+	"match", "transport", "host", "port", "user", "identity", "known_hosts", "jump", "boot_id_command",
+	"scheduler", "labels", "reboot_command", "connect_timeout", "kubeconfig", "cordon_command",
+	"drain_command", "uncordon_command", "state_command", NULL,
+};
+
+static bool
+in(const char *const *set, const char *s)
+{
+	for (; *set; set++)
+		if (!strcmp(*set, s))
+			return true;
+	return false;
+}
+
+static struct srcpos
+pos_of(const yaml_node_t *n)
+{
+	struct srcpos p = {(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
+	return p;
+}
+
+static void
+load_entry(yaml_document_t *doc, yaml_node_t *map, struct entry *e, bool is_default,
+	   const char *path, struct diags *d)
+{
+	yaml_node_pair_t *p;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		diags_add(d, DIAG_ERROR, path, pos_of(map), "a node entry must be a mapping");
+		return;
+	}
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
+		const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+		const char *val = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : NULL;
+
+		if (!in(entry_keys, key) || (is_default && !strcmp(key, "match"))) {
+			diags_add(d, DIAG_ERROR, path, pos_of(k), "unknown key '%s' in %s", key,
+				  is_default ? "defaults" : "a node entry");
+			continue;
+		}
+		if (!strcmp(key, "labels")) {
+			yaml_node_pair_t *lp;
+			if (v->type != YAML_MAPPING_NODE) {
+				diags_add(d, DIAG_ERROR, path, pos_of(v), "'labels' must be a mapping");
+				continue;
+			}
+			for (lp = v->data.mapping.pairs.start; lp < v->data.mapping.pairs.top; lp++) {
+				yaml_node_t *lk = yaml_document_get_node(doc, lp->key);
+				yaml_node_t *lv = yaml_document_get_node(doc, lp->value);
+				if (lk->type != YAML_SCALAR_NODE || lv->type != YAML_SCALAR_NODE) {
+					diags_add(d, DIAG_ERROR, path, pos_of(lk), "labels map names to values");
+					continue;
+				}
+				strmap_set(&e->labels, (const char *)lk->data.scalar.value,
+					   (const char *)lv->data.scalar.value);
+			}
+			continue;
+		}
+		if (!val) {
+			diags_add(d, DIAG_ERROR, path, pos_of(v), "'%s' must be a scalar", key);
+			continue;
+		}
+		if (!strcmp(key, "transport") && !registry_transport(val)) {
+			char names[256];
+			registry_names(true, names, sizeof(names));
+			diags_add(d, DIAG_ERROR, path, pos_of(v), "transport '%s' is not one of %s",
+				  val, names);
+		}
+		if (!strcmp(key, "scheduler") && !registry_sched(val)) {
+			char names[256];
+			registry_names(false, names, sizeof(names));
+			diags_add(d, DIAG_ERROR, path, pos_of(v),
+				  "scheduler '%s' is not one of %s", val, names);
+		}
+		if (!strcmp(key, "port")) {
+			char *end;
+			long port = strtol(val, &end, 10);
+			if (*end || port < 1 || port > 65535)
+				diags_add(d, DIAG_ERROR, path, pos_of(v), "port '%s' is not 1-65535", val);
+		}
+		if (!strcmp(key, "jump") && !inventory_valid_jump(val))
+			diags_add(d, DIAG_ERROR, path, pos_of(v),
+				  "jump '%s' is not [user@]host[:port] (letters, digits, '.', '-', '_')",
+				  val);
+		if (!strcmp(key, "connect_timeout") && util_parse_duration(val) <= 0)
+			diags_add(d, DIAG_ERROR, path, pos_of(v), "connect_timeout '%s' is not a duration", val);
+		if (!strcmp(key, "match")) {
+			struct rbx_err err;
+			size_t n;
+			char **names = hostlist_expand(val, &n, &err);
+			if (!names)
+				diags_add(d, DIAG_ERROR, path, pos_of(v), "%s", err.msg);
+			for (size_t i = 0; names && i < n; i++)
+				if (!util_valid_node_name(names[i])) {
+					diags_add(d, DIAG_ERROR, path, pos_of(v),
+						  "'%s' is not a valid node name", names[i]);
+					break;
+				}
+			hostlist_free(names, n);
+			e->match = xstrdup(val);
+			continue;
+		}
+		strmap_set(&e->fields, key, val);
+	}
+	if (!is_default && !e->match)
+		diags_add(d, DIAG_ERROR, path, pos_of(map), "a node entry needs 'match' (a hostlist)");
+}
+
+/*
+ * fleet: {etcd: http://host:2379, prefix: /rbx, ttl: 15s, budgets: {pool: 1}}
+ * A budget names a label: nodes with the same value of it share `limit` slots.
+ */
+static void
+load_fleet(yaml_document_t *doc, yaml_node_t *map, struct fleet_conf *fc, const char *path,
+	   struct diags *d)
+{
+	yaml_node_pair_t *p;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		diags_add(d, DIAG_ERROR, path, pos_of(map), "'fleet' must be a mapping (etcd, prefix, ttl, budgets)");
+		return;
+	}
+	fc->ttl_ms = 15000;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
+		const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+		const char *val = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : NULL;
+
+		if (!strcmp(key, "budgets") && v->type == YAML_MAPPING_NODE) {
+			yaml_node_pair_t *bp;
+			for (bp = v->data.mapping.pairs.start; bp < v->data.mapping.pairs.top; bp++) {
+				yaml_node_t *bk = yaml_document_get_node(doc, bp->key);
+				yaml_node_t *bv = yaml_document_get_node(doc, bp->value);
+				char *end = NULL;
+				long lim = bv->type == YAML_SCALAR_NODE
+						   ? strtol((const char *)bv->data.scalar.value, &end, 10)
+						   : 0;
+				if (bk->type != YAML_SCALAR_NODE || !end || *end || lim < 1 || lim > 10000) {
+					diags_add(d, DIAG_ERROR, path, pos_of(bv),
+						  "a budget maps a label to how many of its nodes may be out at once (1-10000)");
+					continue;
+				}
+				fc->budgets = xrealloc(fc->budgets, (fc->nbudgets + 1) * sizeof(*fc->budgets));
+				fc->budgets[fc->nbudgets].label = xstrdup((const char *)bk->data.scalar.value);
+				fc->budgets[fc->nbudgets].value = NULL;
+				fc->budgets[fc->nbudgets++].limit = (int)lim;
+			}
+		} else if (!strcmp(key, "etcd") && val) {
+			if (strncmp(val, "http://", 7) != 0)
+				diags_add(d, DIAG_ERROR, path, pos_of(v),
+					  "etcd '%s': give the gateway as http://host:port", val);
+			free(fc->endpoint);
+			fc->endpoint = xstrdup(val);
+		} else if (!strcmp(key, "prefix") && val && val[0] == '/') {
+			free(fc->prefix);
+			fc->prefix = xstrdup(val);
+		} else if (!strcmp(key, "ttl") && val && util_parse_duration(val) >= 2000) {
+			fc->ttl_ms = util_parse_duration(val);
+		} else {
+			diags_add(d, DIAG_ERROR, path, pos_of(k),
+				  "fleet: '%s' is not etcd (http://host:port), prefix (/path), ttl (2s or "
+				  "more) or budgets (label: limit)",
+				  key);
+		}
+	}
+	if (!fc->endpoint)
+		diags_add(d, DIAG_ERROR, path, pos_of(map), "fleet needs 'etcd' (http://host:port)");
+}
+
+struct inventory *
+inventory_load(const char *path, struct diags *d)
+{
+	struct inventory *inv = NULL;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root, *v;
+	yaml_node_pair_t *p;
+	struct rbx_err err;
+	size_t len, before = d->nerrors;
+	char *text = util_read_file(path, 4u << 20, &len, &err);
+
+	if (!text) {
+		struct srcpos none = {0, 0};
+		diags_add(d, DIAG_ERROR, path, none, "cannot read the inventory: %s", err.msg);
+		return NULL;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		struct srcpos at = {(int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1};
+		diags_add(d, DIAG_ERROR, path, at, "YAML: %s", parser.problem ? parser.problem : "cannot parse");
+		yaml_parser_delete(&parser);
+		free(text);
+		return NULL;
+	}
+	inv = xcalloc(1, sizeof(*inv));
+	inv->path = xstrdup(path);
+	inv->entries = xcalloc(1, sizeof(struct entry));
+	inv->n = 1;
+	root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		struct srcpos top = {1, 1};
+		diags_add(d, DIAG_ERROR, path, top, "an inventory is a mapping with defaults and nodes");
+		goto out;
+	}
+	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+		const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+		v = yaml_document_get_node(&doc, p->value);
+		if (!strcmp(key, "defaults")) {
+			load_entry(&doc, v, &inv->entries[0], true, path, d);
+		} else if (!strcmp(key, "nodes") && v->type == YAML_SEQUENCE_NODE) {
+			yaml_node_item_t *it;
+			for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+				inv->entries = xrealloc(inv->entries, (inv->n + 1) * sizeof(struct entry));
+				memset(&inv->entries[inv->n], 0, sizeof(struct entry));
+				load_entry(&doc, yaml_document_get_node(&doc, *it), &inv->entries[inv->n], false,
+					   path, d);
+				inv->n++;
+			}
+		} else if (!strcmp(key, "fleet")) {
+			load_fleet(&doc, v, &inv->fleet, path, d);
+		} else {
+			diags_add(d, DIAG_ERROR, path, pos_of(k),
+				  "unknown key '%s' at the top of the inventory (defaults, nodes, fleet)", key);
+		}
+	}
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	free(text);
+	if (d->nerrors > before) {
+		inventory_free(inv);
+		return NULL;
+	}
+	return inv;
+}
+
+char *
+inventory_default_path(const char *given)
+{
+	const char *env = getenv("RBX_INVENTORY");
+
+	if (given)
+		return xstrdup(given);
+	if (env && *env)
+		return xstrdup(env);
+	if (access("/etc/rbx/inventory.yaml", R_OK) == 0)
+		return xstrdup("/etc/rbx/inventory.yaml");
+	return NULL;
+}
+
+void
+inventory_free(struct inventory *inv)
+{
+	size_t i;
+
+	if (!inv)
+		return;
+	for (i = 0; i < inv->n; i++) {
+		free(inv->entries[i].match);
+		strmap_release(&inv->entries[i].fields);
+		strmap_release(&inv->entries[i].labels);
+	}
+	free(inv->entries);
+	free(inv->path);
+	fleet_conf_release(&inv->fleet);
+	free(inv);
+}
+
+static char *
+expand_home(const char *p)
+{
+	const char *home = getenv("HOME");
+
+	if (p[0] == '~' && p[1] == '/')
+		return xasprintf("%s/%s", home && *home ? home : "/root", p + 2);
+	return xstrdup(p);
+}
+
+static void
+set_field(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+int
+inventory_resolve(const struct inventory *inv, const char *node, struct node_conf *out,
+		  struct rbx_err *err)
+{
+	size_t i, k;
+	bool found = false;
+	const char *v;
+
+	memset(out, 0, sizeof(*out));
+	out->name = xstrdup(node);
+	out->transport = xstrdup("ssh");
+	out->user = xstrdup("root");
+	out->reboot_command = xstrdup("systemctl reboot");
+	out->port = 22;
+	out->connect_timeout_ms = 10000;
+	for (i = 0; i < inv->n; i++) {
+		const struct entry *e = &inv->entries[i];
+		if (i > 0 && !hostlist_match(e->match, node))
+			continue;
+		found |= i > 0;
+		if ((v = strmap_get(&e->fields, "transport")))
+			set_field(&out->transport, v);
+		if ((v = strmap_get(&e->fields, "host")))
+			set_field(&out->host, v);
+		if ((v = strmap_get(&e->fields, "port")))
+			out->port = atoi(v);
+		if ((v = strmap_get(&e->fields, "user")))
+			set_field(&out->user, v);
+		if ((v = strmap_get(&e->fields, "identity")))
+			set_field(&out->identity, v);
+		if ((v = strmap_get(&e->fields, "known_hosts")))
+			set_field(&out->known_hosts, v);
+		if ((v = strmap_get(&e->fields, "jump")))
+			set_field(&out->jump, v);
+		if ((v = strmap_get(&e->fields, "scheduler")))
+			set_field(&out->scheduler, v);
+		if ((v = strmap_get(&e->fields, "reboot_command")))
+			set_field(&out->reboot_command, v);
+		if ((v = strmap_get(&e->fields, "boot_id_command")))
+			set_field(&out->boot_id_command, v);
+		if ((v = strmap_get(&e->fields, "kubeconfig")))
+			set_field(&out->kubeconfig, v);
+		if ((v = strmap_get(&e->fields, "cordon_command")))
+			set_field(&out->cordon_command, v);
+		if ((v = strmap_get(&e->fields, "drain_command")))
+			set_field(&out->drain_command, v);
+		if ((v = strmap_get(&e->fields, "uncordon_command")))
+			set_field(&out->uncordon_command, v);
+		if ((v = strmap_get(&e->fields, "state_command")))
+			set_field(&out->state_command, v);
+		if ((v = strmap_get(&e->fields, "connect_timeout")))
+			out->connect_timeout_ms = util_parse_duration(v);
+		for (k = 0; k < e->labels.n; k++)
+			strmap_set(&out->labels, e->labels.keys[k], e->labels.vals[k]);
+	}
+	/* The budgets this node falls under: those whose label it carries. */
+	if (inv->fleet.endpoint) {
+		struct fleet_conf *fc = &out->fleet;
+		fc->endpoint = xstrdup(inv->fleet.endpoint);
+		fc->prefix = inv->fleet.prefix ? xstrdup(inv->fleet.prefix) : NULL;
+		fc->ttl_ms = inv->fleet.ttl_ms;
+		fc->budgets = xcalloc(inv->fleet.nbudgets + 1, sizeof(*fc->budgets));
+		for (k = 0; k < inv->fleet.nbudgets; k++) {
+			const char *val = strmap_get(&out->labels, inv->fleet.budgets[k].label);
+			if (!val)
+				continue;
+			fc->budgets[fc->nbudgets].label = xstrdup(inv->fleet.budgets[k].label);
+			fc->budgets[fc->nbudgets].value = xstrdup(val);
+			fc->budgets[fc->nbudgets++].limit = inv->fleet.budgets[k].limit;
+		}
+	}
+	/* Unless the inventory names a scheduler, the transport's own default guards the node. */
+	if (!out->scheduler && registry_transport(out->transport))
+		out->scheduler = xstrdup(registry_transport(out->transport)->default_sched);
+	if (!found) {
+		node_conf_release(out);
+		return err_set(err, "no entry of the inventory %s names node '%s'", inv->path, node);
+	}
+	/* The host may name the node: host: '{{node}}.cluster.example'. */
+	if (!out->host) {
+		out->host = xstrdup(node);
+	} else if (strstr(out->host, "{{node}}")) {
+		struct buf b;
+		const char *p = out->host, *hit;
+		buf_init(&b, 0);
+		while ((hit = strstr(p, "{{node}}")) != NULL) {
+			buf_add(&b, p, (size_t)(hit - p));
+			buf_adds(&b, node);
+			p = hit + 8;
+		}
+		buf_adds(&b, p);
+		free(out->host);
+		out->host = buf_detach(&b);
+	}
+	if (out->identity) {
+		char *x = expand_home(out->identity);
+		free(out->identity);
+		out->identity = x;
+	}
+	if (out->known_hosts) {
+		char *x = expand_home(out->known_hosts);
+		free(out->known_hosts);
+		out->known_hosts = x;
+	}
+	return 0;
+}
+
+bool
+inventory_valid_jump(const char *s)
+{
+	const char *at = strchr(s, '@'), *host = at ? at + 1 : s, *colon = strrchr(host, ':');
+	size_t i, hl = colon ? (size_t)(colon - host) : strlen(host);
+
+	/* It reaches a shell (libssh runs the ProxyCommand with sh -c): a plain word only. */
+	if (at && (at == s || strchr(at + 1, '@')))
+		return false;
+	for (i = 0; s + i < host - (at ? 1 : 0); i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	if (hl == 0 || host[0] == '-')
+		return false;
+	for (i = 0; i < hl; i++)
+		if (!isalnum((unsigned char)host[i]) && !strchr(".-", host[i]))
+			return false;
+	if (colon) {
+		long port = strtol(colon + 1, NULL, 10);
+		if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) || port < 1 ||
+		    port > 65535)
+			return false;
+	}
+	return true;
+}
+
+char **
+inventory_nodes(const struct inventory *inv, size_t *n)
+{
+	struct strmap seen = {0};
+	char **out = NULL;
+	size_t alloc = 0, i, k;
+
+	*n = 0;
+	for (i = 1; i < inv->n; i++) {
+		struct rbx_err err;
+		size_t m;
+		char **names = hostlist_expand(inv->entries[i].match, &m, &err);
+		for (k = 0; names && k < m; k++) {
+			if (strmap_get(&seen, names[k]))
+				continue;
+			strmap_set(&seen, names[k], "");
+			push(&out, n, &alloc, xstrdup(names[k]));
+		}
+		hostlist_free(names, m);
+	}
+	strmap_release(&seen);
+	return out;
+}

@@ -1,0 +1,446 @@
+/* runbook.c - loads a YAML runbook (libyaml) into the typed model of runbook.h.
+ * Structure is checked against the schema table; meaning is checked here. */
+#define _GNU_SOURCE
+#include "core/runbook.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "core/schema.h"
+#include "core/template.h"
+#include "base/util.h"
+
+#include "core/runbook_internal.h"
+
+#ifndef RBX_SHARE_DIR
+#define RBX_SHARE_DIR "/usr/local/share/rbx"
+#endif
+
+#define RUNBOOK_MAX_BYTES (4u << 20)
+
+/* ---- top level ------------------------------------------------------------- */
+
+static void
+parse_params(struct loader *L, yaml_node_t *n)
+{
+	yaml_node_pair_t *p;
+	size_t cap;
+
+	if (!n)
+		return;
+	if (n->type != YAML_MAPPING_NODE) {
+		loader_error_at(L, n, "'params' must be a mapping of parameter names to definitions");
+		return;
+	}
+	cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	L->rb->params = xcalloc(cap + 1, sizeof(struct param));
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = loader_node_at(L, p->key), *v = loader_node_at(L, p->value), *pat;
+		struct param *pr = &L->rb->params[L->rb->nparams];
+
+		if (!loader_valid_ident(loader_scalar(k))) {
+			loader_error_at(L, k, "parameter name '%s' must match [a-z_][a-z0-9_]*",
+				 loader_scalar(k) ? loader_scalar(k) : "?");
+			continue;
+		}
+		if (!loader_check_object(L, v, "param", "a parameter"))
+			continue;
+		pr->name = xstrdup(loader_scalar(k));
+		pr->pos = loader_node_pos(k);
+		pr->description = loader_get_str(L, v, "description");
+		pr->def = loader_get_str(L, v, "default");
+		pr->secret = loader_parse_bool(L, loader_map_get(L, v, "secret"), "secret", false);
+		L->rb->nparams++;
+		if ((pat = loader_map_get(L, v, "pattern")) != NULL) {
+			pr->pattern = xstrdup(loader_scalar(pat));
+			if (!loader_compile_re(L, pat, "pattern", pr->pattern, &pr->re)) {
+				free(pr->pattern);
+				pr->pattern = NULL;
+			} else if (pr->def && regexec(&pr->re, pr->def, 0, NULL, 0) != 0) {
+				loader_error_at(L, loader_map_get(L, v, "default"),
+					 "default '%s' of parameter '%s' does not match its pattern",
+					 pr->def, pr->name);
+			}
+		}
+	}
+}
+
+static void
+parse_trigger(struct loader *L, yaml_node_t *n)
+{
+	struct trigger *t = &L->rb->trigger;
+	yaml_node_t *al;
+	size_t i;
+
+	if (!loader_check_object(L, n, "trigger", "'trigger'"))
+		return;
+	t->summary = loader_get_str(L, n, "summary");
+	t->node_label = loader_get_str(L, n, "node_label");
+	if (!t->node_label)
+		t->node_label = xstrdup("Hostname");
+	al = loader_map_get(L, n, "alerts");
+	if (!al)
+		return;
+	if (al->type != YAML_SEQUENCE_NODE) {
+		loader_error_at(L, al, "'alerts' must be a list of label matchers");
+		return;
+	}
+	t->alerts = xcalloc(loader_seq_len(al) + 1, sizeof(*t->alerts));
+	for (i = 0; i < loader_seq_len(al); i++) {
+		yaml_node_t *m = loader_seq_item(L, al, i);
+		struct matcher *mt = &t->alerts[t->nalerts];
+		yaml_node_pair_t *p;
+
+		if (m->type != YAML_MAPPING_NODE) {
+			loader_error_at(L, m, "an alert matcher must be a mapping of label to value");
+			continue;
+		}
+		mt->keys = xcalloc((size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start) + 1,
+				   sizeof(char *));
+		mt->values = xcalloc((size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start) + 1,
+				     sizeof(char *));
+		for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+			const char *k = loader_scalar(loader_node_at(L, p->key)), *v = loader_scalar(loader_node_at(L, p->value));
+			if (!k || !v) {
+				loader_error_at(L, loader_node_at(L, p->key), "alert labels and values must be scalars");
+				continue;
+			}
+			mt->keys[mt->n] = xstrdup(k);
+			mt->values[mt->n] = xstrdup(v);
+			mt->n++;
+		}
+		t->nalerts++;
+	}
+}
+
+static void
+parse_guard(struct loader *L, yaml_node_t *n)
+{
+	struct guard *g = &L->rb->guard;
+
+	g->cordon = g->drain = true;
+	g->drain_timeout_ms = 30 * 60 * 1000LL;
+	if (!loader_check_object(L, n, "guard", "'guard'"))
+		return;
+	g->none = loader_get_str(L, n, "none");
+	if (g->none) {
+		if (loader_map_get(L, n, "cordon") || loader_map_get(L, n, "drain") ||
+		    loader_map_get(L, n, "drain_timeout"))
+			loader_error_at(L, n, "'guard: {none: ...}' stands alone: no cordon, drain or "
+				       "drain_timeout with it");
+		if (!*g->none)
+			loader_error_at(L, loader_map_get(L, n, "none"), "'guard: none' needs a reason");
+		g->cordon = g->drain = false;
+		return;
+	}
+	g->cordon = loader_parse_bool(L, loader_map_get(L, n, "cordon"), "cordon", true);
+	g->drain = loader_parse_bool(L, loader_map_get(L, n, "drain"), "drain", true);
+	g->drain_timeout_ms = loader_parse_duration_node(L, loader_map_get(L, n, "drain_timeout"),
+						  "drain_timeout", g->drain_timeout_ms);
+	if (g->drain && !g->cordon)
+		loader_error_at(L, n, "a guard that drains must also cordon");
+	if (!g->cordon)
+		loader_error_at(L, n, "a guard must cordon; a runbook that changes nothing declares "
+			       "'guard: {none: REASON}'");
+}
+
+static void
+check_name_matches_file(struct loader *L, yaml_node_t *n)
+{
+	const char *base = strrchr(L->file, '/');
+	size_t len;
+
+	base = base ? base + 1 : L->file;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+		len -= 5;
+	else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+		len -= 4;
+	else
+		return;
+	if (L->rb->name && (strlen(L->rb->name) != len || strncmp(L->rb->name, base, len) != 0))
+		loader_error_at(L, n, "name '%s' must equal the file stem '%.*s'", L->rb->name, (int)len,
+			 base);
+}
+
+/* ---- template names ---------------------------------------------------------- */
+
+struct name_check {
+	struct loader *L;
+	const struct strmap *known; /* captures defined so far */
+	const char *text;
+	struct srcpos pos;
+	bool shell;
+};
+
+static struct srcpos
+offset_pos(const struct name_check *c, size_t off)
+{
+	struct srcpos p = c->pos;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		if (c->text[i] == '\n')
+			return c->pos; /* multi-line: name the scalar itself */
+	p.col += (int)off;
+	return p;
+}
+
+static int
+visit_name(void *arg, const char *name, size_t off)
+{
+	struct name_check *c = arg;
+	struct srcpos p = offset_pos(c, off);
+	const char *why;
+
+	if (strcmp(name, "node") == 0 || strcmp(name, "run.id") == 0 ||
+	    strcmp(name, "attempt") == 0) {
+		/* always known */
+	} else if (strncmp(name, "params.", 7) == 0) {
+		if (!runbook_param(c->L->rb, name + 7))
+			diags_add(c->L->d, DIAG_ERROR, c->L->file, p,
+				  "unknown parameter '%s' in template (declare it under params)",
+				  name + 7);
+	} else if (strncmp(name, "captures.", 9) == 0) {
+		if (!strmap_get(c->known, name + 9))
+			diags_add(c->L->d, DIAG_ERROR, c->L->file, p,
+				  "capture '%s' is not set by any earlier step", name + 9);
+	} else {
+		diags_add(c->L->d, DIAG_ERROR, c->L->file, p,
+			  "unknown template name '%s' (known: node, params.X, captures.X, run.id, "
+			  "attempt)",
+			  name);
+	}
+	if (c->shell && (why = template_shell_context_error(c->text, off)) != NULL)
+		diags_add(c->L->d, DIAG_ERROR, c->L->file, p, "%s", why);
+	return 0;
+}
+
+static void
+check_text(struct loader *L, const struct strmap *known, const char *text, struct srcpos pos,
+	   bool shell)
+{
+	struct name_check c = {L, known, text, pos, shell};
+	struct rbx_err err;
+
+	if (!text)
+		return;
+	if (template_each(text, visit_name, &c, &err) < 0)
+		diags_add(L->d, DIAG_ERROR, L->file, pos, "%s", err.msg);
+}
+
+static void
+check_when_names(struct loader *L, const struct strmap *known, const struct when *w)
+{
+	size_t i;
+
+	if (!w)
+		return;
+	for (i = 0; i < w->nsubs; i++)
+		check_when_names(L, known, w->subs[i]);
+	if (w->kind != WHEN_TEST)
+		return;
+	if (w->is_param && !runbook_param(L->rb, w->name))
+		diags_add(L->d, DIAG_ERROR, L->file, w->pos, "'when' tests unknown parameter '%s'",
+			  w->name);
+	if (!w->is_param && !strmap_get(known, w->name))
+		diags_add(L->d, DIAG_ERROR, L->file, w->pos,
+			  "'when' tests capture '%s', which no earlier step sets", w->name);
+}
+
+static void
+check_step_names(struct loader *L, struct strmap *known, const struct step *s)
+{
+	size_t i;
+
+	check_when_names(L, known, s->when);
+	check_text(L, known, s->text, s->text_pos, s->kind == STEP_SSH || s->kind == STEP_RUN);
+	if (s->http) {
+		check_text(L, known, s->http->url, s->pos, false);
+		check_text(L, known, s->http->body, s->pos, false);
+		for (i = 0; i < s->http->nheaders; i++)
+			check_text(L, known, s->http->headers[i], s->pos, false);
+	}
+	for (i = 0; i < s->ncaptures; i++)
+		strmap_set(known, s->captures[i].name, "");
+	/* An undo runs after its step, so the step's own captures are known to it. */
+	if (s->undo)
+		check_step_names(L, known, s->undo);
+}
+
+static void
+check_template_names(struct loader *L)
+{
+	struct strmap known = {0};
+	int p;
+	size_t i;
+
+	/* Captures flow forward: pre_checks, procedure, verify; rollback sees them all. */
+	for (p = 0; p < PHASE_COUNT; p++)
+		for (i = 0; i < L->rb->nsteps[p]; i++)
+			check_step_names(L, &known, L->rb->steps[p][i]);
+	strmap_release(&known);
+}
+
+/* ---- entry points ------------------------------------------------------------ */
+
+static void
+decode(struct loader *L, yaml_node_t *root)
+{
+	struct runbook *rb = L->rb;
+	long v;
+	int e;
+	yaml_node_t *n;
+
+	if (!loader_check_object(L, root, "runbook", "the runbook"))
+		return;
+	rb->name = loader_get_str(L, root, "name");
+	if (rb->name && !util_valid_slug(rb->name))
+		loader_error_at(L, loader_map_get(L, root, "name"), "name '%s' must match [a-z0-9-]+", rb->name);
+	check_name_matches_file(L, loader_map_get(L, root, "name"));
+	rb->title = loader_get_str(L, root, "title");
+	if (loader_check_enum(L, root, "runbook", "subsystem", &e))
+		rb->subsystem = xstrdup(schema_subsystems[e]);
+	rb->summary = loader_get_str(L, root, "summary");
+	if ((n = loader_map_get(L, root, "trigger")) != NULL)
+		parse_trigger(L, n);
+	parse_params(L, loader_map_get(L, root, "params"));
+	if ((n = loader_map_get(L, root, "guard")) != NULL)
+		parse_guard(L, n);
+	rb->max_attempts = 1;
+	if ((n = loader_map_get(L, root, "max_attempts")) != NULL &&
+	    loader_parse_int(L, n, "max_attempts", 1, 10, &v))
+		rb->max_attempts = (int)v;
+	if (loader_check_enum(L, root, "runbook", "on_success", &e))
+		rb->keep_cordoned = e == 1;
+	for (e = 0; e < PHASE_COUNT; e++)
+		runbook_parse_phase(L, root, (enum phase)e);
+	rb->references = loader_get_strings(L, loader_map_get(L, root, "references"), "references",
+				     &rb->nreferences);
+	rb->related = loader_get_strings(L, loader_map_get(L, root, "related"), "related", &rb->nrelated);
+	check_template_names(L);
+}
+
+struct runbook *
+runbook_load_string(const char *path, const char *text, size_t len, struct diags *d)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct loader L = {path, &doc, d, NULL};
+	size_t before = d->nerrors;
+	yaml_node_t *root;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		struct srcpos p = {(int)parser.problem_mark.line + 1,
+				   (int)parser.problem_mark.column + 1};
+		diags_add(d, DIAG_ERROR, path, p, "YAML: %s%s%s",
+			  parser.problem ? parser.problem : "cannot parse",
+			  parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		struct srcpos p = {1, 1};
+		diags_add(d, DIAG_ERROR, path, p, "the file is empty");
+		yaml_document_delete(&doc);
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	L.rb = xcalloc(1, sizeof(*L.rb));
+	L.rb->path = xstrdup(path);
+	decode(&L, root);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (d->nerrors > before) {
+		runbook_free(L.rb);
+		return NULL;
+	}
+	return L.rb;
+}
+
+struct runbook *
+runbook_load(const char *path, struct diags *d)
+{
+	struct rbx_err err;
+	struct runbook *rb;
+	size_t len;
+	char *text = util_read_file(path, RUNBOOK_MAX_BYTES, &len, &err);
+
+	if (!text) {
+		struct srcpos p = {0, 0};
+		diags_add(d, DIAG_ERROR, path, p, "cannot read: %s", err.msg);
+		return NULL;
+	}
+	rb = runbook_load_string(path, text, len, d);
+	free(text);
+	return rb;
+}
+
+void
+runbook_free(struct runbook *rb)
+{
+	size_t i, j;
+	int p;
+
+	if (!rb)
+		return;
+	free(rb->path);
+	free(rb->name);
+	free(rb->title);
+	free(rb->subsystem);
+	free(rb->summary);
+	free(rb->trigger.summary);
+	free(rb->trigger.node_label);
+	for (i = 0; i < rb->trigger.nalerts; i++) {
+		for (j = 0; j < rb->trigger.alerts[i].n; j++) {
+			free(rb->trigger.alerts[i].keys[j]);
+			free(rb->trigger.alerts[i].values[j]);
+		}
+		free(rb->trigger.alerts[i].keys);
+		free(rb->trigger.alerts[i].values);
+	}
+	free(rb->trigger.alerts);
+	for (i = 0; i < rb->nparams; i++) {
+		free(rb->params[i].name);
+		free(rb->params[i].description);
+		free(rb->params[i].def);
+		if (rb->params[i].pattern) {
+			regfree(&rb->params[i].re);
+			free(rb->params[i].pattern);
+		}
+	}
+	free(rb->params);
+	free(rb->guard.none);
+	for (p = 0; p < PHASE_COUNT; p++) {
+		for (i = 0; i < rb->nsteps[p]; i++)
+			runbook_step_free(rb->steps[p][i]);
+		free(rb->steps[p]);
+	}
+	loader_free_strings(rb->references, rb->nreferences);
+	loader_free_strings(rb->related, rb->nrelated);
+	free(rb);
+}
+
+bool
+runbook_mutates(const struct runbook *rb)
+{
+	size_t i;
+	int p;
+
+	for (p = 0; p < PHASE_COUNT; p++)
+		for (i = 0; i < rb->nsteps[p]; i++)
+			if (rb->steps[p][i]->mutates ||
+			    (rb->steps[p][i]->undo && rb->steps[p][i]->undo->mutates))
+				return true;
+	return false;
+}

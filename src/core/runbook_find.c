@@ -1,0 +1,168 @@
+/* runbook_find.c - where runbooks are found: ./runbooks when no one else can write
+ * it, $RBX_RUNBOOKS, /etc/rbx/runbooks, and the installed share dir. */
+#define _GNU_SOURCE
+#include "core/runbook.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "core/schema.h"
+#include "core/template.h"
+#include "base/util.h"
+
+#ifndef RBX_SHARE_DIR
+#define RBX_SHARE_DIR "/usr/local/share/rbx"
+#endif
+
+#include "core/runbook_internal.h"
+
+/* ---- finding runbooks ---------------------------------------------------------- */
+
+/* BIN/../share/rbx/runbooks of the running binary: right wherever `make install` put it. */
+static char *
+installed_share_dir(void)
+{
+	char exe[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	return xasprintf("%s/../share/rbx/runbooks", exe);
+}
+
+/* A real directory that only this user or root can write to. */
+static bool
+trusted_dir(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       (st.st_uid == geteuid() || st.st_uid == 0) && !(st.st_mode & 022);
+}
+
+char **
+runbook_search_path(void)
+{
+	const char *env = getenv("RBX_RUNBOOKS");
+	char *exe;
+	char **dirs = xcalloc(64, sizeof(char *));
+	size_t n = 0;
+
+	/* ./runbooks only where no one else can have put a runbook (cf. git's safe.directory). */
+	if (trusted_dir(".") && trusted_dir("./runbooks"))
+		dirs[n++] = xstrdup("./runbooks");
+	if (env && *env) {
+		char *copy = xstrdup(env), *save = NULL, *tok;
+		for (tok = strtok_r(copy, ":", &save); tok && n < 60; tok = strtok_r(NULL, ":", &save))
+			dirs[n++] = xstrdup(tok);
+		free(copy);
+	}
+	dirs[n++] = xstrdup("/etc/rbx/runbooks");
+	if ((exe = installed_share_dir()) != NULL)
+		dirs[n++] = exe;
+	dirs[n++] = xstrdup(RBX_SHARE_DIR "/runbooks");
+	return dirs;
+}
+
+void
+runbook_path_free(char **dirs)
+{
+	size_t i;
+
+	if (!dirs)
+		return;
+	for (i = 0; dirs[i]; i++)
+		free(dirs[i]);
+	free(dirs);
+}
+
+char *
+runbook_find(const char *name, struct rbx_err *err)
+{
+	char **dirs;
+	size_t i, len = strlen(name);
+	char *found = NULL;
+
+	if (strchr(name, '/') || (len > 5 && strcmp(name + len - 5, ".yaml") == 0) ||
+	    (len > 4 && strcmp(name + len - 4, ".yml") == 0)) {
+		if (access(name, R_OK) != 0) {
+			err_set(err, "cannot read runbook '%s': %s", name, strerror(errno));
+			return NULL;
+		}
+		return xstrdup(name);
+	}
+	if (!util_valid_slug(name)) {
+		err_set(err, "'%s' is not a runbook name ([a-z0-9-]+) or a path", name);
+		return NULL;
+	}
+	dirs = runbook_search_path();
+	for (i = 0; dirs[i] && !found; i++) {
+		char *p = xasprintf("%s/%s.yaml", dirs[i], name);
+		if (access(p, R_OK) == 0)
+			found = p;
+		else
+			free(p);
+	}
+	if (!found) {
+		struct buf b;
+		buf_init(&b, 0);
+		for (i = 0; dirs[i]; i++)
+			buf_addf(&b, "%s%s", i ? ":" : "", dirs[i]);
+		err_set(err, "no runbook named '%s' (searched %s)", name, b.data);
+		buf_release(&b);
+	}
+	runbook_path_free(dirs);
+	return found;
+}
+
+void
+runbook_when_text(const struct when *w, struct buf *b)
+{
+	size_t i;
+
+	switch (w->kind) {
+	case WHEN_NOT:
+		buf_adds(b, "not (");
+		runbook_when_text(w->subs[0], b);
+		buf_adds(b, ")");
+		return;
+	case WHEN_ANY:
+	case WHEN_ALL:
+		for (i = 0; i < w->nsubs; i++) {
+			if (i)
+				buf_adds(b, w->kind == WHEN_ANY ? " or " : " and ");
+			buf_adds(b, "(");
+			runbook_when_text(w->subs[i], b);
+			buf_adds(b, ")");
+		}
+		return;
+	case WHEN_TEST:
+		break;
+	}
+	buf_addf(b, "%s %s ", w->is_param ? "param" : "capture", w->name);
+	if (w->op == WHEN_MATCHES) {
+		buf_addf(b, "matches /%s/", w->values[0]);
+		return;
+	}
+	if (w->op == WHEN_EQUALS) {
+		buf_addf(b, "= '%s'", w->values[0]);
+		return;
+	}
+	buf_adds(b, "in [");
+	for (i = 0; i < w->nvalues; i++)
+		buf_addf(b, "%s%s", i ? ", " : "", w->values[i]);
+	buf_adds(b, "]");
+}
+

@@ -1,0 +1,597 @@
+/* lab_faults.c - what `rbx lab inject` can break on a simulated node, as a table of
+ * faults, each a function that changes the node's state the way the real fault does. */
+#define _GNU_SOURCE
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/journal.h"
+
+#include "lab/lab_internal.h"
+
+
+static const char *
+xid_text(int xid)
+{
+	switch (xid) {
+	case 13: return "Graphics Exception: ESR 0x50da30=0x103000e 0x50da34=0x0";
+	case 31: return "MMU Fault: ENGINE GRAPHICS GPCCLIENT_T1_0 faulted @ 0x7f3e_4c000000.";
+	case 43: return "Ch 00000010";
+	case 45: return "Ch 00000008";
+	case 48: return "An uncorrectable double bit error (DBE) has been detected on GPU in the "
+			"framebuffer at partition 6, subpartition 0.";
+	case 63: return "Row Remapper: New row marked for remapping, reset gpu to activate.";
+	case 64: return "Row Remapper: Failed to mark a row for remapping.";
+	case 74: return "NVLink: fatal error detected on link 3(0x0, 0x0, 0x10000, 0x0, 0x0, 0x0, 0x0)";
+	case 79: return "GPU has fallen off the bus.";
+	case 92: return "High single-bit ECC error rate";
+	case 94: return "Contained: SM (0x1). RST: No, D-RST: No";
+	case 95: return "Uncontained: FBHUB. RST: Yes, D-RST: No";
+	case 119: return "Timeout after 6s of waiting for RPC response from GPU0 GSP! Expected function "
+			 "76 (GSP_RM_CONTROL).";
+	case 120: return "GSP task timeout @ pc:0x4c9e7f0, task: 1";
+	default: return "Unknown Error";
+	}
+}
+
+struct fault_ctx {
+	json_t *st;
+	json_t *gpu; /* gpu=I, default 0 */
+	long gpu_index;
+	const char *val;
+	struct rbx_err *err;
+};
+
+static void
+add_int(json_t *o, const char *key, long long d)
+{
+	jset_int(o, key, jint(o, key) + d);
+}
+
+static json_t *
+service(json_t *st)
+{
+	return json_object_get(st, "services");
+}
+
+static int
+f_xid(struct fault_ctx *f)
+{
+	long xid = strtol(f->val, NULL, 10);
+	char *msg;
+
+	if (xid <= 0 || xid > 200)
+		return err_set(f->err, "xid=%s: an XID is a number from 1 to 200", f->val);
+	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): %ld, pid=%ld, name=python3, %s",
+			jstr(f->gpu, "bus"), xid, 20000 + f->gpu_index * 17, xid_text((int)xid));
+	/* An injected fault happened a minute ago: alerts fire after the event. */
+	lab_log_kernel(f->st, (long long)time(NULL) - 60, msg);
+	free(msg);
+	switch (xid) {
+	case 79:
+		jset_bool(f->gpu, "lost", true);
+		break;
+	case 48: case 63: case 94: case 95: case 140:
+		jset_bool(f->gpu, "remap_pending", true);
+		add_int(f->gpu, "remap_uncorr", 1);
+		add_int(f->gpu, "dbe", 1);
+		break;
+	case 64:
+		jset_bool(f->gpu, "remap_failed", true);
+		break;
+	case 74:
+		jset_bool(f->gpu, "nvlink_down", true);
+		break;
+	case 92:
+		add_int(f->gpu, "sbe", 4096);
+		break;
+	}
+	return 0;
+}
+
+static int
+f_dcgm(struct fault_ctx *f)
+{
+	if (strcmp(f->val, "fail") && strcmp(f->val, "pass"))
+		return err_set(f->err, "dcgm=%s: use dcgm=fail or dcgm=pass", f->val);
+	jset_str(f->st, "dcgm", f->val);
+	return 0;
+}
+
+static int
+f_remap(struct fault_ctx *f)
+{
+	if (!strcmp(f->val, "pending"))
+		jset_bool(f->gpu, "remap_pending", true);
+	else if (!strcmp(f->val, "failed"))
+		jset_bool(f->gpu, "remap_failed", true);
+	else
+		return err_set(f->err, "remap=%s: use remap=pending or remap=failed", f->val);
+	return 0;
+}
+
+static int
+f_persistent(struct fault_ctx *f)
+{
+	jset_bool(f->st, "persistent", true);
+	return 0;
+}
+
+static int
+f_drained(struct fault_ctx *f)
+{
+	json_t *sc = json_object_get(f->st, "sched");
+
+	if (!*f->val)
+		return err_set(f->err, "drained=REASON needs a reason");
+	jset_bool(sc, "cordoned", true);
+	jset_bool(sc, "drained", true);
+	jset_str(sc, "reason", f->val);
+	return 0;
+}
+
+static int
+f_jobs(struct fault_ctx *f)
+{
+	jset_int(json_object_get(f->st, "sched"), "jobs", strtol(f->val, NULL, 10));
+	return 0;
+}
+
+static int
+f_module(struct fault_ctx *f)
+{
+	if (!strcmp(f->val, "unloaded")) {
+		jset_bool(f->st, "module_loaded", false);
+		lab_log_kernel(f->st, (long long)time(NULL) - 60,
+			       "NVRM: RmInitAdapter failed! (0x22:0x56:667)");
+	} else if (!strcmp(f->val, "mismatch")) {
+		/* The libraries were upgraded under a loaded module, with no reboot. */
+		jset_str(f->st, "module_version", "550.54.15");
+		lab_log_kernel(f->st, (long long)time(NULL) - 60,
+			       "NVRM: API mismatch: the client has the version 550.90.07, but this "
+			       "kernel module has the version 550.54.15.");
+	} else {
+		return err_set(f->err, "module=%s: use module=unloaded or module=mismatch", f->val);
+	}
+	return 0;
+}
+
+static int
+f_secureboot(struct fault_ctx *f)
+{
+	jset_bool(f->st, "secure_boot", !strcmp(f->val, "on"));
+	return 0;
+}
+
+static int
+f_kernel(struct fault_ctx *f)
+{
+	/* A new kernel was installed and booted; DKMS never built the module for it. */
+	if (strcmp(f->val, "new"))
+		return err_set(f->err, "kernel=%s: use kernel=new", f->val);
+	json_array_append_new(json_object_get(f->st, "kernels"), json_string("6.1.0-28-amd64"));
+	jset_str(f->st, "kernel", "6.1.0-28-amd64");
+	jset_bool(f->st, "module_loaded", false);
+	jset_str(json_object_get(f->st, "packages"), "linux-image-6.1.0-28-amd64", "6.1.119-1");
+	return 0;
+}
+
+static int
+f_dkms(struct fault_ctx *f)
+{
+	jset_bool(f->st, "dkms_broken", !strcmp(f->val, "fail"));
+	return 0;
+}
+
+static int
+f_gsp(struct fault_ctx *f)
+{
+	char *msg;
+
+	if (strcmp(f->val, "mismatch"))
+		return err_set(f->err, "gsp=%s: use gsp=mismatch", f->val);
+	jset_str(f->st, "gsp_fw", "550.54.15");
+	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): 119, pid=1962, name=nvidia-smi, %s",
+			jstr(f->gpu, "bus"), xid_text(119));
+	lab_log_kernel(f->st, (long long)time(NULL) - 60, msg);
+	free(msg);
+	return 0;
+}
+
+static int
+f_service_state(struct fault_ctx *f, const char *unit)
+{
+	if (!strcmp(f->val, "off") || !strcmp(f->val, "down"))
+		jset_str(service(f->st), unit, !strcmp(f->val, "down") ? "failed" : "inactive");
+	else if (!strcmp(f->val, "broken"))
+		json_array_append_new(json_object_get(f->st, "broken_services"), json_string(unit));
+	else
+		return -2;
+	return 0;
+}
+
+static int
+f_persistence(struct fault_ctx *f)
+{
+	if (f_service_state(f, "nvidia-persistenced") == -2)
+		return err_set(f->err, "persistence=%s: use off or broken", f->val);
+	if (!strcmp(f->val, "broken"))
+		jset_str(service(f->st), "nvidia-persistenced", "failed");
+	return 0;
+}
+
+static int
+f_fm(struct fault_ctx *f)
+{
+	if (!strcmp(f->val, "mismatch")) {
+		jset_str(f->st, "fm_version", "550.54.15");
+		jset_str(json_object_get(f->st, "packages"), "nvidia-fabricmanager-550", "550.54.15");
+		jset_str(service(f->st), "nvidia-fabricmanager", "failed");
+		return 0;
+	}
+	if (f_service_state(f, "nvidia-fabricmanager") == -2)
+		return err_set(f->err, "fm=%s: use down, mismatch or broken", f->val);
+	if (!strcmp(f->val, "broken"))
+		jset_str(service(f->st), "nvidia-fabricmanager", "failed");
+	return 0;
+}
+
+static int
+f_ecc(struct fault_ctx *f)
+{
+	if (strcmp(f->val, "off"))
+		return err_set(f->err, "ecc=%s: use ecc=off", f->val);
+	jset_str(f->gpu, "ecc_mode", "Disabled");
+	jset_str(f->gpu, "ecc_pending", "Disabled");
+	return 0;
+}
+
+static int
+f_temp(struct fault_ctx *f)
+{
+	long t = strtol(f->val, NULL, 10);
+
+	if (t < 20 || t > 110)
+		return err_set(f->err, "temp=%s: a temperature in C from 20 to 110", f->val);
+	jset_int(f->gpu, "temp", t);
+	jset_int(f->gpu, "hot", t >= 85);
+	return 0;
+}
+
+static int
+f_cooling(struct fault_ctx *f)
+{
+	jset_bool(f->st, "cooling_failed", !strcmp(f->val, "failed"));
+	return 0;
+}
+
+static int
+f_mig(struct fault_ctx *f)
+{
+	int i;
+
+	if (!strcmp(f->val, "busy")) {
+		jset_bool(f->st, "mig_busy", true);
+		return 0;
+	}
+	if (strcmp(f->val, "stale"))
+		return err_set(f->err, "mig=%s: use mig=stale or mig=busy", f->val);
+	/* Seven 1g.10gb instances left behind by a job, where the site wants two 3g.40gb. */
+	jset_str(f->gpu, "mig_mode", "Enabled");
+	jset_str(f->gpu, "mig_pending", "Enabled");
+	for (i = 0; i < 7; i++)
+		json_array_append_new(json_object_get(f->gpu, "gis"), json_pack("{s:i}", "profile", 0));
+	jset_str(json_object_get(f->st, "labels"), "nvidia.com/mig.config", "all-3g.40gb");
+	return 0;
+}
+
+static int
+f_ib(struct fault_ctx *f)
+{
+	json_t *ib = json_object_get(f->st, "ib");
+
+	if (strcmp(f->val, "errors"))
+		return err_set(f->err, "ib=%s: use ib=errors", f->val);
+	jset_int(ib, "symbol_errors", 18342);
+	jset_int(ib, "link_downed", 3);
+	jset_int(ib, "rcv_errors", 511);
+	return 0;
+}
+
+static int
+f_nvlink(struct fault_ctx *f)
+{
+	jset_bool(f->gpu, "nvlink_down", !strcmp(f->val, "down"));
+	return 0;
+}
+
+static int
+f_pcie(struct fault_ctx *f)
+{
+	if (strcmp(f->val, "downtrained"))
+		return err_set(f->err, "pcie=%s: use pcie=downtrained", f->val);
+	jset_int(f->gpu, "pcie_gen", 4);
+	jset_int(f->gpu, "pcie_width", 8);
+	return 0;
+}
+
+static int
+f_acs(struct fault_ctx *f)
+{
+	jset_bool(f->st, "acs", !strcmp(f->val, "on"));
+	return 0;
+}
+
+static int
+f_plugin(struct fault_ctx *f)
+{
+	/* The device plugin marked GPUs unhealthy and advertises fewer. */
+	jset_int(f->st, "device_plugin_gpus", strtol(f->val, NULL, 10));
+	return 0;
+}
+
+static int
+f_slurm(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(f->st, "cluster"), "slurm_up", strcmp(f->val, "down") != 0);
+	return 0;
+}
+
+static int
+f_label(struct fault_ctx *f)
+{
+	if (!strcmp(f->val, "forbidden"))
+		jset_bool(f->st, "label_forbidden", true);
+	else if (!strcmp(f->val, "wrong"))
+		jset_str(json_object_get(f->st, "labels"), "network.topology.rbx.dev/spine", "spine-4");
+	else
+		return err_set(f->err, "label=%s: use label=wrong or label=forbidden", f->val);
+	return 0;
+}
+
+static int
+f_stale_procs(struct fault_ctx *f)
+{
+	long n = strtol(f->val, NULL, 10), i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(json_object_get(f->st, "procs"),
+				      json_pack("{s:I, s:I, s:s, s:i, s:b}", "pid", (json_int_t)(31337 + i),
+						"gpu", (json_int_t)f->gpu_index, "name", "python3", "mem",
+						38912, "unkillable", 0));
+	return 0;
+}
+
+static int
+f_proc(struct fault_ctx *f)
+{
+	json_t *p;
+	size_t i;
+
+	if (strcmp(f->val, "unkillable"))
+		return err_set(f->err, "proc=%s: use proc=unkillable", f->val);
+	json_array_foreach(json_object_get(f->st, "procs"), i, p)
+		jset_bool(p, "unkillable", true);
+	return 0;
+}
+
+static int
+f_clocks(struct fault_ctx *f)
+{
+	jset_int(f->st, "clock_cap_mhz", !strcmp(f->val, "low") ? 1100 : 0);
+	return 0;
+}
+
+static int
+f_throttle(struct fault_ctx *f)
+{
+	jset_str(f->st, "throttle", f->val);
+	return 0;
+}
+
+static int
+f_loss(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(f->st, "training"), "loss_diverges", !strcmp(f->val, "diverge"));
+	return 0;
+}
+
+static int
+f_slo(struct fault_ctx *f)
+{
+	json_t *s = json_object_get(f->st, "serving");
+
+	if (!strcmp(f->val, "bad-deploy"))
+		jset_bool(s, "bad_revision", true);
+	else if (!strcmp(f->val, "capacity"))
+		jset_int(s, "needed_replicas", 6);
+	else
+		return err_set(f->err, "slo=%s: use slo=bad-deploy or slo=capacity", f->val);
+	return 0;
+}
+
+static int
+f_deploy(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(f->st, "serving"), "stuck", !strcmp(f->val, "stuck"));
+	return 0;
+}
+
+static int
+f_kv(struct fault_ctx *f)
+{
+	jset_bool(json_object_get(f->st, "serving"), "kv_pressure", !strcmp(f->val, "pressure"));
+	return 0;
+}
+
+static int
+f_bmc(struct fault_ctx *f)
+{
+	json_t *b = json_object_get(f->st, "bmc");
+
+	if (!strcmp(f->val, "hung"))
+		jset_bool(b, "alive", false);
+	else if (!strcmp(f->val, "misconfigured"))
+		jset_bool(b, "lan_ok", false);
+	else if (!strcmp(f->val, "dead")) {
+		jset_bool(b, "alive", false);
+		jset_bool(b, "dead", true);
+	} else
+		return err_set(f->err, "bmc=%s: use hung, misconfigured or dead", f->val);
+	return 0;
+}
+
+static int
+f_drift(struct fault_ctx *f)
+{
+	json_t *pk = json_object_get(f->st, "packages");
+
+	if (strcmp(f->val, "driver"))
+		return err_set(f->err, "drift=%s: use drift=driver", f->val);
+	/* An older driver than the golden image: a node that missed the last rollout. */
+	jset_str(pk, "nvidia-driver-550", "550.54.15");
+	jset_str(pk, "libnvidia-compute-550", "550.54.15");
+	jset_str(f->st, "driver", "550.54.15");
+	jset_str(f->st, "module_version", "550.54.15");
+	jset_str(f->st, "gsp_fw", "550.54.15");
+	jset_str(json_object_get(f->st, "dkms"), jstr(f->st, "kernel"), "550.54.15");
+	return 0;
+}
+
+static int
+f_apt(struct fault_ctx *f)
+{
+	jset_bool(f->st, "apt_broken", !strcmp(f->val, "fail"));
+	return 0;
+}
+
+static int
+f_job(struct fault_ctx *f)
+{
+	json_t *j = json_object_get(json_object_get(f->st, "cluster"), "job");
+
+	if (!strcmp(f->val, "gone"))
+		jset_bool(j, "gone", true);
+	else if (!strcmp(f->val, "pinned"))
+		jset_bool(j, "pinned", true);
+	else
+		return err_set(f->err, "job=%s: use job=gone or job=pinned", f->val);
+	return 0;
+}
+
+static const struct fault {
+	const char *key;
+	int (*apply)(struct fault_ctx *f);
+	const char *help;
+} faults[] = {
+	{"xid", f_xid, "xid=N [gpu=I]        an XID in the kernel log (79: off the bus; 48/63/94/95/140: "
+		       "remap pending; 64: remap failed; 74: NVLink down)"},
+	{"dcgm", f_dcgm, "dcgm=fail|pass       the DCGM diagnostic fails under stress (or passes again)"},
+	{"remap", f_remap, "remap=pending|failed [gpu=I]"},
+	{"persistent", f_persistent, "persistent           faults survive GPU resets, restarts and repairs (hardware)"},
+	{"drained", f_drained, "drained=REASON       someone else drained the node"},
+	{"jobs", f_jobs, "jobs=N               work running on the node"},
+	{"module", f_module, "module=unloaded|mismatch   the nvidia module is not loaded, or older than its libraries"},
+	{"secureboot", f_secureboot, "secureboot=on        Secure Boot rejects the unsigned module"},
+	{"kernel", f_kernel, "kernel=new           booted a new kernel with no nvidia module built for it"},
+	{"dkms", f_dkms, "dkms=fail            DKMS cannot build the module"},
+	{"gsp", f_gsp, "gsp=mismatch         GSP firmware older than the driver, XID 119"},
+	{"persistence", f_persistence, "persistence=off|broken   nvidia-persistenced stopped (or cannot start)"},
+	{"fm", f_fm, "fm=down|mismatch|broken   Fabric Manager stopped, a version behind the driver, or failing"},
+	{"ecc", f_ecc, "ecc=off [gpu=I]      ECC turned off"},
+	{"temp", f_temp, "temp=C [gpu=I]       a GPU running hot (89 C slows down, 92 C shuts down)"},
+	{"cooling", f_cooling, "cooling=failed       a fan or the CDU is out: capping power does not cool"},
+	{"mig", f_mig, "mig=stale|busy [gpu=I]   leftover MIG instances; or instances held by a client"},
+	{"ib", f_ib, "ib=errors            InfiniBand symbol errors and link-downs (a straggler)"},
+	{"nvlink", f_nvlink, "nvlink=down [gpu=I]  NVLinks inactive"},
+	{"pcie", f_pcie, "pcie=downtrained [gpu=I]   link trained at Gen4 x8"},
+	{"acs", f_acs, "acs=on               PCIe ACS redirection on the switches"},
+	{"plugin", f_plugin, "plugin=N             the device plugin advertises only N GPUs"},
+	{"slurm", f_slurm, "slurm=down           the Slurm controller does not answer"},
+	{"label", f_label, "label=wrong|forbidden   the node's spine label is wrong; or rbx may not label nodes"},
+	{"stale_procs", f_stale_procs, "stale_procs=N [gpu=I]   processes of a dead job holding GPU memory"},
+	{"proc", f_proc, "proc=unkillable      those processes cannot be killed (stuck in the driver)"},
+	{"clocks", f_clocks, "clocks=low           GPU clocks locked at 1100 MHz"},
+	{"throttle", f_throttle, "throttle=thermal     the GPUs throttle for heat"},
+	{"loss", f_loss, "loss=diverge         the loss jumps after a resume"},
+	{"slo", f_slo, "slo=bad-deploy|capacity   a bad serving revision; or too few replicas"},
+	{"deploy", f_deploy, "deploy=stuck         a rollout never finishes"},
+	{"kv", f_kv, "kv=pressure          the KV cache is full and requests are preempted"},
+	{"bmc", f_bmc, "bmc=hung|misconfigured|dead   the BMC hangs; lost its LAN config; or is dead"},
+	{"drift", f_drift, "drift=driver         the node runs an older driver than the golden image"},
+	{"apt", f_apt, "apt=fail             package installs fail"},
+	{"job", f_job, "job=gone|pinned      the training job no longer exists; or cannot be requeued"},
+	{NULL, NULL, NULL},
+};
+
+const char *
+lab_fault_help_text(void)
+{
+	static char text[8192];
+	size_t i, off = 0;
+
+	if (text[0])
+		return text;
+	for (i = 0; faults[i].key && off < sizeof(text) - 200; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "  %s\n", faults[i].help);
+	return text;
+}
+
+struct inject_args {
+	int n;
+	char **faults;
+};
+
+static int
+apply_faults(json_t *st, void *arg, struct rbx_err *err)
+{
+	struct inject_args *a = arg;
+	struct fault_ctx f = {st, NULL, 0, NULL, err};
+	int i;
+
+	for (i = 0; i < a->n; i++)
+		if (!strncmp(a->faults[i], "gpu=", 4))
+			f.gpu_index = strtol(a->faults[i] + 4, NULL, 10);
+	f.gpu = json_array_get(json_object_get(st, "gpus"), (size_t)f.gpu_index);
+	if (f.gpu_index < 0 || !f.gpu)
+		return err_set(err, "gpu=%ld: a GPU index from 0 to %d", f.gpu_index, LAB_NGPUS - 1);
+	for (i = 0; i < a->n; i++) {
+		const char *eq = strchr(a->faults[i], '=');
+		size_t klen = eq ? (size_t)(eq - a->faults[i]) : strlen(a->faults[i]);
+		const struct fault *ft;
+
+		if (klen == 3 && !strncmp(a->faults[i], "gpu", 3))
+			continue;
+		for (ft = faults; ft->key; ft++)
+			if (strlen(ft->key) == klen && !strncmp(ft->key, a->faults[i], klen))
+				break;
+		if (!ft->key)
+			return err_set(err, "unknown fault '%s'; known faults:\n%s", a->faults[i],
+				       lab_fault_help_text());
+		f.val = eq ? eq + 1 : "";
+		if (ft->apply(&f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+lab_inject(const char *state_dir, const char *node, int nfaults, char **faults_given,
+	   struct rbx_err *err)
+{
+	struct inject_args a = {nfaults, faults_given};
+	char *dir = lab_node_dir(state_dir, node);
+	int r = lab_node_update(dir, node, apply_faults, &a, err);
+
+	free(dir);
+	return r;
+}

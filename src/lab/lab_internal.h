@@ -1,0 +1,107 @@
+/* lab_internal.h - what the lab's files share: the state template, JSON
+ * helpers, and the simulated tools' table. Not a public interface. */
+#ifndef RBX_LAB_INTERNAL_H
+#define RBX_LAB_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/util.h"
+
+#define LAB_NGPUS 8
+
+json_t *lab_state_new(const char *node);
+
+/* A simulated tool's view of its node. */
+struct tool_ctx {
+	const char *tool;
+	const char *node;
+	const char *node_dir;
+	json_t *st;
+	bool dirty; /* the tool changed st: save it */
+};
+
+typedef int (*lab_tool_fn)(struct tool_ctx *c, int argc, char **argv);
+
+struct lab_tool {
+	const char *name;
+	lab_tool_fn fn;
+	bool writes; /* takes the node lock and saves the state */
+};
+
+/* The table, NULL-terminated; defined in lab_tools.c. */
+extern const struct lab_tool lab_tools_table[];
+
+/* JSON helpers: absent values read as false, "" and 0. */
+bool jtrue(json_t *o, const char *k);
+const char *jstr(json_t *o, const char *k);
+long long jint(json_t *o, const char *k);
+void jset_str(json_t *o, const char *k, const char *v);
+void jset_int(json_t *o, const char *k, long long v);
+void jset_bool(json_t *o, const char *k, bool v);
+json_t *jgpus(struct tool_ctx *c);
+/* argv helpers */
+bool arg_has(int argc, char **argv, const char *flag);
+const char *arg_val(int argc, char **argv, const char *flag); /* "-i 3", "--x=3", "-i3" */
+int tool_usage(struct tool_ctx *c, const char *msg);
+bool service_active(json_t *st, const char *unit);
+void lab_log_kernel(json_t *st, long long when, const char *msg);
+void lab_repair_on_reset(json_t *st, json_t *gpu);
+
+/* Tools, by area. */
+int tool_nvidia_smi(struct tool_ctx *c, int argc, char **argv);
+int tool_dcgmi(struct tool_ctx *c, int argc, char **argv);
+int tool_journalctl(struct tool_ctx *c, int argc, char **argv);
+int tool_dmesg(struct tool_ctx *c, int argc, char **argv);
+int tool_bug_report(struct tool_ctx *c, int argc, char **argv);
+int tool_systemctl(struct tool_ctx *c, int argc, char **argv);
+int tool_modprobe(struct tool_ctx *c, int argc, char **argv);
+int tool_lsmod(struct tool_ctx *c, int argc, char **argv);
+int tool_modinfo(struct tool_ctx *c, int argc, char **argv);
+int tool_dkms(struct tool_ctx *c, int argc, char **argv);
+int tool_uname(struct tool_ctx *c, int argc, char **argv);
+int tool_mokutil(struct tool_ctx *c, int argc, char **argv);
+int tool_lspci(struct tool_ctx *c, int argc, char **argv);
+int tool_setpci(struct tool_ctx *c, int argc, char **argv);
+int tool_apt_get(struct tool_ctx *c, int argc, char **argv);
+int tool_apt_cache(struct tool_ctx *c, int argc, char **argv);
+int tool_apt_mark(struct tool_ctx *c, int argc, char **argv);
+int tool_dpkg_query(struct tool_ctx *c, int argc, char **argv);
+int tool_grub_reboot(struct tool_ctx *c, int argc, char **argv);
+int tool_kill(struct tool_ctx *c, int argc, char **argv);
+int tool_nv_fabricmanager(struct tool_ctx *c, int argc, char **argv);
+int tool_all_reduce_perf(struct tool_ctx *c, int argc, char **argv);
+int tool_nvbandwidth(struct tool_ctx *c, int argc, char **argv);
+int tool_ibstat(struct tool_ctx *c, int argc, char **argv);
+int tool_perfquery(struct tool_ctx *c, int argc, char **argv);
+int tool_ipmitool(struct tool_ctx *c, int argc, char **argv);
+int tool_curl(struct tool_ctx *c, int argc, char **argv);
+int tool_sinfo(struct tool_ctx *c, int argc, char **argv);
+int tool_squeue(struct tool_ctx *c, int argc, char **argv);
+int tool_scontrol(struct tool_ctx *c, int argc, char **argv);
+int tool_sbatch(struct tool_ctx *c, int argc, char **argv);
+int tool_scancel(struct tool_ctx *c, int argc, char **argv);
+int tool_kubectl(struct tool_ctx *c, int argc, char **argv);
+
+/* Append training log lines for steps from..to (a resumed job writes these). */
+void lab_train_append(FILE *fp, long from, long to, double jump);
+
+/* Derived figures the fabric and training tools share. */
+double lab_busbw(json_t *st);
+double lab_h2d_gbps(json_t *st, long gpu);
+
+/* Commands the lab refuses loudly rather than run (NULL-terminated; lab.c). */
+extern const char *const lab_refused[];
+
+/* nvidia-smi's two halves (lab_tools_smi.c shows, lab_tools_smi_ctl.c changes and dispatches). */
+void smi_lost(json_t *g);
+int smi_driver_check(struct tool_ctx *c);
+int gpu_temp(struct tool_ctx *c, json_t *g);
+unsigned mig_gi_count(json_t *g);
+int smi_q(struct tool_ctx *c, const char *display, long index);
+int smi_query(struct tool_ctx *c, const char *list, const char *format, long index);
+int smi_apps(struct tool_ctx *c, const char *list, const char *format);
+
+#endif

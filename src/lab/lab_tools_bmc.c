@@ -1,0 +1,174 @@
+/* lab_tools_bmc.c - the lab's out-of-band and metrics endpoints: ipmitool against
+ * the simulated BMC, and a curl that answers only Prometheus queries and Redfish. */
+#define _GNU_SOURCE
+#include <string.h>
+#include <time.h>
+
+#include "lab/lab.h"
+#include "lab/lab_internal.h"
+
+
+/* ---- ipmitool ---------------------------------------------------------------------------- */
+
+int
+tool_ipmitool(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *bmc = json_object_get(c->st, "bmc");
+	bool lan = arg_val(argc, argv, "-H") != NULL;
+	int k = 1;
+
+	/* Skip the connection options to reach the subcommand. */
+	while (k < argc && argv[k][0] == '-') {
+		if (!strcmp(argv[k], "-E") || !strcmp(argv[k], "-v"))
+			k++;
+		else
+			k += 2;
+	}
+	if (k >= argc)
+		return tool_usage(c, "ipmitool [-I lanplus -H BMC -U USER -E] COMMAND");
+	if (lan && (!jtrue(bmc, "alive") || !jtrue(bmc, "lan_ok"))) {
+		fprintf(stderr, "Error: Unable to establish IPMI v2 / RMCP+ session\n");
+		return 1;
+	}
+	if (!jtrue(bmc, "alive") && strcmp(argv[k], "sdr")) {
+		if (!strcmp(argv[k], "mc") && k + 2 < argc && !strcmp(argv[k + 1], "reset")) {
+			printf("Sent %s reset command to MC\n", argv[k + 2]);
+			if (!jtrue(bmc, "dead"))
+				jset_bool(bmc, "alive", true);
+			c->dirty = true;
+			return 0;
+		}
+		fprintf(stderr, "Get Device ID command failed: 0xff Unspecified error\n");
+		return 1;
+	}
+	if (!strcmp(argv[k], "chassis") && k + 2 < argc && !strcmp(argv[k + 1], "power")) {
+		if (!strcmp(argv[k + 2], "status"))
+			printf("Chassis Power is %s\n", jtrue(c->st, "powered_off") ? "off" : "on");
+		else {
+			printf("Chassis Power Control: %s\n", argv[k + 2]);
+			jset_bool(c->st, "powered_off", !strcmp(argv[k + 2], "soft") || !strcmp(argv[k + 2], "off"));
+			c->dirty = true;
+		}
+		return 0;
+	}
+	if (!strcmp(argv[k], "mc") && k + 1 < argc && !strcmp(argv[k + 1], "info")) {
+		printf("Device ID                 : 32\nDevice Revision           : 1\nFirmware Revision "
+		       "        : 2.10\nIPMI Version              : 2.0\nManufacturer Name         : "
+		       "Supermicro\nProduct ID                : 6929 (0x1b11)\nDevice Available          : "
+		       "yes\n");
+		return 0;
+	}
+	if (!strcmp(argv[k], "mc") && k + 2 < argc && !strcmp(argv[k + 1], "reset")) {
+		printf("Sent %s reset command to MC\n", argv[k + 2]);
+		return 0;
+	}
+	if (!strcmp(argv[k], "lan") && k + 2 < argc && !strcmp(argv[k + 1], "print")) {
+		printf("Set in Progress         : Set Complete\nIP Address Source       : Static Address\n"
+		       "IP Address              : %s\nSubnet Mask             : 255.255.255.0\n"
+		       "Default Gateway IP      : 192.0.2.1\n",
+		       jtrue(bmc, "lan_ok") ? jstr(bmc, "address") : "0.0.0.0");
+		return 0;
+	}
+	if (!strcmp(argv[k], "lan") && k + 4 < argc && !strcmp(argv[k + 1], "set") &&
+	    !strcmp(argv[k + 3], "ipaddr")) {
+		printf("Setting LAN IP Address to %s\n", argv[k + 4]);
+		jset_bool(bmc, "lan_ok", !strcmp(argv[k + 4], jstr(bmc, "address")));
+		c->dirty = true;
+		return 0;
+	}
+	if (!strcmp(argv[k], "sel") && k + 1 < argc && !strcmp(argv[k + 1], "elist")) {
+		printf("   1 | 11/24/2026 | 05:40:12 | Power Supply PS2 Status | Failure detected | Asserted\n"
+		       "   2 | 11/24/2026 | 05:41:07 | Critical Interrupt #0x19 | PCI PERR | Asserted\n");
+		return 0;
+	}
+	if (!strcmp(argv[k], "sdr") && k + 2 < argc && !strcmp(argv[k + 1], "type")) {
+		if (!strcasecmp(argv[k + 2], "Fan")) {
+			printf("FAN1             | 30h | ok  | 29.1 | 8400 RPM\n");
+			printf("FAN2             | 31h | ok  | 29.2 | 8500 RPM\n");
+			printf(jtrue(c->st, "cooling_failed") ? "FAN3             | 32h | cr  | 29.3 | 0 RPM\n"
+							      : "FAN3             | 32h | ok  | 29.3 | 8400 RPM\n");
+		} else {
+			printf("Inlet Temp       | 04h | ok  | 64.1 | %d degrees C\n",
+			       jtrue(c->st, "cooling_failed") ? 41 : 24);
+			printf("Exhaust Temp     | 05h | ok  | 64.2 | %d degrees C\n",
+			       jtrue(c->st, "cooling_failed") ? 68 : 45);
+		}
+		return 0;
+	}
+	fprintf(stderr, "rbx lab: 'ipmitool %s' is not simulated in the lab\n", argv[k]);
+	return 127;
+}
+
+/* ---- curl: Prometheus and Redfish ---------------------------------------------------------- */
+
+static double
+prom_value(struct tool_ctx *c, const char *q)
+{
+	json_t *s = json_object_get(c->st, "serving"), *t = json_object_get(c->st, "training");
+	bool slo_bad = jtrue(s, "bad_revision") || jint(s, "replicas") < jint(s, "needed_replicas") ||
+		       jtrue(s, "kv_pressure");
+
+	if (strstr(q, "num_preemptions_total"))
+		return jtrue(s, "kv_pressure") ? 3.2 : 0;
+	if (strstr(q, "kv_cache_usage_perc") || strstr(q, "gpu_cache_usage_perc"))
+		return jtrue(s, "kv_pressure") ? 0.99 : 0.62;
+	if (strstr(q, "num_requests_waiting"))
+		return jint(s, "replicas") < jint(s, "needed_replicas") ? 42 : 0;
+	if (strstr(q, "time_to_first_token") || strstr(q, "inter_token_latency"))
+		return slo_bad ? 18.5 : 0.4;
+	if (strstr(q, "tokens")) {
+		double tps = (double)jint(t, "tokens_per_sec");
+		long long cap = jint(c->st, "clock_cap_mhz");
+		if (cap && cap < 1980)
+			tps *= (double)cap / 1980.0;
+		if (!strcmp(jstr(c->st, "throttle"), "thermal"))
+			tps *= 0.6;
+		return tps;
+	}
+	return -1;
+}
+
+int
+tool_curl(struct tool_ctx *c, int argc, char **argv)
+{
+	const char *url = NULL, *query = NULL;
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--data-urlencode") && k + 1 < argc)
+			query = argv[++k];
+		else if ((!strcmp(argv[k], "-u") || !strcmp(argv[k], "-H") || !strcmp(argv[k], "-X") ||
+			  !strcmp(argv[k], "-d")) && k + 1 < argc)
+			k++;
+		else if (argv[k][0] != '-')
+			url = argv[k];
+	}
+	if (!url)
+		return tool_usage(c, "curl URL");
+	if (strstr(url, "/api/v1/query")) {
+		double v;
+		if (!query)
+			query = strstr(url, "query=");
+		v = query ? prom_value(c, query) : -1;
+		if (v < 0)
+			printf("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}\n");
+		else
+			printf("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":"
+			       "[{\"metric\":{},\"value\":[%lld,\"%g\"]}]}}\n", (long long)time(NULL), v);
+		return 0;
+	}
+	if (strstr(url, "/redfish/v1/")) {
+		json_t *bmc = json_object_get(c->st, "bmc");
+		if (!jtrue(bmc, "alive") || !jtrue(bmc, "lan_ok")) {
+			fprintf(stderr, "curl: (28) Failed to connect to %s port 443 after 10001 ms: "
+					"Timeout was reached\n", jstr(bmc, "address"));
+			return 28;
+		}
+		printf("{\"@odata.id\":\"/redfish/v1/Managers/1\",\"Id\":\"1\",\"ManagerType\":\"BMC\","
+		       "\"FirmwareVersion\":\"2.10\",\"Status\":{\"State\":\"Enabled\",\"Health\":\"OK\"}}\n");
+		return 0;
+	}
+	fprintf(stderr, "rbx lab: curl to '%s' is not simulated in the lab (only Prometheus "
+			"queries and Redfish are)\n", url);
+	return 127;
+}

@@ -1,0 +1,165 @@
+/* lab_tools_fabric.c - the lab's fabric tools: Fabric Manager, nccl-tests
+ * all_reduce_perf, nvbandwidth, InfiniBand ibstat/perfquery, in the real output shapes. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <string.h>
+
+#include "lab/lab.h"
+#include "lab/lab_internal.h"
+
+static bool
+fabric_ok(json_t *st)
+{
+	return service_active(st, "nvidia-fabricmanager") &&
+	       !strcmp(jstr(st, "fm_version"), jstr(st, "driver"));
+}
+
+/* Large-message all-reduce bus bandwidth of the node, GB/s. */
+double
+lab_busbw(json_t *st)
+{
+	json_t *g;
+	size_t i;
+	double bw = 478.0;
+
+	json_array_foreach(json_object_get(st, "gpus"), i, g) {
+		/* The ring falls back to PCIe through the host; PCIe width alone does not show here. */
+		if (jtrue(g, "nvlink_down"))
+			bw = 21.0;
+	}
+	if (jint(st, "clock_cap_mhz") && jint(st, "clock_cap_mhz") < 1980)
+		bw *= 0.97;
+	return bw;
+}
+
+double
+lab_h2d_gbps(json_t *st, long gpu)
+{
+	json_t *g = json_array_get(json_object_get(st, "gpus"), (size_t)gpu);
+	double per_lane = jint(g, "pcie_gen") >= 5 ? 3.45 : 1.72;
+
+	return per_lane * (double)jint(g, "pcie_width");
+}
+
+int
+tool_nv_fabricmanager(struct tool_ctx *c, int argc, char **argv)
+{
+	if (!arg_has(argc, argv, "--version") && !arg_has(argc, argv, "-v"))
+		return tool_usage(c, "the lab simulates 'nv-fabricmanager --version'");
+	printf("Fabric Manager version is : %s\n", jstr(c->st, "fm_version"));
+	return 0;
+}
+
+int
+tool_all_reduce_perf(struct tool_ctx *c, int argc, char **argv)
+{
+	const char *b = arg_val(argc, argv, "-b"), *e = arg_val(argc, argv, "-e");
+	const char *g = arg_val(argc, argv, "-g"), *minbw = getenv("NCCL_TESTS_MIN_BW");
+	double peak = lab_busbw(c->st), sum = 0;
+	unsigned long long lo = 8, hi = 8ULL << 30, s;
+	int ngpus = g ? atoi(g) : 1, n = 0, i;
+
+	if (b)
+		lo = strtoull(b, NULL, 10) << (strchr(b, 'G') ? 30 : strchr(b, 'M') ? 20 : strchr(b, 'K') ? 10 : 0);
+	if (e)
+		hi = strtoull(e, NULL, 10) << (strchr(e, 'G') ? 30 : strchr(e, 'M') ? 20 : strchr(e, 'K') ? 10 : 0);
+	if (!fabric_ok(c->st)) {
+		printf("%s: Test CUDA failure common.cu:892 'system not yet initialized'\n .. %s pid "
+		       "4312: Test failure common.cu:1080\n", c->node, c->node);
+		return 1;
+	}
+	printf("# nThread 1 nGpus %d minBytes %llu maxBytes %llu step: 2(factor) warmup iters: 5 "
+	       "iters: 20 agg iters: 1 validation: 1 graph: 0\n#\n# Using devices\n", ngpus, lo, hi);
+	for (i = 0; i < ngpus; i++)
+		printf("#  Rank %2d Group  0 Pid   4312 on %10s device  %d [0x%s] %s\n", i, c->node, i,
+		       jstr(json_array_get(jgpus(c), (size_t)i), "bus"), jstr(c->st, "model"));
+	printf("#\n#                                                              out-of-place      "
+	       "                 in-place          \n#       size         count      type   redop    "
+	       "root     time   algbw   busbw #wrong     time   algbw   busbw #wrong\n#        (B)    "
+	       "(elements)                               (us)  (GB/s)  (GB/s)            (us)  (GB/s)"
+	       "  (GB/s)       \n");
+	for (s = lo; s <= hi; s *= 2) {
+		double bw = peak * (double)s / ((double)s + 64.0 * 1048576.0);
+		double algbw = bw * ngpus / (2.0 * (ngpus > 1 ? ngpus - 1 : 1));
+		double us = algbw > 0 ? (double)s / (algbw * 1e3) : 0;
+		printf("%12llu  %12llu     float     sum      -1  %7.1f  %6.2f  %6.2f      0  %7.1f  "
+		       "%6.2f  %6.2f      0\n", s, s / 4, us, algbw, bw, us, algbw, bw);
+		sum += bw;
+		n++;
+	}
+	printf("# Out of bounds values : 0 OK\n");
+	if (minbw) {
+		bool ok = n && sum / n >= 0.9 * atof(minbw);
+		printf("# Avg bus bandwidth    : %.3f %s\n#\n", n ? sum / n : 0, ok ? "OK" : "FAILED");
+		return ok ? 0 : 1;
+	}
+	printf("# Avg bus bandwidth    : %.3f \n#\n", n ? sum / n : 0);
+	return 0;
+}
+
+int
+tool_nvbandwidth(struct tool_ctx *c, int argc, char **argv)
+{
+	const char *t = arg_val(argc, argv, "-t");
+	size_t n = json_array_size(jgpus(c)), i;
+
+	if (!t || (strcmp(t, "host_to_device_memcpy_ce") && strcmp(t, "device_to_host_memcpy_ce")))
+		return tool_usage(c, "the lab simulates -t host_to_device_memcpy_ce|device_to_host_memcpy_ce");
+	printf("nvbandwidth Version: v0.5\nBuilt from Git version: \n\nNOTE: This tool reports "
+	       "current measured bandwidth on your system.\nAdditional system-specific tuning may be "
+	       "required to achieve maximal peak bandwidth.\n\nCUDA Runtime Version: 12040\nCUDA "
+	       "Driver Version: 12040\nDriver Version: %s\n\n", jstr(c->st, "driver"));
+	for (i = 0; i < n; i++)
+		printf("Device %zu: %s\n", i, jstr(c->st, "model"));
+	printf("\nRunning %s.\nmemcpy CE %s bandwidth (GB/s)\n          ", t,
+	       t[0] == 'h' ? "CPU(row) -> GPU(column)" : "CPU(row) <- GPU(column)");
+	for (i = 0; i < n; i++)
+		printf("%10zu", i);
+	printf("\n 0        ");
+	double sum = 0;
+	for (i = 0; i < n; i++) {
+		double bw = lab_h2d_gbps(c->st, (long)i);
+		sum += bw;
+		printf("%10.2f", bw);
+	}
+	printf("\n\nSUM %s %.2f\n", t, sum);
+	return 0;
+}
+
+int
+tool_ibstat(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *ib = json_object_get(c->st, "ib");
+
+	(void)argc;
+	(void)argv;
+	printf("CA 'mlx5_0'\n\tCA type: MT4129\n\tNumber of ports: 1\n\tFirmware version: "
+	       "28.39.1002\n\tHardware version: 0\n\tNode GUID: 0xa088c20300f3a1b2\n\tSystem image "
+	       "GUID: 0xa088c20300f3a1b2\n\tPort 1:\n\t\tState: %s\n\t\tPhysical state: %s\n\t\t"
+	       "Rate: %lld\n\t\tBase lid: 12\n\t\tLMC: 0\n\t\tSM lid: 1\n\t\tCapability mask: "
+	       "0xa651e848\n\t\tPort GUID: 0xa088c20300f3a1b2\n\t\tLink layer: InfiniBand\n",
+	       jstr(ib, "state"), !strcmp(jstr(ib, "state"), "Active") ? "LinkUp" : "Polling",
+	       jint(ib, "rate"));
+	return 0;
+}
+
+int
+tool_perfquery(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *ib = json_object_get(c->st, "ib");
+
+	(void)argc;
+	(void)argv;
+	printf("# Port counters: Lid 12 port 1 (CapMask: 0x5A00)\nPortSelect:......................1\n"
+	       "CounterSelect:...................0x0000\nSymbolErrorCounter:..............%lld\n"
+	       "LinkErrorRecoveryCounter:........%lld\nLinkDownedCounter:...............%lld\n"
+	       "PortRcvErrors:...................%lld\nPortRcvRemotePhysicalErrors:.....0\n"
+	       "PortRcvSwitchRelayErrors:........0\nPortXmitDiscards:................0\n"
+	       "PortXmitConstraintErrors:........0\nPortRcvConstraintErrors:.........0\n"
+	       "LocalLinkIntegrityErrors:........0\nExcessiveBufferOverrunErrors:....0\n"
+	       "VL15Dropped:.....................0\nPortXmitData:....................4294967295\n"
+	       "PortRcvData:.....................4294967295\n",
+	       jint(ib, "symbol_errors"), jint(ib, "symbol_errors") ? 7LL : 0LL, jint(ib, "link_downed"),
+	       jint(ib, "rcv_errors"));
+	return 0;
+}

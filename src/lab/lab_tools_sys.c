@@ -1,0 +1,523 @@
+/* lab_tools_sys.c - the lab's system tools: services, kernel modules, DKMS, packages,
+ * boot entries, PCI. They change the simulated node, never the machine they run on. */
+#define _GNU_SOURCE
+#include <string.h>
+#include <time.h>
+
+#include "lab/lab.h"
+#include "lab/lab_internal.h"
+
+static char *
+unit_name(const char *u)
+{
+	char *s = xstrdup(u), *dot = strstr(s, ".service");
+
+	if (dot)
+		*dot = 0;
+	return s;
+}
+
+static bool
+in_list(json_t *arr, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return true;
+	return false;
+}
+
+int
+tool_systemctl(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *svc = json_object_get(c->st, "services");
+	const char *verb = NULL;
+	int k, rc = 0;
+	bool now = arg_has(argc, argv, "--now");
+
+	for (k = 1; k < argc && !verb; k++)
+		if (argv[k][0] != '-')
+			verb = argv[k];
+	if (!verb)
+		return tool_usage(c, "the lab simulates start|stop|restart|enable|disable|is-active|status UNIT...");
+	if (strcmp(verb, "start") && strcmp(verb, "stop") && strcmp(verb, "restart") &&
+	    strcmp(verb, "enable") && strcmp(verb, "disable") && strcmp(verb, "is-active") &&
+	    strcmp(verb, "status")) {
+		fprintf(stderr, "rbx lab: 'systemctl %s' is not simulated in the lab\n", verb);
+		return 127;
+	}
+	for (; k < argc; k++) {
+		char *u;
+		const char *st;
+		if (argv[k][0] == '-')
+			continue;
+		u = unit_name(argv[k]);
+		st = jstr(svc, u);
+		if (!*st) {
+			fprintf(stderr, "Failed to %s %s.service: Unit %s.service not loaded.\n", verb, u, u);
+			free(u);
+			rc = 5;
+			continue;
+		}
+		if (!strcmp(verb, "is-active")) {
+			printf("%s\n", st);
+			if (strcmp(st, "active"))
+				rc = 3;
+		} else if (!strcmp(verb, "status")) {
+			printf("* %s.service\n     Loaded: loaded (/lib/systemd/system/%s.service; enabled)\n"
+			       "     Active: %s\n", u, u,
+			       !strcmp(st, "active") ? "active (running)" : !strcmp(st, "failed")
+							      ? "failed (Result: exit-code)"
+							      : "inactive (dead)");
+			if (strcmp(st, "active"))
+				rc = 3;
+		} else if (!strcmp(verb, "stop") || (!strcmp(verb, "disable") && now)) {
+			jset_str(svc, u, "inactive");
+		} else if (!strcmp(verb, "start") || !strcmp(verb, "restart") ||
+			   (!strcmp(verb, "enable") && now)) {
+			bool fm_mismatch = !strcmp(u, "nvidia-fabricmanager") &&
+					   strcmp(jstr(c->st, "fm_version"), jstr(c->st, "driver"));
+			if (in_list(json_object_get(c->st, "broken_services"), u) || fm_mismatch) {
+				fprintf(stderr, "Job for %s.service failed because the control process exited "
+						"with error code.\nSee \"systemctl status %s.service\" and "
+						"\"journalctl -xeu %s.service\" for details.\n", u, u, u);
+				jset_str(svc, u, "failed");
+				rc = 1;
+			} else {
+				jset_str(svc, u, "active");
+			}
+		}
+		free(u);
+	}
+	c->dirty = true;
+	return rc;
+}
+
+static bool
+services_hold_gpu(struct tool_ctx *c)
+{
+	return service_active(c->st, "nvidia-dcgm") || service_active(c->st, "nvidia-persistenced") ||
+	       service_active(c->st, "nvidia-fabricmanager") ||
+	       json_array_size(json_object_get(c->st, "procs"));
+}
+
+/* modprobe nvidia, modprobe -r nvidia_uvm ..., rmmod ... */
+int
+tool_modprobe(struct tool_ctx *c, int argc, char **argv)
+{
+	bool remove = !strcmp(c->tool, "rmmod") || arg_has(argc, argv, "-r");
+	const char *built = jstr(json_object_get(c->st, "dkms"), jstr(c->st, "kernel"));
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		if (argv[k][0] == '-')
+			continue;
+		if (strncmp(argv[k], "nvidia", 6)) {
+			fprintf(stderr, "modprobe: FATAL: Module %s not found in directory "
+					"/lib/modules/%s\n", argv[k], jstr(c->st, "kernel"));
+			return 1;
+		}
+		if (remove) {
+			if (!jtrue(c->st, "module_loaded"))
+				continue;
+			if (services_hold_gpu(c)) {
+				fprintf(stderr, "modprobe: FATAL: Module nvidia is in use.\n");
+				return 1;
+			}
+			jset_bool(c->st, "module_loaded", false);
+			continue;
+		}
+		if (jtrue(c->st, "module_loaded"))
+			continue;
+		if (!*built) {
+			fprintf(stderr, "modprobe: FATAL: Module nvidia not found in directory "
+					"/lib/modules/%s\n", jstr(c->st, "kernel"));
+			return 1;
+		}
+		if (jtrue(c->st, "secure_boot")) {
+			fprintf(stderr, "modprobe: ERROR: could not insert 'nvidia': Key was rejected by "
+					"service\n");
+			lab_log_kernel(c->st, time(NULL), "Loading of unsigned module is rejected");
+			return 1;
+		}
+		jset_bool(c->st, "module_loaded", true);
+		jset_str(c->st, "module_version", built);
+		if (!jtrue(c->st, "persistent"))
+			jset_str(c->st, "gsp_fw", built);
+	}
+	c->dirty = true;
+	return 0;
+}
+
+int
+tool_lsmod(struct tool_ctx *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("Module                  Size  Used by\n");
+	if (jtrue(c->st, "module_loaded")) {
+		printf("nvidia_uvm           1523712  0\n");
+		printf("nvidia_drm             90112  0\n");
+		printf("nvidia_modeset       1306624  1 nvidia_drm\n");
+		printf("nvidia              56770560  2 nvidia_uvm,nvidia_modeset\n");
+	}
+	printf("ipmi_si                81920  0\nipmi_devintf           20480  0\n");
+	return 0;
+}
+
+int
+tool_modinfo(struct tool_ctx *c, int argc, char **argv)
+{
+	const char *field = arg_val(argc, argv, "-F");
+	const char *built = jstr(json_object_get(c->st, "dkms"), jstr(c->st, "kernel"));
+
+	if (!*built) {
+		fprintf(stderr, "modinfo: ERROR: Module nvidia not found.\n");
+		return 1;
+	}
+	if (field && !strcmp(field, "version"))
+		printf("%s\n", built);
+	else if (!field)
+		printf("filename:       /lib/modules/%s/updates/dkms/nvidia.ko\nversion:        %s\n"
+		       "license:        NVIDIA\n", jstr(c->st, "kernel"), built);
+	return 0;
+}
+
+int
+tool_dkms(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *dkms = json_object_get(c->st, "dkms");
+	const char *k, *kernel = arg_val(argc, argv, "-k");
+	json_t *v;
+
+	if (argc > 1 && !strcmp(argv[1], "status")) {
+		json_object_foreach(dkms, k, v)
+			printf("nvidia/%s, %s, x86_64: installed\n", json_string_value(v), k);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "autoinstall")) {
+		kernel = kernel ? kernel : jstr(c->st, "kernel");
+		if (jtrue(c->st, "dkms_broken")) {
+			printf("Building module:\nCleaning build area...\nmake -j2 KERNELRELEASE=%s...(bad "
+			       "exit status: 2)\nError! Bad return status for module build on kernel: %s "
+			       "(x86_64)\nConsult /var/lib/dkms/nvidia/%s/build/make.log for more "
+			       "information.\n", kernel, kernel, jstr(c->st, "driver"));
+			return 10;
+		}
+		jset_str(dkms, kernel, jstr(c->st, "driver"));
+		c->dirty = true;
+		printf("Sign command: /lib/modules/%s/build/scripts/sign-file\nBuilding module:\n"
+		       "Cleaning build area...\nmake -j2 KERNELRELEASE=%s...........\nnvidia.ko:\n"
+		       "Installation\n - Installing to /lib/modules/%s/updates/dkms/\ndepmod...\n",
+		       kernel, kernel, kernel);
+		return 0;
+	}
+	return tool_usage(c, "the lab simulates 'dkms status' and 'dkms autoinstall [-k KERNEL]'");
+}
+
+int
+tool_uname(struct tool_ctx *c, int argc, char **argv)
+{
+	if (arg_has(argc, argv, "-r"))
+		printf("%s\n", jstr(c->st, "kernel"));
+	else if (arg_has(argc, argv, "-n"))
+		printf("%s\n", c->node);
+	else
+		printf("Linux\n");
+	return 0;
+}
+
+int
+tool_mokutil(struct tool_ctx *c, int argc, char **argv)
+{
+	if (!arg_has(argc, argv, "--sb-state"))
+		return tool_usage(c, "the lab simulates 'mokutil --sb-state'");
+	printf("SecureBoot %s\n", jtrue(c->st, "secure_boot") ? "enabled" : "disabled");
+	return 0;
+}
+
+int
+tool_lspci(struct tool_ctx *c, int argc, char **argv)
+{
+	const char *dev = arg_val(argc, argv, "-d"), *slot = arg_val(argc, argv, "-s");
+	bool vv = arg_has(argc, argv, "-vv") || arg_has(argc, argv, "-vvv");
+	json_t *g;
+	size_t i;
+
+	if (dev && strncmp(dev, "10de", 4))
+		return 0;
+	json_array_foreach(jgpus(c), i, g) {
+		char bdf[16];
+		if (jtrue(g, "lost"))
+			continue;
+		snprintf(bdf, sizeof(bdf), "%s:00.0", jstr(g, "bus"));
+		if (slot && !strstr(slot, bdf) && strcmp(slot, jstr(g, "bus")))
+			continue;
+		printf("%s 3D controller: NVIDIA Corporation GH100 [H100 SXM5 80GB] (rev a1)\n", bdf);
+		if (vv) {
+			printf("\t\tLnkCap:\tPort #0, Speed 32GT/s, Width x16, ASPM not supported\n");
+			printf("\t\tLnkSta:\tSpeed %s, Width x%lld%s\n",
+			       jint(g, "pcie_gen") >= 5 ? "32GT/s" : "16GT/s (downgraded)",
+			       jint(g, "pcie_width"), jint(g, "pcie_width") < 16 ? " (downgraded)" : "");
+		}
+	}
+	if (!dev && !slot)
+		printf("b4:00.0 PCI bridge: Broadcom / LSI PEX890xx PCIe Gen 5 Switch (rev b0)\n");
+	if (vv && !dev && !slot)
+		printf("\t\tACSCtl:\tSrcValid+ TransBlk- ReqRedir%c CmpltRedir%c UpstreamFwd+ "
+		       "EgressCtrl- DirectTrans-\n", jtrue(c->st, "acs") ? '+' : '-',
+		       jtrue(c->st, "acs") ? '+' : '-');
+	return 0;
+}
+
+/* setpci -s BDF ECAP_ACS+0x6.w=0000: turn ACS redirection off on a bridge. */
+int
+tool_setpci(struct tool_ctx *c, int argc, char **argv)
+{
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		const char *eq = strchr(argv[k], '=');
+		if (!strncmp(argv[k], "ECAP_ACS", 8) && eq) {
+			jset_bool(c->st, "acs", strtol(eq + 1, NULL, 16) != 0);
+			c->dirty = true;
+			return 0;
+		}
+		if (!strncmp(argv[k], "ECAP_ACS", 8)) {
+			printf("%s\n", jtrue(c->st, "acs") ? "001d" : "0000");
+			return 0;
+		}
+	}
+	return tool_usage(c, "the lab simulates 'setpci -s BDF ECAP_ACS+0x6.w[=VALUE]'");
+}
+
+/* ---- packages ------------------------------------------------------------------------- */
+
+static bool
+repo_has(struct tool_ctx *c, const char *pkg, const char *ver)
+{
+	json_t *vers = json_object_get(json_object_get(c->st, "repo"), pkg);
+
+	return vers && (!ver || in_list(vers, ver));
+}
+
+/* The branch suffix of nvidia-driver-560 -> "560"; NULL for other packages. */
+static const char *
+nvidia_family(const char *pkg, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return !strncmp(pkg, prefix, n) ? pkg + n : NULL;
+}
+
+static void
+install_pkg(struct tool_ctx *c, const char *pkg, const char *ver)
+{
+	json_t *pk = json_object_get(c->st, "packages");
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	/* One driver branch at a time: installing nvidia-driver-560 replaces -550. */
+	json_object_foreach_safe(pk, tmp, k, v) {
+		if ((nvidia_family(pkg, "nvidia-driver-") && nvidia_family(k, "nvidia-driver-")) ||
+		    (nvidia_family(pkg, "nvidia-fabricmanager-") &&
+		     nvidia_family(k, "nvidia-fabricmanager-")) ||
+		    (nvidia_family(pkg, "libnvidia-compute-") && nvidia_family(k, "libnvidia-compute-")))
+			json_object_del(pk, k);
+	}
+	jset_str(pk, pkg, ver);
+	if (nvidia_family(pkg, "nvidia-driver-")) {
+		/* The libraries change now; DKMS builds the module now; it loads at the next boot. */
+		jset_str(c->st, "driver", ver);
+		jset_str(json_object_get(c->st, "dkms"), jstr(c->st, "kernel"), ver);
+		if (!jtrue(c->st, "persistent"))
+			jset_str(c->st, "gsp_fw_pending", ver);
+	}
+	if (nvidia_family(pkg, "nvidia-fabricmanager-"))
+		jset_str(c->st, "fm_version", ver);
+}
+
+int
+tool_apt_get(struct tool_ctx *c, int argc, char **argv)
+{
+	int k;
+	bool reinstall = arg_has(argc, argv, "--reinstall");
+
+	if (argc < 2 || strcmp(argv[1], "install")) {
+		for (k = 1; k < argc && argv[k][0] == '-'; k++)
+			;
+		if (k >= argc || strcmp(argv[k], "install"))
+			return tool_usage(c, "the lab simulates 'apt-get install [-y] [--reinstall] PKG[=VER]...'");
+	}
+	if (jtrue(c->st, "apt_broken")) {
+		printf("Reading package lists...\nSetting up nvidia-dkms ...\n");
+		fprintf(stderr, "E: Sub-process /usr/bin/dpkg returned an error code (1)\n");
+		return 100;
+	}
+	printf("Reading package lists...\nBuilding dependency tree...\n");
+	for (k = 1; k < argc; k++) {
+		char *pkg, *eq;
+		const char *ver;
+		json_t *vers;
+		if (argv[k][0] == '-' || !strcmp(argv[k], "install"))
+			continue;
+		pkg = xstrdup(argv[k]);
+		eq = strchr(pkg, '=');
+		if (eq)
+			*eq++ = 0;
+		vers = json_object_get(json_object_get(c->st, "repo"), pkg);
+		ver = eq ? eq : json_string_value(json_array_get(vers, json_array_size(vers) - 1));
+		if (!repo_has(c, pkg, eq)) {
+			fprintf(stderr, eq ? "E: Version '%s' for '%s' was not found\n"
+					   : "E: Unable to locate package %s%s\n", eq ? eq : pkg,
+				eq ? pkg : "");
+			free(pkg);
+			return 100;
+		}
+		printf("%s %s (%s) ...\n", reinstall ? "Reinstalling" : "Setting up", pkg, ver);
+		install_pkg(c, pkg, ver);
+		free(pkg);
+	}
+	c->dirty = true;
+	return 0;
+}
+
+int
+tool_apt_cache(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *vers;
+	const char *inst;
+	size_t i;
+
+	if (argc < 3 || strcmp(argv[1], "policy"))
+		return tool_usage(c, "the lab simulates 'apt-cache policy PKG'");
+	vers = json_object_get(json_object_get(c->st, "repo"), argv[2]);
+	inst = jstr(json_object_get(c->st, "packages"), argv[2]);
+	if (!vers)
+		return 0; /* apt-cache prints nothing for an unknown package */
+	printf("%s:\n  Installed: %s\n  Candidate: %s\n  Version table:\n", argv[2],
+	       *inst ? inst : "(none)", json_string_value(json_array_get(vers, json_array_size(vers) - 1)));
+	for (i = json_array_size(vers); i-- > 0;)
+		printf("     %s 600\n        600 https://developer.download.nvidia.com/compute/cuda/repos/"
+		       "debian12/x86_64  Packages\n", json_string_value(json_array_get(vers, i)));
+	return 0;
+}
+
+int
+tool_apt_mark(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *held = json_object_get(c->st, "held");
+	int k;
+	size_t i;
+
+	if (argc < 2)
+		return tool_usage(c, "the lab simulates 'apt-mark hold|unhold|showhold PKG...'");
+	if (!strcmp(argv[1], "showhold")) {
+		for (i = 0; i < json_array_size(held); i++)
+			printf("%s\n", json_string_value(json_array_get(held, i)));
+		return 0;
+	}
+	for (k = 2; k < argc; k++) {
+		if (!strcmp(argv[1], "hold")) {
+			if (!in_list(held, argv[k]))
+				json_array_append_new(held, json_string(argv[k]));
+			printf("%s set on hold.\n", argv[k]);
+		} else if (!strcmp(argv[1], "unhold")) {
+			for (i = 0; i < json_array_size(held); i++)
+				if (!strcmp(json_string_value(json_array_get(held, i)), argv[k]))
+					json_array_remove(held, i--);
+			printf("Canceled hold on %s.\n", argv[k]);
+		}
+	}
+	c->dirty = true;
+	return 0;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+tool_dpkg_query(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *pk = json_object_get(c->st, "packages"), *v;
+	const char *k, *fmt = arg_val(argc, argv, "-f");
+	const char *keys[64];
+	size_t n = 0, i;
+
+	if (!arg_has(argc, argv, "-W"))
+		return tool_usage(c, "the lab simulates 'dpkg-query -W [-f FORMAT] [PKG]'");
+	json_object_foreach(pk, k, v)
+		if (n < 64)
+			keys[n++] = k;
+	qsort(keys, n, sizeof(keys[0]), cmp_key);
+	for (i = 0; i < n; i++) {
+		const char *ver = jstr(pk, keys[i]);
+		if (argc > 2 && argv[argc - 1][0] != '-' && argv[argc - 1] != fmt &&
+		    strcmp(argv[argc - 1], keys[i]))
+			continue;
+		if (fmt && strstr(fmt, "${Package}=${Version}"))
+			printf("%s=%s\n", keys[i], ver);
+		else if (fmt && strstr(fmt, "${Version}"))
+			printf("%s", ver);
+		else
+			printf("%s\t%s\n", keys[i], ver);
+	}
+	return 0;
+}
+
+int
+tool_grub_reboot(struct tool_ctx *c, int argc, char **argv)
+{
+	const char *entry = argc > 1 ? argv[argc - 1] : NULL, *k;
+	json_t *kernels = json_object_get(c->st, "kernels"), *v;
+	size_t i;
+
+	if (!entry)
+		return tool_usage(c, "grub-reboot MENU_ENTRY");
+	json_array_foreach(kernels, i, v) {
+		k = json_string_value(v);
+		if (strstr(entry, k)) {
+			jset_str(c->st, "next_kernel", k);
+			c->dirty = true;
+			return 0;
+		}
+	}
+	fprintf(stderr, "grub-reboot: no menu entry matches '%s'\n", entry);
+	return 1;
+}
+
+int
+tool_kill(struct tool_ctx *c, int argc, char **argv)
+{
+	json_t *procs = json_object_get(c->st, "procs"), *p;
+	int k, rc = 0;
+	size_t i;
+
+	for (k = 1; k < argc; k++) {
+		long pid;
+		bool found = false;
+		if (argv[k][0] == '-')
+			continue;
+		pid = strtol(argv[k], NULL, 10);
+		json_array_foreach(procs, i, p) {
+			if (jint(p, "pid") != pid)
+				continue;
+			found = true;
+			if (!jtrue(p, "unkillable")) {
+				json_array_remove(procs, i);
+				c->dirty = true;
+			}
+			break;
+		}
+		if (!found) {
+			fprintf(stderr, "kill: (%ld) - No such process\n", pid);
+			rc = 1;
+		}
+	}
+	return rc;
+}

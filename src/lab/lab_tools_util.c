@@ -1,0 +1,150 @@
+/* lab_tools_util.c - what the lab's tools and state code share: JSON field access,
+ * argument lookup, usage errors, the kernel log, repair on reset, a GPU's temperature. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/lab.h"
+#include "lab/lab_internal.h"
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+bool
+jtrue(json_t *o, const char *k)
+{
+	return json_is_true(json_object_get(o, k));
+}
+
+const char *
+jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+long long
+jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_real(v) ? (long long)json_real_value(v) : (long long)json_integer_value(v);
+}
+
+void
+jset_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, json_string(v));
+}
+
+void
+jset_int(json_t *o, const char *k, long long v)
+{
+	json_object_set_new(o, k, json_integer(v));
+}
+
+void
+jset_bool(json_t *o, const char *k, bool v)
+{
+	json_object_set_new(o, k, json_boolean(v));
+}
+
+json_t *
+jgpus(struct tool_ctx *c)
+{
+	return json_object_get(c->st, "gpus");
+}
+
+bool
+arg_has(int argc, char **argv, const char *flag)
+{
+	int k;
+
+	for (k = 1; k < argc; k++)
+		if (!strcmp(argv[k], flag))
+			return true;
+	return false;
+}
+
+const char *
+arg_val(int argc, char **argv, const char *flag)
+{
+	size_t n = strlen(flag);
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], flag) && k + 1 < argc)
+			return argv[k + 1];
+		if (!strncmp(argv[k], flag, n) && argv[k][n] == '=')
+			return argv[k] + n + 1;
+		if (flag[0] == '-' && flag[1] != '-' && !strncmp(argv[k], flag, n) && argv[k][n])
+			return argv[k] + n;
+	}
+	return NULL;
+}
+
+int
+tool_usage(struct tool_ctx *c, const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", c->tool, msg);
+	return 2;
+}
+
+bool
+service_active(json_t *st, const char *unit)
+{
+	return !strcmp(jstr(json_object_get(st, "services"), unit), "active");
+}
+
+void
+lab_log_kernel(json_t *st, long long when, const char *msg)
+{
+	json_array_append_new(json_object_get(st, "kernel_log"),
+			      json_pack("{s:I, s:I, s:s}", "t", (json_int_t)when, "boot",
+					(json_int_t)jint(st, "boot"), "msg", msg));
+}
+
+/* What a GPU reset clears, unless the fault is in the hardware. */
+void
+lab_repair_on_reset(json_t *st, json_t *g)
+{
+	if (jtrue(st, "persistent"))
+		return;
+	jset_bool(g, "remap_pending", false);
+	json_object_set(g, "ecc_mode", json_object_get(g, "ecc_pending"));
+	json_object_set(g, "mig_mode", json_object_get(g, "mig_pending"));
+	jset_bool(g, "nvlink_down", false);
+}
+
+int
+gpu_temp(struct tool_ctx *c, json_t *g)
+{
+	long long t = jint(g, "temp");
+
+	/* A power cap cools a hot GPU, unless the cooling itself has failed. */
+	if (jint(g, "hot") && !jtrue(c->st, "cooling_failed") &&
+	    jint(g, "power_limit") < jint(g, "default_power_limit"))
+		t = 60 + jint(g, "index") % 5;
+	return (int)t;
+}
+
+/* A training run's loss at a step: the same curve on every node and every run. */
+static double
+train_loss(long step)
+{
+	return 1.9 + 6.0 / sqrt((double)step) + 0.002 * (double)((step * 7919) % 5);
+}
+
+void
+lab_train_append(FILE *fp, long from, long to, double jump)
+{
+	long s;
+
+	for (s = from; s <= to; s++)
+		fprintf(fp, "step %ld loss %.4f lr %.3e tokens_per_sec 135200\n", s, train_loss(s) + jump,
+			3e-4 * (1.0 - (double)s / 100000.0));
+}

@@ -1,0 +1,483 @@
+/* lab_transport.c - the lab seen as a node: its scheduler (the guard's cordon state
+ * in the node's file) and its transport (steps in the lab's PATH, confined). */
+#define _GNU_SOURCE
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/journal.h"
+
+#include "lab/lab_internal.h"
+
+/* Harmless text tools from the host, by their real paths. */
+static const char *const lab_allowed[] = {
+	"grep", "sed", "awk", "cut", "head", "tail", "sort", "uniq", "tr", "wc", "cat", "printf",
+	"echo", "test", "[", "date", "sleep", "true", "false", "seq", "basename", "dirname",
+	"tee", "expr", "xargs", "ls", "stat", "sha256sum", "paste", NULL,
+};
+
+/* ---- the lab scheduler ---------------------------------------------------------- */
+
+struct sched_lab {
+	char *node_dir;
+};
+
+struct sched_op {
+	const char *op;
+	const char *reason;
+};
+
+static int
+sched_apply(json_t *st, void *arg, struct rbx_err *err)
+{
+	struct sched_op *o = arg;
+	json_t *s = json_object_get(st, "sched");
+
+	(void)err;
+	if (!strcmp(o->op, "cordon")) {
+		json_object_set_new(s, "cordoned", json_true());
+		json_object_set_new(s, "reason", json_string(o->reason));
+	} else if (!strcmp(o->op, "drain")) {
+		/* The lab's jobs requeue elsewhere as soon as the node drains. */
+		json_object_set_new(s, "cordoned", json_true());
+		json_object_set_new(s, "drained", json_true());
+		json_object_set_new(s, "jobs", json_integer(0));
+		json_object_set_new(s, "reason", json_string(o->reason));
+	} else if (!strcmp(o->op, "uncordon")) {
+		json_object_set_new(s, "cordoned", json_false());
+		json_object_set_new(s, "drained", json_false());
+		json_object_set_new(s, "reason", json_string(""));
+	} else {
+		json_object_set_new(s, "reason", json_string(o->reason));
+	}
+	json_array_append_new(json_object_get(s, "history"),
+			      json_pack("{s:I, s:s, s:s}", "t", (json_int_t)time(NULL), "op", o->op,
+					"reason", o->reason ? o->reason : ""));
+	return 0;
+}
+
+/*
+ * Test hook: with RBX_LAB_EXEC_LOG set, every command the lab runs and every
+ * guard operation is appended there (JSON lines), the crash test's independent
+ * record of what really ran. Lab only; commands are logged as given. Compiled
+ * only into the test build (RBX_TEST_HOOKS).
+ */
+#ifdef RBX_TEST_HOOKS
+static void
+exec_log(const char *kind, const char *what)
+{
+	const char *path = getenv("RBX_LAB_EXEC_LOG");
+	json_t *rec;
+	char *line;
+	int fd;
+
+	if (!path || !*path)
+		return;
+	rec = json_pack("{s:s}", kind, what);
+	line = json_dumps(rec, JSON_COMPACT);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0 && line) {
+		struct buf b;
+		buf_init(&b, 0);
+		buf_adds(&b, line);
+		buf_adds(&b, "\n");
+		/* A test hook that cannot write makes its test fail on the missing line. */
+		if (write(fd, b.data, b.len) < 0)
+			b.len = 0;
+		buf_release(&b);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	json_decref(rec);
+}
+#else
+static void
+exec_log(const char *kind, const char *what)
+{
+	(void)kind;
+	(void)what;
+}
+#endif
+
+static int
+lab_sched_state(struct sched *s, struct sched_state *out, struct rbx_err *err)
+{
+	struct sched_lab *l = s->priv;
+	json_t *st = lab_node_load(l->node_dir, s->node, err), *sc;
+
+	if (!st)
+		return -1;
+	sc = json_object_get(st, "sched");
+	memset(out, 0, sizeof(*out));
+	out->cordoned = json_is_true(json_object_get(sc, "cordoned"));
+	out->drained = json_is_true(json_object_get(sc, "drained"));
+	out->jobs = (int)json_integer_value(json_object_get(sc, "jobs"));
+	snprintf(out->reason, sizeof(out->reason), "%s",
+		 json_string_value(json_object_get(sc, "reason")));
+	json_decref(st);
+	return 0;
+}
+
+static int
+lab_sched_op(struct sched *s, const char *op, const char *reason, struct rbx_err *err)
+{
+	struct sched_lab *l = s->priv;
+	struct sched_op o = {op, reason};
+
+	exec_log("sched", op);
+	return lab_node_update(l->node_dir, s->node, sched_apply, &o, err);
+}
+
+static int
+lab_cordon(struct sched *s, const char *reason, struct rbx_err *err)
+{
+	return lab_sched_op(s, "cordon", reason, err);
+}
+
+static int
+lab_drain(struct sched *s, const char *reason, long long timeout_ms, struct rbx_err *err)
+{
+	(void)timeout_ms;
+	return lab_sched_op(s, "drain", reason, err);
+}
+
+static int
+lab_uncordon(struct sched *s, struct rbx_err *err)
+{
+	return lab_sched_op(s, "uncordon", "", err);
+}
+
+static int
+lab_set_reason(struct sched *s, const char *reason, struct rbx_err *err)
+{
+	return lab_sched_op(s, "reason", reason, err);
+}
+
+static void
+lab_sched_free(struct sched *s)
+{
+	struct sched_lab *l = s->priv;
+
+	free(l->node_dir);
+	free(l);
+}
+
+static const struct sched_ops lab_sched_ops = {
+	"lab", lab_sched_state, lab_cordon, lab_drain, lab_uncordon, lab_set_reason, lab_sched_free,
+	NULL,
+};
+
+struct sched *
+sched_lab_new(const char *state_dir, const char *node)
+{
+	struct sched *s = xcalloc(1, sizeof(*s));
+	struct sched_lab *l = xcalloc(1, sizeof(*l));
+
+	l->node_dir = lab_node_dir(state_dir, node);
+	s->ops = &lab_sched_ops;
+	s->node = xstrdup(node);
+	s->priv = l;
+	return s;
+}
+
+
+/* ---- the lab transport --------------------------------------------------------- */
+
+struct lab_tx {
+	char *node;
+	char *node_dir;
+	char *work_dir;
+	struct lab_sandbox *sandbox; /* Landlock, applied to each step (lab_sandbox_enter) */
+	char **env;
+};
+
+static char *
+find_in_path(const char *tool)
+{
+	static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin", NULL};
+	size_t i;
+
+	for (i = 0; dirs[i]; i++) {
+		char *p = xasprintf("%s/%s", dirs[i], tool);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+static char *
+self_exe(struct rbx_err *err)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n < 0) {
+		err_set(err, "cannot find rbx's own binary: %s", strerror(errno));
+		return NULL;
+	}
+	buf[n] = 0;
+	return xstrdup(buf);
+}
+
+static int
+link_tool(const char *target, const char *bin, const char *name, struct rbx_err *err)
+{
+	char *p = xasprintf("%s/%s", bin, name);
+	int r = 0;
+
+	if (symlink(target, p) < 0 && errno != EEXIST)
+		r = err_set(err, "cannot make %s: %s", p, strerror(errno));
+	free(p);
+	return r;
+}
+
+/* The lab's PATH: simulated tools and refusals point at rbx, text tools at the host's. */
+static char *
+make_bin_dir(const char *state_dir, const char *run_id, struct rbx_err *err)
+{
+	char *bin = xasprintf("%s/lab/runs/%s/bin", state_dir, run_id), *self = NULL;
+	size_t i;
+
+	if (util_mkdir_p(bin, 0700, err) < 0 || !(self = self_exe(err)))
+		goto fail;
+	for (i = 0; lab_tools_table[i].name; i++)
+		if (link_tool(self, bin, lab_tools_table[i].name, err) < 0)
+			goto fail;
+	for (i = 0; lab_refused[i]; i++)
+		if (link_tool(self, bin, lab_refused[i], err) < 0)
+			goto fail;
+	for (i = 0; lab_allowed[i]; i++) {
+		char *real = find_in_path(lab_allowed[i]);
+		int r = real ? link_tool(real, bin, lab_allowed[i], err) : 0;
+		free(real);
+		if (r < 0)
+			goto fail;
+	}
+	free(self);
+	return bin;
+fail:
+	free(self);
+	free(bin);
+	return NULL;
+}
+
+/*
+ * The training job's files in the node's home, as a crash left them: a log up
+ * to step 3050 and checkpoints at 1000 and 2000 (complete: eight shards and
+ * the .metadata marker) and 3000 (torn: the crash hit during the save).
+ */
+static void
+write_fixtures(const char *home)
+{
+	static const long steps[] = {1000, 2000, 3000};
+	char *dir = xasprintf("%s/jobs/llm-7b", home), *log = xasprintf("%s/train.log", dir);
+	struct rbx_err err;
+	FILE *fp;
+	size_t i;
+	int r;
+
+	if (access(log, F_OK) == 0 || util_mkdir_p(dir, 0700, &err) < 0)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		char *ck = xasprintf("%s/ckpt/step_%ld", dir, steps[i]);
+		int shards = steps[i] == 3000 ? 5 : 8;
+		util_mkdir_p(ck, 0700, &err);
+		for (r = 0; r < shards; r++) {
+			char *f = xasprintf("%s/__%d_0.distcp", ck, r);
+			FILE *sf = fopen(f, "w");
+			if (sf) {
+				fprintf(sf, "shard %d of step %ld\n", r, steps[i]);
+				fclose(sf);
+			}
+			free(f);
+		}
+		if (shards == 8) {
+			char *f = xasprintf("%s/.metadata", ck);
+			FILE *mf = fopen(f, "w");
+			if (mf) {
+				fprintf(mf, "{\"world_size\": 8, \"step\": %ld}\n", steps[i]);
+				fclose(mf);
+			}
+			free(f);
+		}
+		free(ck);
+	}
+	fp = fopen(log, "w");
+	if (fp) {
+		lab_train_append(fp, 1, 3050, 0);
+		fprintf(fp, "[rank3]: RuntimeError: NCCL communicator was aborted on rank 3.\n");
+		fclose(fp);
+	}
+out:
+	free(dir);
+	free(log);
+}
+
+static int
+lab_tx_exec(struct transport *t, const char *cmd, const struct exec_opts *o,
+	    struct exec_result *r, struct rbx_err *err)
+{
+	struct lab_tx *l = t->priv;
+	struct exec_opts lo = *o;
+
+	if (lab_check_command(cmd, err) < 0)
+		return -1;
+	exec_log("exec", cmd);
+	lo.cwd = l->work_dir;
+	lo.env = l->env;
+	lo.confine = lab_sandbox_enter;
+	lo.confine_arg = l->sandbox;
+	return exec_local_run(cmd, &lo, r, err);
+}
+
+static int
+lab_tx_reboot(struct transport *t, long long timeout_ms, struct rbx_err *err)
+{
+	struct lab_tx *l = t->priv;
+
+	(void)timeout_ms;
+	exec_log("exec", "reboot");
+	return lab_reboot_node(l->node_dir, l->node, err);
+}
+
+static int
+lab_tx_wait_up(struct transport *t, long long timeout_ms, struct rbx_err *err)
+{
+	(void)t;
+	(void)timeout_ms;
+	(void)err;
+	return 0;
+}
+
+static void
+lab_tx_free(struct transport *t)
+{
+	struct lab_tx *l = t->priv;
+	size_t i;
+
+	for (i = 0; l->env && l->env[i]; i++)
+		free(l->env[i]);
+	free(l->env);
+	free(l->node);
+	free(l->node_dir);
+	lab_sandbox_free(l->sandbox);
+	free(l->work_dir);
+	free(l);
+}
+
+/* A sanitizer build of the simulated tools reads its settings from these; nothing secret. */
+static void
+pass_sanitizer_env(char **env, size_t at)
+{
+	static const char *const names[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL};
+	size_t i;
+
+	for (i = 0; names[i]; i++) {
+		const char *v = getenv(names[i]);
+		if (v)
+			env[at++] = xasprintf("%s=%s", names[i], v);
+	}
+}
+
+static const struct transport_ops lab_tx_ops = {
+	"lab", NULL, lab_tx_exec, lab_tx_reboot, lab_tx_wait_up, lab_tx_free, NULL,
+};
+
+struct transport *
+lab_transport_new(const char *state_dir, const char *node, const char *run_id,
+		  const char *scratch, struct rbx_err *err)
+{
+	struct transport *t;
+	struct lab_tx *l;
+	char *bin = xasprintf("%s/lab/runs/%s/bin", state_dir, run_id);
+	const char *tz = getenv("TZ");
+
+	if (access(bin, X_OK) != 0) {
+		free(bin);
+		bin = make_bin_dir(state_dir, run_id, err);
+		if (!bin)
+			return NULL;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->node = xstrdup(node);
+	l->node_dir = lab_node_dir(state_dir, node);
+	l->work_dir = xasprintf("%s/%s", l->node_dir, scratch);
+	if (util_mkdir_p(l->work_dir, 0700, err) < 0) {
+		free(bin);
+		lab_tx_free(&(struct transport){&lab_tx_ops, NULL, l});
+		return NULL;
+	}
+	if (!strcmp(scratch, "scratch"))
+		write_fixtures(l->work_dir);
+	l->sandbox = lab_sandbox_new(bin, l->node_dir);
+	/* A clean environment: nothing of the operator's (tokens, proxies) reaches the lab. */
+	l->env = xcalloc(12, sizeof(char *));
+	l->env[0] = xasprintf("PATH=%s", bin);
+
+	l->env[1] = xasprintf("HOME=%s", l->work_dir);
+	l->env[2] = xasprintf("%s=%s", LAB_ENV_STATE, l->node_dir);
+	l->env[3] = xasprintf("RBX_LAB_NODE=%s", node);
+	l->env[4] = xstrdup("LC_ALL=C");
+	l->env[5] = xasprintf("TZ=%s", tz && *tz ? tz : "UTC");
+	pass_sanitizer_env(l->env, 6);
+	free(bin);
+	t = xcalloc(1, sizeof(*t));
+	t->ops = &lab_tx_ops;
+	t->address = xasprintf("lab:%s", node);
+	t->priv = l;
+	return t;
+}
+
+void
+lab_cleanup_run(const char *state_dir, const char *run_id)
+{
+	char *dir;
+
+	if (!journal_valid_run_id(run_id))
+		return;
+	dir = xasprintf("%s/lab/runs/%s", state_dir, run_id);
+	util_rm_rf(dir);
+	free(dir);
+}
+
+int
+lab_check_command(const char *cmd, struct rbx_err *err)
+{
+	const char *p = cmd;
+
+	/* A word that starts with '/' and names an executable would bypass the lab's PATH. */
+	while (*p) {
+		size_t n;
+		char *word;
+		struct stat sb;
+
+		while (*p && strchr(" \t\n;|&()`'\"<>=", *p))
+			p++;
+		n = strcspn(p, " \t\n;|&()`'\"<>");
+		if (n && *p == '/') {
+			word = xstrndup(p, n);
+			if (stat(word, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0111)) {
+				err_set(err, "'%s' names a real program; the lab runs only its simulated "
+					     "tools (use the bare name)",
+					word);
+				free(word);
+				return -1;
+			}
+			free(word);
+		}
+		p += n;
+	}
+	return 0;
+}
+
