@@ -1,7 +1,6 @@
-/* sched_k8s.c - the guard on Kubernetes, straight to the API server with libcurl
+/* sched_k8s.c - the guard on Kubernetes, straight to the API server through io/http.c
  * and the kubeconfig's credentials: cordon by merge patch, drain by Eviction API. */
 #define _GNU_SOURCE
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <yaml.h>
 
 #include "backends/sched.h"
+#include "io/http.h"
 
 #define ANNOTATION "rbx.dev/run"
 
@@ -21,19 +21,6 @@ struct k8s {
 	long long poll_ms;
 	rbx_flag *const *cancel; /* the owning sched's cancel flag */
 };
-
-/* libcurl's progress callback: a non-zero return aborts the transfer (Ctrl-C). */
-static int
-on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	rbx_flag *const *cancel = arg;
-
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return cancel && *cancel && **cancel;
-}
 
 /* ---- kubeconfig ------------------------------------------------------------------------ */
 
@@ -94,6 +81,20 @@ beside(const char *kubeconfig, const char *file)
 	return xasprintf("%.*s/%s", (int)(slash - kubeconfig), kubeconfig, file);
 }
 
+/* A kubeconfig *-data field holds base64 of PEM text: decoded once, here. */
+static int
+decode_pem(char **field, const char *what, struct rbx_err *err)
+{
+	char *pem;
+
+	if (!*field)
+		return 0;
+	pem = util_base64_decode(*field, NULL);
+	free(*field);
+	*field = pem;
+	return pem ? 0 : err_set(err, "the kubeconfig's %s is not base64", what);
+}
+
 static int
 load_kubeconfig(struct k8s *k, const char *path, struct rbx_err *err)
 {
@@ -134,7 +135,9 @@ load_kubeconfig(struct k8s *k, const char *path, struct rbx_err *err)
 	k->key_file = beside(path, ystr(ymap(&doc, user, "client-key")));
 	k->key_data = dup_or_null(ystr(ymap(&doc, user, "client-key-data")));
 	k->token = dup_or_null(ystr(ymap(&doc, user, "token")));
-	rc = 0;
+	rc = decode_pem(&k->ca_data, "certificate-authority-data", err) |
+	     decode_pem(&k->cert_data, "client-certificate-data", err) |
+	     decode_pem(&k->key_data, "client-key-data", err);
 out:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
@@ -144,117 +147,47 @@ out:
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-static char *
-b64decode(const char *in, size_t *outlen)
-{
-	static const char *tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(in), o = 0;
-	char *out = xmalloc(n * 3 / 4 + 4);
-	unsigned v = 0;
-	int bits = 0;
-
-	for (; *in; in++) {
-		const char *p = strchr(tbl, *in);
-		if (*in == '=' || !p)
-			continue;
-		v = (v << 6) | (unsigned)(p - tbl);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((v >> bits) & 0xff);
-		}
-	}
-	out[o] = 0;
-	*outlen = o;
-	return out;
-}
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-	buf_add(arg, data, size * n);
-	return size * n;
-}
-
-/* A kubeconfig *-data field (base64 PEM) handed to libcurl in memory; false if absent. */
-static bool
-set_blob(CURL *c, CURLoption opt, const char *b64)
-{
-	struct curl_blob blob;
-	size_t len;
-	char *pem;
-
-	if (!b64)
-		return false;
-	pem = b64decode(b64, &len);
-	blob = (struct curl_blob){pem, len, CURL_BLOB_COPY};
-	curl_easy_setopt(c, opt, &blob);
-	free(pem);
-	return true;
-}
-
 /* One API call. Returns the HTTP status (>= 100), or -1 with err when no answer came. */
 static long
 api(struct k8s *k, const char *method, const char *path, const char *ctype, const char *body,
     json_t **resp, struct rbx_err *err)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	struct buf out;
-	char *url = xasprintf("%s%s", k->server, path), *auth = NULL;
+	const char *headers[4] = {"Accept: application/json", NULL, NULL, NULL};
+	char *url = xasprintf("%s%s", k->server, path), *auth = NULL, *ct = NULL;
+	struct http_request rq;
+	struct http_response rs;
+	size_t n = 1;
 	long status = -1;
-	CURLcode rc;
 
-	buf_init(&out, 8u << 20);
-	h = curl_slist_append(h, "Accept: application/json");
-	if (ctype) {
-		char *ct = xasprintf("Content-Type: %s", ctype);
-		h = curl_slist_append(h, ct);
-		free(ct);
+	if (ctype)
+		headers[n++] = ct = xasprintf("Content-Type: %s", ctype);
+	/* The token goes in a header, never in a URL, a log or the journal. */
+	if (k->token)
+		headers[n++] = auth = xasprintf("Authorization: Bearer %s", k->token);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.url = url;
+	rq.shown_url = url;
+	rq.headers = headers;
+	rq.body = body;
+	rq.timeout_ms = 30000;
+	rq.ca_file = k->ca_file;
+	rq.ca_pem = k->ca_data;
+	rq.cert_file = k->cert_file;
+	rq.cert_pem = k->cert_data;
+	rq.key_file = k->key_file;
+	rq.key_pem = k->key_data;
+	rq.cancel = k->cancel;
+	rq.max_body = 8u << 20;
+	if (http_perform(&rq, &rs, err) == 0) {
+		status = rs.status;
+		if (resp)
+			*resp = json_loads(rs.body.data, 0, NULL);
 	}
-	if (k->token) {
-		/* The token goes in a header, never in a URL, a log or the journal. */
-		auth = xasprintf("Authorization: Bearer %s", k->token);
-		h = curl_slist_append(h, auth);
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)k->cancel);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	if (k->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, k->ca_file);
-	set_blob(c, CURLOPT_CAINFO_BLOB, k->ca_data);
-	if (k->cert_file)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, k->cert_file);
-	if (set_blob(c, CURLOPT_SSLCERT_BLOB, k->cert_data))
-		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-	if (k->key_file)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, k->key_file);
-	if (set_blob(c, CURLOPT_SSLKEY_BLOB, k->key_data))
-		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		err_set(err, "%s %s: %s", method, url, curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (resp)
-		*resp = json_loads(out.data, 0, NULL);
-out:
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	buf_release(&out);
+	http_response_release(&rs);
 	free(url);
 	free(auth);
+	free(ct);
 	return status;
 }
 

@@ -4,6 +4,7 @@
 #include "core/inventory.h"
 
 #include "backends/registry.h"
+#include "core/template.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -526,16 +527,18 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 	/* The host may name the node: host: '{{node}}.cluster.example'. */
 	if (!out->host) {
 		out->host = xstrdup(node);
-	} else if (strstr(out->host, "{{node}}")) {
+	} else if (strstr(out->host, "{{")) {
+		/* The one renderer, as plain text: the node name is already valid here. */
+		struct tmpl_ctx c;
 		struct buf b;
-		const char *p = out->host, *hit;
+		memset(&c, 0, sizeof(c));
+		c.node = node;
 		buf_init(&b, 0);
-		while ((hit = strstr(p, "{{node}}")) != NULL) {
-			buf_add(&b, p, (size_t)(hit - p));
-			buf_adds(&b, node);
-			p = hit + 8;
+		if (template_render(out->host, TMPL_TEXT, &c, &b, err) < 0) {
+			buf_release(&b);
+			node_conf_release(out);
+			return err_prefix(err, "the inventory %s: host of node '%s'", inv->path, node);
 		}
-		buf_adds(&b, p);
 		free(out->host);
 		out->host = buf_detach(&b);
 	}

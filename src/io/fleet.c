@@ -65,7 +65,8 @@ call_within(const char *endpoint, const char *path, json_t *body, long long time
 {
 	static const char *const headers[] = {"Content-Type: application/json", NULL};
 	char *url = xasprintf("%s%s", endpoint, path), *text = json_dumps(body, JSON_COMPACT);
-	struct http_request rq = {"POST", url, headers, text, timeout_ms, false, url};
+	struct http_request rq = {.method = "POST", .url = url, .headers = headers, .body = text,
+				  .timeout_ms = timeout_ms, .shown_url = url};
 	struct http_response rs;
 	json_t *out = NULL;
 	json_error_t je;

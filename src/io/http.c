@@ -43,6 +43,50 @@ is_loopback_url(const char *url)
 	return ok;
 }
 
+/* Stop the transfer once the caller's cancel flag is set (Ctrl-C during a drain). */
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	rbx_flag *const *cancel = arg;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return cancel && *cancel && **cancel;
+}
+
+/* PEM text handed to libcurl in memory: no key or certificate touches the disk. */
+static void
+set_pem(CURL *c, CURLoption opt, const char *pem)
+{
+	struct curl_blob blob;
+
+	blob = (struct curl_blob){(void *)pem, strlen(pem), CURL_BLOB_COPY};
+	curl_easy_setopt(c, opt, &blob);
+}
+
+static void
+set_tls(CURL *c, const struct http_request *rq)
+{
+	if (rq->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, rq->ca_file);
+	if (rq->ca_pem)
+		set_pem(c, CURLOPT_CAINFO_BLOB, rq->ca_pem);
+	if (rq->cert_file)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, rq->cert_file);
+	if (rq->cert_pem) {
+		set_pem(c, CURLOPT_SSLCERT_BLOB, rq->cert_pem);
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (rq->key_file)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, rq->key_file);
+	if (rq->key_pem) {
+		set_pem(c, CURLOPT_SSLKEY_BLOB, rq->key_pem);
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+}
+
 int
 http_perform(const struct http_request *rq, struct http_response *rs, struct rbx_err *err)
 {
@@ -52,7 +96,7 @@ http_perform(const struct http_request *rq, struct http_response *rs, struct rbx
 	size_t i;
 	int r = -1;
 
-	buf_init(&rs->body, 1u << 20);
+	buf_init(&rs->body, rq->max_body ? rq->max_body : 1u << 20);
 	rs->status = 0;
 	if (rq->loopback_only && !is_loopback_url(rq->url))
 		return err_set(err, "a simulated target reaches only loopback addresses, not '%s'",
@@ -79,6 +123,12 @@ http_perform(const struct http_request *rq, struct http_response *rs, struct rbx
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	if (rq->body)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+	if (rq->cancel) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)rq->cancel);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
+	set_tls(c, rq);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		/* The URL may hold a secret: only the caller's shown form goes in a message. */

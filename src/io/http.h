@@ -16,6 +16,12 @@ struct http_request {
 	/* Loopback addresses only (127.0.0.0/8, ::1, localhost), never through a proxy. */
 	bool loopback_only;
 	const char *shown_url; /* the URL as errors may show it (secrets hidden); NULL: none */
+	/* Client TLS (a kubeconfig's): files, or PEM text in memory; NULL: none. */
+	const char *ca_file, *cert_file, *key_file;
+	const char *ca_pem, *cert_pem, *key_pem;
+	/* Once **cancel is non-zero the transfer stops (Ctrl-C); NULL: never. */
+	rbx_flag *const *cancel;
+	size_t max_body; /* bytes kept of the body; 0: 1 MiB */
 };
 
 struct http_response {
