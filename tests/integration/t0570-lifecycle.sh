@@ -44,9 +44,9 @@ assert not bad, 'reaped before the group was killed: %s' % bad
 PY"
 
 # 2. SIGTERM to the roll alone reaches every node's run.
-"$RBX" roll "$WORK/hold.yaml" --nodes 'q[1-2]' --batch 2 --lab --param secs=60 > roll.out 2>&1 &
+"$RBX" roll "$WORK/hold.yaml" --nodes 'q[1-2]' --batch 2 --lab --param secs=57 > roll.out 2>&1 &
 rp=$!
-i=0; until [ "$(ls "$RBX_STATE_DIR/runs" 2>/dev/null | wc -l)" -ge 2 ] && [ "$(pgrep -fc '^sleep 60$')" -ge 2 ]; do i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.1; done
+i=0; until [ "$(ls "$RBX_STATE_DIR/runs" 2>/dev/null | wc -l)" -ge 2 ] && [ "$(pgrep -fc '^sleep 57$')" -ge 2 ]; do i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.1; done
 roll=$(ls "$RBX_STATE_DIR/rolls" | grep jsonl | sed 's/.jsonl$//')
 expect_exit "a second driver of the same roll is refused while it runs (exit 5)" 5 resume "$roll"
 kill -TERM "$rp"
@@ -54,4 +54,4 @@ t0=$(date +%s%N)
 wait "$rp"; rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "the roll stops with exit 130 ($rc) in good time (${ms} ms)" "[ $rc -eq 130 ] && [ $ms -lt 5000 ]"
-check "both node runs were interrupted, none left running" "[ \$(grep -l '\"state\":\"INTERRUPTED\"' '$RBX_STATE_DIR'/runs/*.jsonl | wc -l) -eq 2 ] && ! pgrep -f '^sleep 60\$'"
+check "both node runs were interrupted, none left running" "[ \$(grep -l '\"state\":\"INTERRUPTED\"' '$RBX_STATE_DIR'/runs/*.jsonl | wc -l) -eq 2 ] && ! pgrep -f '^sleep 57\$'"
