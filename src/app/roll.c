@@ -16,7 +16,6 @@
 
 #include "core/engine.h"
 #include "core/inventory.h"
-#include "core/lint.h"
 #include "io/journal.h"
 #include "io/lock.h"
 #include "core/resume.h"
@@ -378,7 +377,6 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 {
 	struct roll R;
 	struct runbook *rb = NULL;
-	struct diags d;
 	char **names = NULL, buf[PATH_MAX];
 	size_t n = 0, i;
 	json_t *list;
@@ -398,14 +396,7 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 			goto out;
 		}
 	/* Everything is checked before any node is touched. */
-	diags_init(&d);
-	rb = lint_load_runbook(o->runbook, &d, err);
-	if (d.n) {
-		char *text = diags_text(&d);
-		ui_notice(o->run.ui, UI_DIAG, "%s", text);
-		free(text);
-	}
-	diags_release(&d);
+	rb = runner_load_runbook(o->runbook, o->run.ui, err);
 	if (!rb || engine_bind_params(rb, o->run.params, &R.params, err) < 0)
 		goto out;
 	R.id = runner_new_roll_id();

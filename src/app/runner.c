@@ -248,6 +248,24 @@ load_origin(const struct runner_opts *o, struct job *j, struct origin *org,
 	return 0;
 }
 
+struct runbook *
+runner_load_runbook(const char *name, const struct app_ui *ui, struct rbx_err *err)
+{
+	struct diags d;
+	struct runbook *rb;
+	char *text;
+
+	diags_init(&d);
+	rb = lint_load_runbook(name, &d, err);
+	if (d.n) {
+		text = diags_text(&d);
+		ui_notice(ui, UI_DIAG, "%s", text);
+		free(text);
+	}
+	diags_release(&d);
+	return rb;
+}
+
 static int
 check_digest(struct job *j, const struct runner_opts *o, struct rbx_err *err)
 {
@@ -400,7 +418,6 @@ static int
 open_run(struct job *j, const struct runner_opts *o, const struct origin *org,
 	 struct rbx_err *err)
 {
-	struct diags d;
 	char *rbpath;
 	int rc;
 
@@ -408,14 +425,7 @@ open_run(struct job *j, const struct runner_opts *o, const struct origin *org,
 		return err_set(err, "'%s' is not a valid node name ([A-Za-z0-9][A-Za-z0-9._-]{0,62})",
 			       org->node),
 		       RBX_USAGE;
-	diags_init(&d);
-	j->rb = lint_load_runbook(org->runbook, &d, err);
-	if (d.n) {
-		char *text = diags_text(&d);
-		ui_notice(j->ui, UI_DIAG, "%s", text);
-		free(text);
-	}
-	diags_release(&d);
+	j->rb = runner_load_runbook(org->runbook, j->ui, err);
 	if (!j->rb)
 		return RBX_USAGE;
 	rbpath = absolute(j->rb->path);

@@ -38,6 +38,8 @@ struct runner_result {
 /* Run (or resume) and return the exit code of DESIGN.md section 6; err says why. */
 enum rbx_status runner_exec(const struct runner_opts *o, struct runner_result *res, struct rbx_err *err);
 
+/* Find, load and lint a runbook; its diagnostics go to ui (UI_DIAG). NULL with err on errors. */
+struct runbook *runner_load_runbook(const char *name, const struct app_ui *ui, struct rbx_err *err);
 /* A new run id: UTC time, node, random suffix (allocated). */
 char *runner_new_run_id(const char *node);
 /* A new roll id: "roll-", UTC time, random suffix (allocated). */

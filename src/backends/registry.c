@@ -71,25 +71,28 @@ static const struct sched_entry builtin_scheds[] = {
 	{"file", file_open},
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct transport_entry *added_transports[REGISTRY_MAX];
-static const struct sched_entry *added_scheds[REGISTRY_MAX];
-static size_t n_transports, n_scheds;
+/* The rows in lookup order: the built-in ones first, then those added at start-up. */
+static const struct transport_entry *transports[REGISTRY_MAX] = {
+	&builtin_transports[0],
+	&builtin_transports[1],
+};
+static const struct sched_entry *scheds[REGISTRY_MAX] = {
+	&builtin_scheds[0], &builtin_scheds[1], &builtin_scheds[2], &builtin_scheds[3],
+};
+static size_t n_transports = 2, n_scheds = 4;
+_Static_assert(sizeof(builtin_transports) / sizeof(builtin_transports[0]) == 2,
+	       "list every built-in transport in transports[] and n_transports");
+_Static_assert(sizeof(builtin_scheds) / sizeof(builtin_scheds[0]) == 4,
+	       "list every built-in scheduler in scheds[] and n_scheds");
 
 const struct transport_entry *
 registry_transport(const char *name)
 {
 	size_t i;
 
-	if (!name)
-		return NULL;
-	for (i = 0; i < NELEM(builtin_transports); i++)
-		if (!strcmp(builtin_transports[i].name, name))
-			return &builtin_transports[i];
-	for (i = 0; i < n_transports; i++)
-		if (!strcmp(added_transports[i]->name, name))
-			return added_transports[i];
+	for (i = 0; name && i < n_transports; i++)
+		if (!strcmp(transports[i]->name, name))
+			return transports[i];
 	return NULL;
 }
 
@@ -98,14 +101,9 @@ registry_sched(const char *name)
 {
 	size_t i;
 
-	if (!name)
-		return NULL;
-	for (i = 0; i < NELEM(builtin_scheds); i++)
-		if (!strcmp(builtin_scheds[i].name, name))
-			return &builtin_scheds[i];
-	for (i = 0; i < n_scheds; i++)
-		if (!strcmp(added_scheds[i]->name, name))
-			return added_scheds[i];
+	for (i = 0; name && i < n_scheds; i++)
+		if (!strcmp(scheds[i]->name, name))
+			return scheds[i];
 	return NULL;
 }
 
@@ -113,41 +111,27 @@ void
 registry_add_transport(const struct transport_entry *e)
 {
 	if (n_transports < REGISTRY_MAX && !registry_transport(e->name))
-		added_transports[n_transports++] = e;
+		transports[n_transports++] = e;
 }
 
 void
 registry_add_sched(const struct sched_entry *e)
 {
 	if (n_scheds < REGISTRY_MAX && !registry_sched(e->name))
-		added_scheds[n_scheds++] = e;
-}
-
-static void
-append(char *out, size_t n, const char *name)
-{
-	size_t len = strlen(out);
-
-	snprintf(out + len, n - len, "%s%s", len ? ", " : "", name);
+		scheds[n_scheds++] = e;
 }
 
 void
-registry_names(bool transports, char *out, size_t n)
+registry_names(bool want_transports, char *out, size_t n)
 {
-	size_t i;
+	size_t i, count = want_transports ? n_transports : n_scheds, len;
 
 	out[0] = 0;
-	if (transports) {
-		for (i = 0; i < NELEM(builtin_transports); i++)
-			append(out, n, builtin_transports[i].name);
-		for (i = 0; i < n_transports; i++)
-			append(out, n, added_transports[i]->name);
-		return;
+	for (i = 0; i < count; i++) {
+		len = strlen(out);
+		snprintf(out + len, n - len, "%s%s", i ? ", " : "",
+			 want_transports ? transports[i]->name : scheds[i]->name);
 	}
-	for (i = 0; i < NELEM(builtin_scheds); i++)
-		append(out, n, builtin_scheds[i].name);
-	for (i = 0; i < n_scheds; i++)
-		append(out, n, added_scheds[i]->name);
 }
 
 void

@@ -30,8 +30,9 @@ load(const char *path, struct rbx_err *err)
 				 "history");
 	st = json_load_file(path, 0, &je);
 	if (!json_is_object(st)) {
+		err_set(err, "guard state %s is unreadable: %s", path,
+			st ? "not a JSON object" : je.text);
 		json_decref(st);
-		err_set(err, "guard state %s is unreadable: %s", path, je.text);
 		return NULL;
 	}
 	if (!json_is_array(json_object_get(st, "history")))

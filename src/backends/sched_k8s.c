@@ -135,9 +135,10 @@ load_kubeconfig(struct k8s *k, const char *path, struct rbx_err *err)
 	k->key_file = beside(path, ystr(ymap(&doc, user, "client-key")));
 	k->key_data = dup_or_null(ystr(ymap(&doc, user, "client-key-data")));
 	k->token = dup_or_null(ystr(ymap(&doc, user, "token")));
-	rc = decode_pem(&k->ca_data, "certificate-authority-data", err) |
-	     decode_pem(&k->cert_data, "client-certificate-data", err) |
-	     decode_pem(&k->key_data, "client-key-data", err);
+	if (decode_pem(&k->ca_data, "certificate-authority-data", err) == 0 &&
+	    decode_pem(&k->cert_data, "client-certificate-data", err) == 0 &&
+	    decode_pem(&k->key_data, "client-key-data", err) == 0)
+		rc = 0;
 out:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);

@@ -163,6 +163,28 @@ static const char *const entry_keys[] = {
 	"drain_command", "uncordon_command", "state_command", NULL,
 };
 
+static int
+only_node(void *arg, const char *name, size_t offset)
+{
+	(void)arg;
+	(void)offset;
+	return strcmp(name, "node") != 0;
+}
+
+/* A host may name the node ({{node}}.cluster.example) and nothing else. */
+static void
+check_host(struct diags *d, const char *path, struct srcpos at, const char *host)
+{
+	struct rbx_err e;
+	int rc = template_each(host, only_node, NULL, &e);
+
+	if (rc < 0)
+		diags_add(d, DIAG_ERROR, path, at, "host '%s': %s", host, e.msg);
+	else if (rc > 0)
+		diags_add(d, DIAG_ERROR, path, at, "host '%s' may use {{node}} and no other template",
+			  host);
+}
+
 static bool
 in(const char *const *set, const char *s)
 {
@@ -221,17 +243,14 @@ load_entry(yaml_document_t *doc, yaml_node_t *map, struct entry *e, bool is_defa
 			diags_add(d, DIAG_ERROR, path, pos_of(v), "'%s' must be a scalar", key);
 			continue;
 		}
-		if (!strcmp(key, "transport") && !registry_transport(val)) {
+		if (!strcmp(key, "host"))
+			check_host(d, path, pos_of(v), val);
+		if ((!strcmp(key, "transport") && !registry_transport(val)) ||
+		    (!strcmp(key, "scheduler") && !registry_sched(val))) {
 			char names[256];
-			registry_names(true, names, sizeof(names));
-			diags_add(d, DIAG_ERROR, path, pos_of(v), "transport '%s' is not one of %s",
-				  val, names);
-		}
-		if (!strcmp(key, "scheduler") && !registry_sched(val)) {
-			char names[256];
-			registry_names(false, names, sizeof(names));
-			diags_add(d, DIAG_ERROR, path, pos_of(v),
-				  "scheduler '%s' is not one of %s", val, names);
+			registry_names(!strcmp(key, "transport"), names, sizeof(names));
+			diags_add(d, DIAG_ERROR, path, pos_of(v), "%s '%s' is not one of %s", key, val,
+				  names);
 		}
 		if (!strcmp(key, "port")) {
 			char *end;
@@ -452,6 +471,7 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 {
 	size_t i, k;
 	bool found = false;
+	const struct transport_entry *tx;
 	const char *v;
 
 	memset(out, 0, sizeof(*out));
@@ -518,8 +538,9 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 		}
 	}
 	/* Unless the inventory names a scheduler, the transport's own default guards the node. */
-	if (!out->scheduler && registry_transport(out->transport))
-		out->scheduler = xstrdup(registry_transport(out->transport)->default_sched);
+	tx = registry_transport(out->transport);
+	if (!out->scheduler && tx)
+		out->scheduler = xstrdup(tx->default_sched);
 	if (!found) {
 		node_conf_release(out);
 		return err_set(err, "no entry of the inventory %s names node '%s'", inv->path, node);

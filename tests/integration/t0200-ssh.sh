@@ -234,6 +234,12 @@ expect_exit "a jump host that is not a plain word is an inventory error (exit 2)
 check "named at file:line:col" "contains \"\$ERR\" 'jump.yaml:2:[0-9]*: error: jump'"
 sed -i '2d' jump.yaml
 expect_exit "a plain one is accepted" 0 nodes --inventory jump.yaml
+printf 'nodes:\n  - {match: "h[1-2]", host: "{{node}}.cluster.example"}\n' > host.yaml
+expect_exit "a host may name the node" 0 nodes --inventory host.yaml
+check "and becomes the node's address" "contains \"\$OUT\" 'root@h2.cluster.example:22'"
+printf 'nodes:\n  - {match: h1, host: "{{params.x}}"}\n  - {match: h2, host: "{{node"}\n' > badhost.yaml
+expect_exit "any other template in a host is an inventory error (exit 2)" 2 nodes --inventory badhost.yaml
+check "at its line and column" "contains \"\$ERR\" 'badhost.yaml:2:23: error: host' && contains \"\$ERR\" 'badhost.yaml:3:23: error: host'"
 
 expect_exit "rbx plan shows the transport and address" 0 plan "$WORK/probe.yaml" --node box --inventory inv-ssh.yaml
 check "the plan's steps run on ssh:root@127.0.0.1" "contains \"\$OUT\" 'ssh:root@127.0.0.1:$SSHD_PORT\\$ echo'"

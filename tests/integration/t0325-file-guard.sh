@@ -44,3 +44,11 @@ expect_exit "a cordoned node is refused without --adopt" 3 run ok.yaml --node f2
 
 expect_exit "the lab's files are untouched by the file guard" 0 lab show f1 --format json
 check "the lab node's own scheduler never moved" "contains \"\$OUT\" '\"cordoned\": false'"
+
+# A guard file that is not what rbx wrote stops the run before anything changes.
+printf '[1,2' >"$G/f3.json"
+expect_exit "a torn guard file stops the run with nothing changed (exit 3)" 3 run ok.yaml --node f3 --inventory inv.yaml
+check "saying which file and why" "contains \"\$OUT\" 'guard/f3.json is unreadable'"
+printf '[]' >"$G/f3.json"
+expect_exit "so does one that holds no object" 3 run ok.yaml --node f3 --inventory inv.yaml
+check "named as such" "contains \"\$OUT\" 'not a JSON object'"
