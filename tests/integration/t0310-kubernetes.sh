@@ -14,6 +14,9 @@ pod() { # pod NAME NODE EXTRA-METADATA EXTRA-TOP
 }
 start_api() { # start_api STATE [args]: the fake API server on $P
 	state=$1; shift
+	# Emptied here: the child truncates api.out only once it runs, and the wait
+	# below must not take the last server's "ready" for this one's.
+	: > api.out
 	python3 "$TOP/tests/k8s/fake_apiserver.py" "$state" "$P" "$@" > api.out 2>&1 &
 	echo $! > api.pid
 	i=0; until grep -q ready api.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && return 1; sleep 0.1; done
