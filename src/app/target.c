@@ -293,3 +293,9 @@ target_sched(const struct target *t, const char *state_dir, struct rbx_err *err)
 	c.sched_node = sched_node_name(t);
 	return t->sc->open(&c, err);
 }
+
+const char *
+target_local_address(const struct target *t)
+{
+	return t->tx && (t->tx->flags & BACKEND_LOCAL_ON_NODE) ? t->address : "local";
+}

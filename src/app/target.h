@@ -47,6 +47,8 @@ struct sched *target_sched(const struct target *t, const char *state_dir, struct
 void target_run_end(const struct target *t, const char *state_dir, const char *run_id);
 /* One line for the user about where the run goes (allocated), or NULL. */
 char *target_describe(const struct target *t, const char *state_dir);
+/* Where run: steps go: "local", or the node's address when its transport runs them there. */
+const char *target_local_address(const struct target *t);
 /* Whether the target reaches no real node (the plan and report say so). */
 bool target_simulated(const struct target *t);
 

@@ -25,6 +25,8 @@ enum backend_flags {
 	BACKEND_SIMULATED = 1 << 0,
 	/* http steps may reach loopback addresses only, through no proxy. */
 	BACKEND_LOOPBACK_ONLY = 1 << 1,
+	/* run: steps run on the (simulated) node too, so they go to the node's address. */
+	BACKEND_LOCAL_ON_NODE = 1 << 2,
 };
 
 struct transport_entry {

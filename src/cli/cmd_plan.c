@@ -6,13 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/plan.h"
 #include "cli/cmd.h"
-#include "core/engine.h"
 #include "core/runbook.h"
-#include "backends/sched.h"
-#include "app/target.h"
-#include "io/journal.h"
-#include "core/template.h"
 
 static const struct opt plan_opts[] = {
 	{"node", 'n', "NODE", "the node to plan for (required)", false},
@@ -22,144 +18,6 @@ static const struct opt plan_opts[] = {
 	{"format", 'f', "FMT", "text (default) or json", false},
 	{NULL, 0, NULL, NULL, false},
 };
-
-struct plan_ctx {
-	const struct runbook *rb;
-	struct tmpl_ctx t;
-	const char *target;
-	struct rbx_err *err;
-};
-
-static json_t *plan_step(struct plan_ctx *p, const struct step *s);
-
-static char *
-render_text(struct plan_ctx *p, const char *tmpl, enum tmpl_mode mode)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	if (template_render(tmpl, mode, &p->t, &b, p->err) < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b);
-}
-
-static json_t *
-plan_step(struct plan_ctx *p, const struct step *s)
-{
-	json_t *o = json_pack("{s:i, s:s, s:s, s:b, s:b, s:I, s:i}", "index", s->index, "name",
-			      s->name, "kind", step_kind_name(s->kind), "mutates", s->mutates,
-			      "idempotent", s->idempotent, "timeout_ms", (json_int_t)s->timeout_ms,
-			      "retries", s->retries);
-	char *text;
-
-	if (s->kind == STEP_SSH || s->kind == STEP_RUN || s->kind == STEP_CONFIRM) {
-		struct strmap vars = {0};
-		p->t.vars = &vars;
-		text = render_text(p, s->text, s->kind == STEP_CONFIRM ? TMPL_TEXT : TMPL_SHELL);
-		p->t.vars = NULL;
-		if (vars.n) {
-			/* What each reference will hold: the command's environment at run time. */
-			json_t *env = json_object();
-			size_t i;
-			for (i = 0; i < vars.n; i++)
-				json_object_set_new(env, vars.keys[i], journal_string(vars.vals[i]));
-			json_object_set_new(o, "env", env);
-		}
-		strmap_release(&vars);
-		if (!text) {
-			json_decref(o);
-			return NULL;
-		}
-		json_object_set_new(o, s->kind == STEP_CONFIRM ? "question" : "cmd", json_string(text));
-		json_object_set_new(o, "target",
-				    json_string(s->kind == STEP_SSH ? p->target
-						: s->kind == STEP_RUN ? "local"
-								      : "operator"));
-		free(text);
-	} else if (s->kind == STEP_HTTP) {
-		text = render_text(p, s->http->url, TMPL_URL);
-		if (!text) {
-			json_decref(o);
-			return NULL;
-		}
-		json_object_set_new(o, "cmd", json_pack("s++", s->http->method, " ", text));
-		json_object_set_new(o, "target", json_string("local"));
-		free(text);
-	} else {
-		json_object_set_new(o, "action", json_string(step_action_name(s->action)));
-		json_object_set_new(o, "target", json_string(p->target));
-	}
-	if (s->when) {
-		struct buf b;
-		buf_init(&b, 0);
-		runbook_when_text(s->when, &b);
-		json_object_set_new(o, "when", json_string(b.data));
-		buf_release(&b);
-	}
-	if (s->keep_cordoned)
-		json_object_set_new(o, "on_success", json_string("keep_cordoned"));
-	if (s->undo) {
-		json_t *u = plan_step(p, s->undo);
-		if (!u) {
-			json_decref(o);
-			return NULL;
-		}
-		json_object_set_new(o, "undo", u);
-	}
-	return o;
-}
-
-static json_t *
-build_plan(struct plan_ctx *p, const char *node, const struct strmap *params, const char *scheduler)
-{
-	const struct runbook *rb = p->rb;
-	json_t *plan, *jp = json_object(), *phases = json_object(), *guard;
-	size_t i;
-	int ph;
-
-	for (i = 0; i < rb->nparams; i++)
-		if (!strmap_get(params, rb->params[i].name))
-			json_object_set_new(jp, rb->params[i].name, json_null());
-	for (i = 0; i < params->n; i++) {
-		const struct param *pr = runbook_param(rb, params->keys[i]);
-		json_object_set_new(jp, params->keys[i],
-				    json_string(pr && pr->secret ? "***" : params->vals[i]));
-	}
-	if (rb->guard.none)
-		guard = json_pack("{s:s}", "none", rb->guard.none);
-	else
-		guard = json_pack("{s:b, s:b, s:I, s:s}", "cordon", rb->guard.cordon, "drain",
-				  rb->guard.drain, "drain_timeout_ms",
-				  (json_int_t)rb->guard.drain_timeout_ms, "backend", scheduler);
-	if (!rb->guard.none) {
-		char *reason = xasprintf("rbx:{{run.id}} %s", rb->name);
-		json_object_set_new(guard, "reason", json_string(reason));
-		free(reason);
-	}
-	plan = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:i, s:s}", "runbook", rb->name,
-			 "title", rb->title, "node", node, "params", jp, "transport", p->target,
-			 "scheduler", scheduler, "guard", guard, "max_attempts",
-			 rb->max_attempts, "on_success",
-			 rb->keep_cordoned ? "keep_cordoned" : "uncordon");
-	for (ph = 0; ph < PHASE_COUNT; ph++) {
-		json_t *steps = json_array();
-		for (i = 0; i < rb->nsteps[ph]; i++) {
-			json_t *s = plan_step(p, rb->steps[ph][i]);
-			if (!s) {
-				json_decref(steps);
-				json_decref(phases);
-				json_decref(plan);
-				return NULL;
-			}
-			json_array_append_new(steps, s);
-		}
-		json_object_set_new(phases, phase_name((enum phase)ph), steps);
-	}
-	json_object_set_new(plan, "phases", phases);
-	return plan;
-}
 
 static const char *
 jstr(json_t *o, const char *k)
@@ -206,25 +64,6 @@ print_step(json_t *s, const char *indent)
 		printf("%s     undo: %s$ %s\n", indent, jstr(u, "target"),
 		       *jstr(u, "cmd") ? jstr(u, "cmd") : jstr(u, "action"));
 	}
-}
-
-/* The fleet slots a run of this node takes before anything else (docs/operations.md). */
-static json_t *
-fleet_plan(const struct fleet_conf *fc)
-{
-	json_t *budgets = json_array();
-	size_t i;
-
-	for (i = 0; i < fc->nbudgets; i++)
-		json_array_append_new(budgets, json_pack("{s:s, s:s, s:i, s:s++++}", "label",
-							 fc->budgets[i].label, "value",
-							 fc->budgets[i].value, "limit",
-							 fc->budgets[i].limit, "keys",
-							 fc->prefix ? fc->prefix : "/rbx", "/budget/",
-							 fc->budgets[i].label, "=",
-							 fc->budgets[i].value));
-	return json_pack("{s:s, s:I, s:o}", "etcd", fc->endpoint, "ttl_ms", (json_int_t)fc->ttl_ms,
-			 "budgets", budgets);
 }
 
 static void
@@ -288,88 +127,43 @@ static enum rbx_status
 plan_exec(struct args *a, struct rbx_err *err)
 {
 	static const char *const formats[] = {"text", "json", NULL};
-	const char *node = args_get(a, "node"), *format;
-	struct strmap params = {0};
-	struct plan_ctx p;
+	struct plan_request rq = {0};
+	const char *format;
 	struct runbook *rb;
 	json_t *plan = NULL;
-	char *target = NULL, *scheduler = NULL;
-	struct target tgt = {0};
-	int rc = RBX_USAGE;
+	enum rbx_status rc;
 
 	if (args_format(a, "text", formats, &format, err) < 0)
 		return RBX_USAGE;
-	if (!node)
+	rq.node = args_get(a, "node");
+	if (!rq.node)
 		return err_set(err, "rbx plan needs --node NODE"), RBX_USAGE;
-	if (!util_valid_node_name(node))
-		return err_set(err, "'%s' is not a valid node name", node), RBX_USAGE;
+	if (!util_valid_node_name(rq.node))
+		return err_set(err, "'%s' is not a valid node name", rq.node), RBX_USAGE;
 	rb = cmd_load_runbook(a->argv[0], err);
 	if (!rb)
 		return RBX_USAGE;
-	if (engine_bind_params_plan(rb, &a->params, &params, err) < 0)
+	rq.rb = rb;
+	rq.params = &a->params;
+	rq.via = args_has(a, "lab") ? "lab" : NULL;
+	rq.inventory = args_get(a, "inventory");
+	rc = app_plan(&rq, &plan, err);
+	if (rc != RBX_OK)
 		goto out;
-	/* The plan names where each step runs: the lab, the inventory's address, or the
-	 * bare node when no inventory is at hand (CI plans the catalogue that way). */
-	if (target_resolve(node, args_has(a, "lab") ? "lab" : NULL, args_get(a, "inventory"), &tgt, err) == 0) {
-		target = xstrdup(tgt.address);
-		scheduler = xstrdup(tgt.scheduler);
-	} else if (!args_get(a, "inventory") && !getenv("RBX_INVENTORY")) {
-		target = xasprintf("node:%s", node);
-		scheduler = xstrdup("inventory");
-		err->msg[0] = 0;
-	} else {
-		goto out;
-	}
-	memset(&p, 0, sizeof(p));
-	p.rb = rb;
-	p.target = target;
-	p.err = err;
-	p.t.node = node;
-	p.t.params = &params;
-	p.t.rb = rb;
-	p.t.redact = true;
-	p.t.plan = true;
-	plan = build_plan(&p, node, &params, scheduler);
-	if (!plan)
-		goto out;
-	if (tgt.scheduler && !rb->guard.none) {
-		/* The exact calls the guard will make, from the backend itself. */
-		struct rbx_err serr;
-		char *state_dir = util_state_dir(), *reason = xasprintf("rbx:{{run.id}} %s", rb->name);
-		struct sched *sc = target_sched(&tgt, state_dir, &serr);
-		json_t *g = json_object_get(plan, "guard");
-		if (sc && sc->ops->describe) {
-			struct buf calls;
-			buf_init(&calls, 0);
-			sc->ops->describe(sc, reason, &calls);
-			json_object_set_new(g, "calls", json_string(calls.data));
-			buf_release(&calls);
-		} else if (!sc) {
-			json_object_set_new(g, "calls", json_string(serr.msg));
-		}
-		sched_free(sc);
-		free(state_dir);
-		free(reason);
-	}
-	if (tgt.conf.fleet.endpoint && tgt.conf.fleet.nbudgets)
-		json_object_set_new(plan, "fleet", fleet_plan(&tgt.conf.fleet));
 	if (!strcmp(format, "json")) {
 		json_dumpf(plan, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else {
 		print_plan(plan);
+		/* What a run still needs: the params the plan shows as null. */
 		for (size_t i = 0; i < rb->nparams; i++)
-			if (!strmap_get(&params, rb->params[i].name))
+			if (json_is_null(json_object_get(json_object_get(plan, "params"),
+							 rb->params[i].name)))
 				printf("note: --param %s=VALUE is required to run (%s)\n",
 				       rb->params[i].name, rb->params[i].description);
 	}
-	rc = RBX_OK;
 out:
 	json_decref(plan);
-	free(target);
-	free(scheduler);
-	target_release(&tgt);
-	strmap_release(&params);
 	runbook_free(rb);
 	return rc;
 }

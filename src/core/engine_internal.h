@@ -20,6 +20,11 @@ char *engine_render_vars(const struct run *r, const char *tmpl, enum tmpl_mode m
 			 bool redacted, struct strmap *vars, struct rbx_err *err);
 char *engine_render(const struct run *r, const char *tmpl, enum tmpl_mode mode, bool redacted,
 		    struct rbx_err *err);
+/* Step s's command, question or URL, rendered through the plan (core/plan.c). */
+char *engine_render_step(const struct run *r, const struct step *s, bool redacted,
+			 struct strmap *vars, struct rbx_err *err);
+/* Where step s runs, as the plan names it. */
+const char *engine_step_target(const struct run *r, const struct step *s);
 
 /* Interrupted, lease lost, journal failed or a step lost: act no more. */
 bool engine_interrupted(const struct run *r);

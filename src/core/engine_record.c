@@ -18,6 +18,7 @@
 #include "backends/transport.h"
 #include "base/utf8.h"
 #include "core/engine_internal.h"
+#include "core/plan.h"
 
 void
 engine_fail(struct run *r, const char *fmt, ...)
@@ -166,6 +167,24 @@ engine_render_vars(const struct run *r, const char *tmpl, enum tmpl_mode mode, b
 		return NULL;
 	}
 	return buf_detach(&b);
+}
+
+char *
+engine_render_step(const struct run *r, const struct step *s, bool redacted, struct strmap *vars,
+		   struct rbx_err *err)
+{
+	struct tmpl_ctx c;
+
+	tmpl_init(r, &c, redacted);
+	return plan_render_step(&c, s, vars, err);
+}
+
+const char *
+engine_step_target(const struct run *r, const struct step *s)
+{
+	struct plan_where w = {r->node_tx->address, r->local_tx->address, r->sched->ops->name};
+
+	return plan_step_target(s, &w);
 }
 
 char *

@@ -18,6 +18,7 @@
 #include "backends/transport.h"
 #include "base/utf8.h"
 #include "core/engine_internal.h"
+#include "core/plan.h"
 
 /* The values a command's references stand for, as the journal shows them: secrets hidden. */
 static json_t *
@@ -193,7 +194,7 @@ run_command(struct run *r, const struct step *s)
 	struct transport *tx = s->kind == STEP_SSH ? r->node_tx : r->local_tx;
 	struct rbx_err err;
 	struct strmap vars = {0};
-	char *cmd = engine_render_vars(r, s->text, TMPL_SHELL, false, &vars, &err);
+	char *cmd = engine_render_step(r, s, false, &vars, &err);
 	struct step_io sio = {r, s};
 	const struct step_mark *m = r->resuming ? run_find_mark(r, s) : NULL;
 	int try, rc = -1;
@@ -217,7 +218,7 @@ run_command(struct run *r, const struct step *s)
 		json_object_set_new(rec, "cmd", journal_string(cmd));
 		if (vars.n)
 			json_object_set_new(rec, "env", vars_rec(r, &vars));
-		json_object_set_new(rec, "target", json_string(tx->address));
+		json_object_set_new(rec, "target", json_string(engine_step_target(r, s)));
 		json_object_set_new(rec, "mutates", json_boolean(s->mutates));
 		json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
 		if (engine_record(r, rec, true) < 0) {
@@ -329,7 +330,7 @@ run_http(struct run *r, const struct step *s)
 	struct http_response rs;
 	struct rbx_err err;
 	char **hdrs = xcalloc(h->nheaders + 1, sizeof(char *));
-	char *url = engine_render(r, h->url, TMPL_URL, false, &err), *body = NULL, *shown = NULL;
+	char *url = engine_render_step(r, s, false, NULL, &err), *body = NULL, *shown = NULL;
 	json_t *rec;
 	size_t i;
 	int rc = -1, ok;
@@ -341,9 +342,10 @@ run_http(struct run *r, const struct step *s)
 		goto out;
 	}
 	/* Secrets in the URL are hidden wherever it is shown: the journal, the errors. */
-	shown = engine_render(r, h->url, TMPL_URL, true, &err);
+	shown = engine_render_step(r, s, true, NULL, &err);
 	rec = engine_step_rec("step_start", s, r);
 	json_object_set_new(rec, "cmd", json_pack("s++", h->method, " ", shown));
+	json_object_set_new(rec, "target", json_string(engine_step_target(r, s)));
 	json_object_set_new(rec, "mutates", json_boolean(s->mutates));
 	json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
 	if (engine_record(r, rec, true) < 0) {
@@ -396,7 +398,7 @@ static int
 run_confirm(struct run *r, const struct step *s)
 {
 	struct rbx_err err;
-	char *q = engine_render(r, s->text, TMPL_TEXT, true, &err);
+	char *q = engine_render_step(r, s, true, NULL, &err);
 	json_t *rec;
 	int answer;
 
@@ -443,7 +445,7 @@ int
 engine_guard_op(struct run *r, const char *op, long long timeout_ms)
 {
 	struct rbx_err err;
-	char *reason = xasprintf("rbx:%s %s", r->run_id, r->rb->name);
+	char *reason = plan_guard_reason(r->run_id, r->rb->name);
 	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "guard", "op", op, "status",
 				"start", "backend", r->sched->ops->name, "reason", reason);
 	int rc;
@@ -493,6 +495,7 @@ run_action(struct run *r, const struct step *s)
 	}
 	rec = engine_step_rec("step_start", s, r);
 	json_object_set_new(rec, "action", json_string(step_action_name(s->action)));
+	json_object_set_new(rec, "target", json_string(engine_step_target(r, s)));
 	json_object_set_new(rec, "mutates", json_boolean(s->mutates));
 	json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
 	if (engine_record(r, rec, true) < 0) {

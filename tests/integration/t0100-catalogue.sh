@@ -18,6 +18,12 @@ run_row() {
 		not_ok "$title" "exited $RC" "$(tail -n 25 "$WORK/out")"
 		return
 	fi
+	# The run did what the plan said: the same commands, targets and guard reason.
+	params=$(printf '%s\n' $args | awk 'p { print "--param", $0; p = 0 } $0 == "--param" { p = 1 }')
+	# shellcheck disable=SC2086
+	"$RBX" plan "$rb" --node n42 --lab $params --format json > "$WORK/plan.json"
+	journal=$(ls -t "$RBX_STATE_DIR"/runs/*.jsonl | head -n 1)
+	check "$rb [$faults]: the run did what its plan said" "python3 '$TOP/tests/tools/plan_vs_run.py' '$WORK/plan.json' '$journal'"
 	S=$(lab_state n42)
 	c=$(printf '%s' "$S" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sched"]["cordoned"])')
 	case "$after" in

@@ -54,6 +54,8 @@ J() { ls -t "$RBX_STATE_DIR"/runs/*.jsonl | head -n 1; }
 expect_exit "a plain request goes through" 0 run "$WORK/h.yaml" --node h1 --lab --param note=hello --param token=s3cr3t
 check "the server got the JSON body as written" "python3 -c 'import json; r=[json.loads(l) for l in open(\"got.jsonl\")][-1]; assert json.loads(r[\"body\"])=={\"note\":\"hello\",\"n\":1}, r'"
 check "the secret token is not in the journal" "! grep -q s3cr3t \"\$(J)\" && grep -q 'token=%2A%2A%2A' \"\$(J)\""
+"$RBX" plan "$WORK/h.yaml" --node h1 --lab --param note=hello --param token=s3cr3t --format json > plan.json
+check "the request sent is the one the plan showed (secret hidden in both)" "python3 '$TOP/tests/tools/plan_vs_run.py' plan.json \"\$(J)\" && ! grep -q s3cr3t plan.json"
 
 before=$(wc -l < got.jsonl)
 expect_exit "a CR/LF in a header value fails the step (exit 1)" 1 run "$WORK/h.yaml" --node h1 --lab --param "note=x
