@@ -38,7 +38,7 @@ endif
 # The layers, bottom up; a file uses only its own layer and those listed before it
 # (tests/integration/t0005-layers.sh checks). docs/architecture.md draws them.
 BASE := base/util base/util_fs base/utf8 base/diag
-IO := io/journal io/lock io/http io/fleet
+IO := io/journal io/lock io/http io/fleet io/ydoc
 BACKENDS := backends/transport backends/exec_local backends/exec_ssh backends/exec_ssh_node \
 	backends/sched backends/sched_slurm backends/sched_k8s backends/sched_command \
 	backends/sched_file backends/registry

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <yaml.h>
 
 #include "backends/sched.h"
 #include "io/http.h"
+#include "io/ydoc.h"
 
 #define ANNOTATION "rbx.dev/run"
 
@@ -24,40 +24,17 @@ struct k8s {
 
 /* ---- kubeconfig ------------------------------------------------------------------------ */
 
-static yaml_node_t *
-ymap(yaml_document_t *d, yaml_node_t *m, const char *key)
-{
-	yaml_node_pair_t *p;
-
-	if (!m || m->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(d, p->key);
-		if (k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
-			return yaml_document_get_node(d, p->value);
-	}
-	return NULL;
-}
-
-static const char *
-ystr(yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
 /* The entry named `name` in a list like clusters: [{name: x, cluster: {...}}]; returns its `inner`. */
 static yaml_node_t *
-named(yaml_document_t *d, yaml_node_t *list, const char *name, const char *inner)
+named(struct ydoc *y, yaml_node_t *list, const char *name, const char *inner)
 {
-	yaml_node_item_t *it;
+	size_t i;
 
-	if (!list || list->type != YAML_SEQUENCE_NODE || !name)
-		return NULL;
-	for (it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
-		yaml_node_t *e = yaml_document_get_node(d, *it);
-		const char *n = ystr(ymap(d, e, "name"));
+	for (i = 0; name && i < ydoc_len(list) && ydoc_is_seq(list); i++) {
+		yaml_node_t *e = ydoc_item(y, list, i);
+		const char *n = ydoc_scalar(ydoc_get(y, e, "name"));
 		if (n && !strcmp(n, name))
-			return ymap(d, e, inner);
+			return ydoc_get(y, e, inner);
 	}
 	return NULL;
 }
@@ -98,8 +75,8 @@ decode_pem(char **field, const char *what, struct rbx_err *err)
 static int
 load_kubeconfig(struct k8s *k, const char *path, struct rbx_err *err)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct ydoc y;
+	struct diags d;
 	yaml_node_t *root, *ctx, *cluster, *user;
 	size_t len;
 	char *text = util_read_file(path, 1u << 20, &len, err);
@@ -108,40 +85,40 @@ load_kubeconfig(struct k8s *k, const char *path, struct rbx_err *err)
 
 	if (!text)
 		return -1;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		err_set(err, "%s: not a kubeconfig (YAML error at line %zu)", path,
-			parser.problem_mark.line + 1);
-		yaml_parser_delete(&parser);
-		free(text);
-		return -1;
+	diags_init(&d);
+	if (ydoc_load(&y, path, text, len, &d) < 0) {
+		char *why = diags_text(&d);
+		err_set(err, "not a kubeconfig: %s", why);
+		free(why);
+		goto out;
 	}
-	root = yaml_document_get_root_node(&doc);
-	cur = ystr(ymap(&doc, root, "current-context"));
-	ctx = named(&doc, ymap(&doc, root, "contexts"), cur, "context");
-	cluster = named(&doc, ymap(&doc, root, "clusters"), ystr(ymap(&doc, ctx, "cluster")), "cluster");
-	user = named(&doc, ymap(&doc, root, "users"), ystr(ymap(&doc, ctx, "user")), "user");
-	if (!ctx || !cluster || !ystr(ymap(&doc, cluster, "server"))) {
+#define Y(node, key) ydoc_scalar(ydoc_get(&y, (node), (key)))
+	root = ydoc_root(&y);
+	cur = Y(root, "current-context");
+	ctx = named(&y, ydoc_get(&y, root, "contexts"), cur, "context");
+	cluster = named(&y, ydoc_get(&y, root, "clusters"), Y(ctx, "cluster"), "cluster");
+	user = named(&y, ydoc_get(&y, root, "users"), Y(ctx, "user"), "user");
+	if (!ctx || !cluster || !Y(cluster, "server")) {
 		err_set(err, "%s: the current context '%s' names no cluster with a server", path,
 			cur ? cur : "(none)");
 		goto out;
 	}
-	k->server = xstrdup(ystr(ymap(&doc, cluster, "server")));
-	k->ca_file = beside(path, ystr(ymap(&doc, cluster, "certificate-authority")));
-	k->ca_data = dup_or_null(ystr(ymap(&doc, cluster, "certificate-authority-data")));
-	k->cert_file = beside(path, ystr(ymap(&doc, user, "client-certificate")));
-	k->cert_data = dup_or_null(ystr(ymap(&doc, user, "client-certificate-data")));
-	k->key_file = beside(path, ystr(ymap(&doc, user, "client-key")));
-	k->key_data = dup_or_null(ystr(ymap(&doc, user, "client-key-data")));
-	k->token = dup_or_null(ystr(ymap(&doc, user, "token")));
+	k->server = xstrdup(Y(cluster, "server"));
+	k->ca_file = beside(path, Y(cluster, "certificate-authority"));
+	k->ca_data = dup_or_null(Y(cluster, "certificate-authority-data"));
+	k->cert_file = beside(path, Y(user, "client-certificate"));
+	k->cert_data = dup_or_null(Y(user, "client-certificate-data"));
+	k->key_file = beside(path, Y(user, "client-key"));
+	k->key_data = dup_or_null(Y(user, "client-key-data"));
+	k->token = dup_or_null(Y(user, "token"));
+#undef Y
 	if (decode_pem(&k->ca_data, "certificate-authority-data", err) == 0 &&
 	    decode_pem(&k->cert_data, "client-certificate-data", err) == 0 &&
 	    decode_pem(&k->key_data, "client-key-data", err) == 0)
 		rc = 0;
 out:
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	ydoc_release(&y);
+	diags_release(&d);
 	free(text);
 	return rc;
 }

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "core/inventory.h"
 
+#include "io/ydoc.h"
+
 #include "backends/registry.h"
 #include "core/template.h"
 
@@ -12,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #define HOSTLIST_MAX 100000
 
@@ -194,96 +195,129 @@ in(const char *const *set, const char *s)
 	return false;
 }
 
-static struct srcpos
-pos_of(const yaml_node_t *n)
+/* One value of a node entry, checked where it is written. */
+static void
+check_value(struct ydoc *y, const char *key, yaml_node_t *v, const char *val)
 {
-	struct srcpos p = {(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
-	return p;
+	if (!strcmp(key, "host"))
+		check_host(y->d, y->file, ydoc_pos(v), val);
+	if ((!strcmp(key, "transport") && !registry_transport(val)) ||
+	    (!strcmp(key, "scheduler") && !registry_sched(val))) {
+		char names[256];
+		registry_names(!strcmp(key, "transport"), names, sizeof(names));
+		ydoc_error(y, v, "%s '%s' is not one of %s", key, val, names);
+	}
+	if (!strcmp(key, "port")) {
+		char *end;
+		long port = strtol(val, &end, 10);
+		if (*end || port < 1 || port > 65535)
+			ydoc_error(y, v, "port '%s' is not 1-65535", val);
+	}
+	if (!strcmp(key, "jump") && !inventory_valid_jump(val))
+		ydoc_error(y, v, "jump '%s' is not [user@]host[:port] (letters, digits, '.', '-', '_')",
+			   val);
+	if (!strcmp(key, "connect_timeout") && util_parse_duration(val) <= 0)
+		ydoc_error(y, v, "connect_timeout '%s' is not a duration", val);
 }
 
 static void
-load_entry(yaml_document_t *doc, yaml_node_t *map, struct entry *e, bool is_default,
-	   const char *path, struct diags *d)
+check_match(struct ydoc *y, yaml_node_t *v, const char *val)
 {
-	yaml_node_pair_t *p;
+	struct rbx_err err;
+	size_t n, i;
+	char **names = hostlist_expand(val, &n, &err);
 
-	if (map->type != YAML_MAPPING_NODE) {
-		diags_add(d, DIAG_ERROR, path, pos_of(map), "a node entry must be a mapping");
+	if (!names)
+		ydoc_error(y, v, "%s", err.msg);
+	for (i = 0; names && i < n; i++)
+		if (!util_valid_node_name(names[i])) {
+			ydoc_error(y, v, "'%s' is not a valid node name", names[i]);
+			break;
+		}
+	hostlist_free(names, n);
+}
+
+static void
+load_labels(struct ydoc *y, yaml_node_t *v, struct entry *e)
+{
+	size_t i;
+
+	if (!ydoc_is_map(v)) {
+		ydoc_error(y, v, "'labels' must be a mapping");
 		return;
 	}
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
-		const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
-		const char *val = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : NULL;
+	for (i = 0; i < ydoc_len(v); i++) {
+		yaml_node_t *lk = ydoc_key(y, v, i);
+		const char *k = ydoc_scalar(lk), *val = ydoc_scalar(ydoc_value(y, v, i));
+		if (!k || !val) {
+			ydoc_error(y, lk, "labels map names to values");
+			continue;
+		}
+		strmap_set(&e->labels, k, val);
+	}
+}
+
+static void
+load_entry(struct ydoc *y, yaml_node_t *map, struct entry *e, bool is_default)
+{
+	size_t i;
+
+	if (!ydoc_is_map(map)) {
+		ydoc_error(y, map, "a node entry must be a mapping");
+		return;
+	}
+	for (i = 0; i < ydoc_len(map); i++) {
+		yaml_node_t *k = ydoc_key(y, map, i), *v = ydoc_value(y, map, i);
+		const char *key = ydoc_scalar(k) ? ydoc_scalar(k) : "";
+		const char *val = ydoc_scalar(v);
 
 		if (!in(entry_keys, key) || (is_default && !strcmp(key, "match"))) {
-			diags_add(d, DIAG_ERROR, path, pos_of(k), "unknown key '%s' in %s", key,
-				  is_default ? "defaults" : "a node entry");
+			ydoc_error(y, k, "unknown key '%s' in %s", key,
+				   is_default ? "defaults" : "a node entry");
 			continue;
 		}
 		if (!strcmp(key, "labels")) {
-			yaml_node_pair_t *lp;
-			if (v->type != YAML_MAPPING_NODE) {
-				diags_add(d, DIAG_ERROR, path, pos_of(v), "'labels' must be a mapping");
-				continue;
-			}
-			for (lp = v->data.mapping.pairs.start; lp < v->data.mapping.pairs.top; lp++) {
-				yaml_node_t *lk = yaml_document_get_node(doc, lp->key);
-				yaml_node_t *lv = yaml_document_get_node(doc, lp->value);
-				if (lk->type != YAML_SCALAR_NODE || lv->type != YAML_SCALAR_NODE) {
-					diags_add(d, DIAG_ERROR, path, pos_of(lk), "labels map names to values");
-					continue;
-				}
-				strmap_set(&e->labels, (const char *)lk->data.scalar.value,
-					   (const char *)lv->data.scalar.value);
-			}
+			load_labels(y, v, e);
 			continue;
 		}
 		if (!val) {
-			diags_add(d, DIAG_ERROR, path, pos_of(v), "'%s' must be a scalar", key);
+			ydoc_error(y, v, "'%s' must be a scalar", key);
 			continue;
 		}
-		if (!strcmp(key, "host"))
-			check_host(d, path, pos_of(v), val);
-		if ((!strcmp(key, "transport") && !registry_transport(val)) ||
-		    (!strcmp(key, "scheduler") && !registry_sched(val))) {
-			char names[256];
-			registry_names(!strcmp(key, "transport"), names, sizeof(names));
-			diags_add(d, DIAG_ERROR, path, pos_of(v), "%s '%s' is not one of %s", key, val,
-				  names);
-		}
-		if (!strcmp(key, "port")) {
-			char *end;
-			long port = strtol(val, &end, 10);
-			if (*end || port < 1 || port > 65535)
-				diags_add(d, DIAG_ERROR, path, pos_of(v), "port '%s' is not 1-65535", val);
-		}
-		if (!strcmp(key, "jump") && !inventory_valid_jump(val))
-			diags_add(d, DIAG_ERROR, path, pos_of(v),
-				  "jump '%s' is not [user@]host[:port] (letters, digits, '.', '-', '_')",
-				  val);
-		if (!strcmp(key, "connect_timeout") && util_parse_duration(val) <= 0)
-			diags_add(d, DIAG_ERROR, path, pos_of(v), "connect_timeout '%s' is not a duration", val);
+		check_value(y, key, v, val);
 		if (!strcmp(key, "match")) {
-			struct rbx_err err;
-			size_t n;
-			char **names = hostlist_expand(val, &n, &err);
-			if (!names)
-				diags_add(d, DIAG_ERROR, path, pos_of(v), "%s", err.msg);
-			for (size_t i = 0; names && i < n; i++)
-				if (!util_valid_node_name(names[i])) {
-					diags_add(d, DIAG_ERROR, path, pos_of(v),
-						  "'%s' is not a valid node name", names[i]);
-					break;
-				}
-			hostlist_free(names, n);
+			check_match(y, v, val);
 			e->match = xstrdup(val);
 			continue;
 		}
 		strmap_set(&e->fields, key, val);
 	}
 	if (!is_default && !e->match)
-		diags_add(d, DIAG_ERROR, path, pos_of(map), "a node entry needs 'match' (a hostlist)");
+		ydoc_error(y, map, "a node entry needs 'match' (a hostlist)");
+}
+
+static void
+load_budgets(struct ydoc *y, yaml_node_t *v, struct fleet_conf *fc)
+{
+	size_t i;
+
+	for (i = 0; i < ydoc_len(v); i++) {
+		const char *label = ydoc_scalar(ydoc_key(y, v, i));
+		yaml_node_t *bv = ydoc_value(y, v, i);
+		const char *val = ydoc_scalar(bv);
+		char *end = NULL;
+		long lim = val ? strtol(val, &end, 10) : 0;
+
+		if (!label || !end || *end || lim < 1 || lim > 10000) {
+			ydoc_error(y, bv, "a budget maps a label to how many of its nodes may be out "
+					  "at once (1-10000)");
+			continue;
+		}
+		fc->budgets = xrealloc(fc->budgets, (fc->nbudgets + 1) * sizeof(*fc->budgets));
+		fc->budgets[fc->nbudgets].label = xstrdup(label);
+		fc->budgets[fc->nbudgets].value = NULL;
+		fc->budgets[fc->nbudgets++].limit = (int)lim;
+	}
 }
 
 /*
@@ -291,44 +325,25 @@ load_entry(yaml_document_t *doc, yaml_node_t *map, struct entry *e, bool is_defa
  * A budget names a label: nodes with the same value of it share `limit` slots.
  */
 static void
-load_fleet(yaml_document_t *doc, yaml_node_t *map, struct fleet_conf *fc, const char *path,
-	   struct diags *d)
+load_fleet(struct ydoc *y, yaml_node_t *map, struct fleet_conf *fc)
 {
-	yaml_node_pair_t *p;
+	size_t i;
 
-	if (map->type != YAML_MAPPING_NODE) {
-		diags_add(d, DIAG_ERROR, path, pos_of(map), "'fleet' must be a mapping (etcd, prefix, ttl, budgets)");
+	if (!ydoc_is_map(map)) {
+		ydoc_error(y, map, "'fleet' must be a mapping (etcd, prefix, ttl, budgets)");
 		return;
 	}
 	fc->ttl_ms = 15000;
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
-		const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
-		const char *val = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : NULL;
+	for (i = 0; i < ydoc_len(map); i++) {
+		yaml_node_t *k = ydoc_key(y, map, i), *v = ydoc_value(y, map, i);
+		const char *key = ydoc_scalar(k) ? ydoc_scalar(k) : "";
+		const char *val = ydoc_scalar(v);
 
-		if (!strcmp(key, "budgets") && v->type == YAML_MAPPING_NODE) {
-			yaml_node_pair_t *bp;
-			for (bp = v->data.mapping.pairs.start; bp < v->data.mapping.pairs.top; bp++) {
-				yaml_node_t *bk = yaml_document_get_node(doc, bp->key);
-				yaml_node_t *bv = yaml_document_get_node(doc, bp->value);
-				char *end = NULL;
-				long lim = bv->type == YAML_SCALAR_NODE
-						   ? strtol((const char *)bv->data.scalar.value, &end, 10)
-						   : 0;
-				if (bk->type != YAML_SCALAR_NODE || !end || *end || lim < 1 || lim > 10000) {
-					diags_add(d, DIAG_ERROR, path, pos_of(bv),
-						  "a budget maps a label to how many of its nodes may be out at once (1-10000)");
-					continue;
-				}
-				fc->budgets = xrealloc(fc->budgets, (fc->nbudgets + 1) * sizeof(*fc->budgets));
-				fc->budgets[fc->nbudgets].label = xstrdup((const char *)bk->data.scalar.value);
-				fc->budgets[fc->nbudgets].value = NULL;
-				fc->budgets[fc->nbudgets++].limit = (int)lim;
-			}
+		if (!strcmp(key, "budgets") && ydoc_is_map(v)) {
+			load_budgets(y, v, fc);
 		} else if (!strcmp(key, "etcd") && val) {
 			if (strncmp(val, "http://", 7) != 0)
-				diags_add(d, DIAG_ERROR, path, pos_of(v),
-					  "etcd '%s': give the gateway as http://host:port", val);
+				ydoc_error(y, v, "etcd '%s': give the gateway as http://host:port", val);
 			free(fc->endpoint);
 			fc->endpoint = xstrdup(val);
 		} else if (!strcmp(key, "prefix") && val && val[0] == '/') {
@@ -337,24 +352,54 @@ load_fleet(yaml_document_t *doc, yaml_node_t *map, struct fleet_conf *fc, const 
 		} else if (!strcmp(key, "ttl") && val && util_parse_duration(val) >= 2000) {
 			fc->ttl_ms = util_parse_duration(val);
 		} else {
-			diags_add(d, DIAG_ERROR, path, pos_of(k),
-				  "fleet: '%s' is not etcd (http://host:port), prefix (/path), ttl (2s or "
-				  "more) or budgets (label: limit)",
-				  key);
+			ydoc_error(y, k,
+				   "fleet: '%s' is not etcd (http://host:port), prefix (/path), ttl (2s or "
+				   "more) or budgets (label: limit)",
+				   key);
 		}
 	}
 	if (!fc->endpoint)
-		diags_add(d, DIAG_ERROR, path, pos_of(map), "fleet needs 'etcd' (http://host:port)");
+		ydoc_error(y, map, "fleet needs 'etcd' (http://host:port)");
+}
+
+static void
+load_top(struct ydoc *y, struct inventory *inv)
+{
+	yaml_node_t *root = ydoc_root(y);
+	size_t i, j;
+
+	if (!ydoc_is_map(root)) {
+		ydoc_error(y, root, "an inventory is a mapping with defaults and nodes");
+		return;
+	}
+	for (i = 0; i < ydoc_len(root); i++) {
+		yaml_node_t *k = ydoc_key(y, root, i), *v = ydoc_value(y, root, i);
+		const char *key = ydoc_scalar(k) ? ydoc_scalar(k) : "";
+
+		if (!strcmp(key, "defaults")) {
+			load_entry(y, v, &inv->entries[0], true);
+		} else if (!strcmp(key, "nodes") && ydoc_is_seq(v)) {
+			for (j = 0; j < ydoc_len(v); j++) {
+				inv->entries = xrealloc(inv->entries, (inv->n + 1) * sizeof(struct entry));
+				memset(&inv->entries[inv->n], 0, sizeof(struct entry));
+				load_entry(y, ydoc_item(y, v, j), &inv->entries[inv->n], false);
+				inv->n++;
+			}
+		} else if (!strcmp(key, "fleet")) {
+			load_fleet(y, v, &inv->fleet);
+		} else {
+			ydoc_error(y, k,
+				   "unknown key '%s' at the top of the inventory (defaults, nodes, fleet)",
+				   key);
+		}
+	}
 }
 
 struct inventory *
 inventory_load(const char *path, struct diags *d)
 {
 	struct inventory *inv = NULL;
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root, *v;
-	yaml_node_pair_t *p;
+	struct ydoc y;
 	struct rbx_err err;
 	size_t len, before = d->nerrors;
 	char *text = util_read_file(path, 4u << 20, &len, &err);
@@ -364,50 +409,14 @@ inventory_load(const char *path, struct diags *d)
 		diags_add(d, DIAG_ERROR, path, none, "cannot read the inventory: %s", err.msg);
 		return NULL;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct srcpos at = {(int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1};
-		diags_add(d, DIAG_ERROR, path, at, "YAML: %s", parser.problem ? parser.problem : "cannot parse");
-		yaml_parser_delete(&parser);
-		free(text);
-		return NULL;
+	if (ydoc_load(&y, path, text, len, d) == 0) {
+		inv = xcalloc(1, sizeof(*inv));
+		inv->path = xstrdup(path);
+		inv->entries = xcalloc(1, sizeof(struct entry));
+		inv->n = 1;
+		load_top(&y, inv);
 	}
-	inv = xcalloc(1, sizeof(*inv));
-	inv->path = xstrdup(path);
-	inv->entries = xcalloc(1, sizeof(struct entry));
-	inv->n = 1;
-	root = yaml_document_get_root_node(&doc);
-	if (!root || root->type != YAML_MAPPING_NODE) {
-		struct srcpos top = {1, 1};
-		diags_add(d, DIAG_ERROR, path, top, "an inventory is a mapping with defaults and nodes");
-		goto out;
-	}
-	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-		const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
-		v = yaml_document_get_node(&doc, p->value);
-		if (!strcmp(key, "defaults")) {
-			load_entry(&doc, v, &inv->entries[0], true, path, d);
-		} else if (!strcmp(key, "nodes") && v->type == YAML_SEQUENCE_NODE) {
-			yaml_node_item_t *it;
-			for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-				inv->entries = xrealloc(inv->entries, (inv->n + 1) * sizeof(struct entry));
-				memset(&inv->entries[inv->n], 0, sizeof(struct entry));
-				load_entry(&doc, yaml_document_get_node(&doc, *it), &inv->entries[inv->n], false,
-					   path, d);
-				inv->n++;
-			}
-		} else if (!strcmp(key, "fleet")) {
-			load_fleet(&doc, v, &inv->fleet, path, d);
-		} else {
-			diags_add(d, DIAG_ERROR, path, pos_of(k),
-				  "unknown key '%s' at the top of the inventory (defaults, nodes, fleet)", key);
-		}
-	}
-out:
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	ydoc_release(&y);
 	free(text);
 	if (d->nerrors > before) {
 		inventory_free(inv);

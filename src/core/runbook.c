@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "core/schema.h"
 #include "core/template.h"
@@ -30,41 +29,41 @@
 static void
 parse_params(struct loader *L, yaml_node_t *n)
 {
-	yaml_node_pair_t *p;
+	size_t pi;
 	size_t cap;
 
 	if (!n)
 		return;
-	if (n->type != YAML_MAPPING_NODE) {
-		loader_error_at(L, n, "'params' must be a mapping of parameter names to definitions");
+	if (!ydoc_is_map(n)) {
+		ydoc_error(L->y, n, "'params' must be a mapping of parameter names to definitions");
 		return;
 	}
-	cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	cap = ydoc_len(n);
 	L->rb->params = xcalloc(cap + 1, sizeof(struct param));
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = loader_node_at(L, p->key), *v = loader_node_at(L, p->value), *pat;
+	for (pi = 0; pi < ydoc_len(n); pi++) {
+		yaml_node_t *k = ydoc_key(L->y, n, pi), *v = ydoc_value(L->y, n, pi), *pat;
 		struct param *pr = &L->rb->params[L->rb->nparams];
 
-		if (!loader_valid_ident(loader_scalar(k))) {
-			loader_error_at(L, k, "parameter name '%s' must match [a-z_][a-z0-9_]*",
-				 loader_scalar(k) ? loader_scalar(k) : "?");
+		if (!loader_valid_ident(ydoc_scalar(k))) {
+			ydoc_error(L->y, k, "parameter name '%s' must match [a-z_][a-z0-9_]*",
+				 ydoc_scalar(k) ? ydoc_scalar(k) : "?");
 			continue;
 		}
 		if (!loader_check_object(L, v, "param", "a parameter"))
 			continue;
-		pr->name = xstrdup(loader_scalar(k));
-		pr->pos = loader_node_pos(k);
-		pr->description = loader_get_str(L, v, "description");
-		pr->def = loader_get_str(L, v, "default");
-		pr->secret = loader_parse_bool(L, loader_map_get(L, v, "secret"), "secret", false);
+		pr->name = xstrdup(ydoc_scalar(k));
+		pr->pos = ydoc_pos(k);
+		pr->description = ydoc_get_str(L->y, v, "description");
+		pr->def = ydoc_get_str(L->y, v, "default");
+		pr->secret = ydoc_bool(L->y, ydoc_get(L->y, v, "secret"), "secret", false);
 		L->rb->nparams++;
-		if ((pat = loader_map_get(L, v, "pattern")) != NULL) {
-			pr->pattern = xstrdup(loader_scalar(pat));
+		if ((pat = ydoc_get(L->y, v, "pattern")) != NULL) {
+			pr->pattern = xstrdup(ydoc_scalar(pat));
 			if (!loader_compile_re(L, pat, "pattern", pr->pattern, &pr->re)) {
 				free(pr->pattern);
 				pr->pattern = NULL;
 			} else if (pr->def && regexec(&pr->re, pr->def, 0, NULL, 0) != 0) {
-				loader_error_at(L, loader_map_get(L, v, "default"),
+				ydoc_error(L->y, ydoc_get(L->y, v, "default"),
 					 "default '%s' of parameter '%s' does not match its pattern",
 					 pr->def, pr->name);
 			}
@@ -81,35 +80,35 @@ parse_trigger(struct loader *L, yaml_node_t *n)
 
 	if (!loader_check_object(L, n, "trigger", "'trigger'"))
 		return;
-	t->summary = loader_get_str(L, n, "summary");
-	t->node_label = loader_get_str(L, n, "node_label");
+	t->summary = ydoc_get_str(L->y, n, "summary");
+	t->node_label = ydoc_get_str(L->y, n, "node_label");
 	if (!t->node_label)
 		t->node_label = xstrdup("Hostname");
-	al = loader_map_get(L, n, "alerts");
+	al = ydoc_get(L->y, n, "alerts");
 	if (!al)
 		return;
-	if (al->type != YAML_SEQUENCE_NODE) {
-		loader_error_at(L, al, "'alerts' must be a list of label matchers");
+	if (!ydoc_is_seq(al)) {
+		ydoc_error(L->y, al, "'alerts' must be a list of label matchers");
 		return;
 	}
-	t->alerts = xcalloc(loader_seq_len(al) + 1, sizeof(*t->alerts));
-	for (i = 0; i < loader_seq_len(al); i++) {
-		yaml_node_t *m = loader_seq_item(L, al, i);
+	t->alerts = xcalloc(ydoc_len(al) + 1, sizeof(*t->alerts));
+	for (i = 0; i < ydoc_len(al); i++) {
+		yaml_node_t *m = ydoc_item(L->y, al, i);
 		struct matcher *mt = &t->alerts[t->nalerts];
-		yaml_node_pair_t *p;
+		size_t pi;
 
-		if (m->type != YAML_MAPPING_NODE) {
-			loader_error_at(L, m, "an alert matcher must be a mapping of label to value");
+		if (!ydoc_is_map(m)) {
+			ydoc_error(L->y, m, "an alert matcher must be a mapping of label to value");
 			continue;
 		}
-		mt->keys = xcalloc((size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start) + 1,
+		mt->keys = xcalloc(ydoc_len(m) + 1,
 				   sizeof(char *));
-		mt->values = xcalloc((size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start) + 1,
+		mt->values = xcalloc(ydoc_len(m) + 1,
 				     sizeof(char *));
-		for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-			const char *k = loader_scalar(loader_node_at(L, p->key)), *v = loader_scalar(loader_node_at(L, p->value));
+		for (pi = 0; pi < ydoc_len(m); pi++) {
+			const char *k = ydoc_scalar(ydoc_key(L->y, m, pi)), *v = ydoc_scalar(ydoc_value(L->y, m, pi));
 			if (!k || !v) {
-				loader_error_at(L, loader_node_at(L, p->key), "alert labels and values must be scalars");
+				ydoc_error(L->y, ydoc_key(L->y, m, pi), "alert labels and values must be scalars");
 				continue;
 			}
 			mt->keys[mt->n] = xstrdup(k);
@@ -129,35 +128,35 @@ parse_guard(struct loader *L, yaml_node_t *n)
 	g->drain_timeout_ms = 30 * 60 * 1000LL;
 	if (!loader_check_object(L, n, "guard", "'guard'"))
 		return;
-	g->none = loader_get_str(L, n, "none");
+	g->none = ydoc_get_str(L->y, n, "none");
 	if (g->none) {
-		if (loader_map_get(L, n, "cordon") || loader_map_get(L, n, "drain") ||
-		    loader_map_get(L, n, "drain_timeout"))
-			loader_error_at(L, n, "'guard: {none: ...}' stands alone: no cordon, drain or "
+		if (ydoc_get(L->y, n, "cordon") || ydoc_get(L->y, n, "drain") ||
+		    ydoc_get(L->y, n, "drain_timeout"))
+			ydoc_error(L->y, n, "'guard: {none: ...}' stands alone: no cordon, drain or "
 				       "drain_timeout with it");
 		if (!*g->none)
-			loader_error_at(L, loader_map_get(L, n, "none"), "'guard: none' needs a reason");
+			ydoc_error(L->y, ydoc_get(L->y, n, "none"), "'guard: none' needs a reason");
 		g->cordon = g->drain = false;
 		return;
 	}
-	g->cordon = loader_parse_bool(L, loader_map_get(L, n, "cordon"), "cordon", true);
-	g->drain = loader_parse_bool(L, loader_map_get(L, n, "drain"), "drain", true);
-	g->drain_timeout_ms = loader_parse_duration_node(L, loader_map_get(L, n, "drain_timeout"),
+	g->cordon = ydoc_bool(L->y, ydoc_get(L->y, n, "cordon"), "cordon", true);
+	g->drain = ydoc_bool(L->y, ydoc_get(L->y, n, "drain"), "drain", true);
+	g->drain_timeout_ms = ydoc_duration(L->y, ydoc_get(L->y, n, "drain_timeout"),
 						  "drain_timeout", g->drain_timeout_ms);
 	if (g->drain && !g->cordon)
-		loader_error_at(L, n, "a guard that drains must also cordon");
+		ydoc_error(L->y, n, "a guard that drains must also cordon");
 	if (!g->cordon)
-		loader_error_at(L, n, "a guard must cordon; a runbook that changes nothing declares "
+		ydoc_error(L->y, n, "a guard must cordon; a runbook that changes nothing declares "
 			       "'guard: {none: REASON}'");
 }
 
 static void
 check_name_matches_file(struct loader *L, yaml_node_t *n)
 {
-	const char *base = strrchr(L->file, '/');
+	const char *base = strrchr(L->y->file, '/');
 	size_t len;
 
-	base = base ? base + 1 : L->file;
+	base = base ? base + 1 : L->y->file;
 	len = strlen(base);
 	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
 		len -= 5;
@@ -166,7 +165,7 @@ check_name_matches_file(struct loader *L, yaml_node_t *n)
 	else
 		return;
 	if (L->rb->name && (strlen(L->rb->name) != len || strncmp(L->rb->name, base, len) != 0))
-		loader_error_at(L, n, "name '%s' must equal the file stem '%.*s'", L->rb->name, (int)len,
+		ydoc_error(L->y, n, "name '%s' must equal the file stem '%.*s'", L->rb->name, (int)len,
 			 base);
 }
 
@@ -205,21 +204,21 @@ visit_name(void *arg, const char *name, size_t off)
 		/* always known */
 	} else if (strncmp(name, "params.", 7) == 0) {
 		if (!runbook_param(c->L->rb, name + 7))
-			diags_add(c->L->d, DIAG_ERROR, c->L->file, p,
+			diags_add(c->L->y->d, DIAG_ERROR, c->L->y->file, p,
 				  "unknown parameter '%s' in template (declare it under params)",
 				  name + 7);
 	} else if (strncmp(name, "captures.", 9) == 0) {
 		if (!strmap_get(c->known, name + 9))
-			diags_add(c->L->d, DIAG_ERROR, c->L->file, p,
+			diags_add(c->L->y->d, DIAG_ERROR, c->L->y->file, p,
 				  "capture '%s' is not set by any earlier step", name + 9);
 	} else {
-		diags_add(c->L->d, DIAG_ERROR, c->L->file, p,
+		diags_add(c->L->y->d, DIAG_ERROR, c->L->y->file, p,
 			  "unknown template name '%s' (known: node, params.X, captures.X, run.id, "
 			  "attempt)",
 			  name);
 	}
 	if (c->shell && (why = template_shell_context_error(c->text, off)) != NULL)
-		diags_add(c->L->d, DIAG_ERROR, c->L->file, p, "%s", why);
+		diags_add(c->L->y->d, DIAG_ERROR, c->L->y->file, p, "%s", why);
 	return 0;
 }
 
@@ -233,7 +232,7 @@ check_text(struct loader *L, const struct strmap *known, const char *text, struc
 	if (!text)
 		return;
 	if (template_each(text, visit_name, &c, &err) < 0)
-		diags_add(L->d, DIAG_ERROR, L->file, pos, "%s", err.msg);
+		diags_add(L->y->d, DIAG_ERROR, L->y->file, pos, "%s", err.msg);
 }
 
 static void
@@ -248,10 +247,10 @@ check_when_names(struct loader *L, const struct strmap *known, const struct when
 	if (w->kind != WHEN_TEST)
 		return;
 	if (w->is_param && !runbook_param(L->rb, w->name))
-		diags_add(L->d, DIAG_ERROR, L->file, w->pos, "'when' tests unknown parameter '%s'",
+		diags_add(L->y->d, DIAG_ERROR, L->y->file, w->pos, "'when' tests unknown parameter '%s'",
 			  w->name);
 	if (!w->is_param && !strmap_get(known, w->name))
-		diags_add(L->d, DIAG_ERROR, L->file, w->pos,
+		diags_add(L->y->d, DIAG_ERROR, L->y->file, w->pos,
 			  "'when' tests capture '%s', which no earlier step sets", w->name);
 }
 
@@ -301,66 +300,48 @@ decode(struct loader *L, yaml_node_t *root)
 
 	if (!loader_check_object(L, root, "runbook", "the runbook"))
 		return;
-	rb->name = loader_get_str(L, root, "name");
+	rb->name = ydoc_get_str(L->y, root, "name");
 	if (rb->name && !util_valid_slug(rb->name))
-		loader_error_at(L, loader_map_get(L, root, "name"), "name '%s' must match [a-z0-9-]+", rb->name);
-	check_name_matches_file(L, loader_map_get(L, root, "name"));
-	rb->title = loader_get_str(L, root, "title");
+		ydoc_error(L->y, ydoc_get(L->y, root, "name"), "name '%s' must match [a-z0-9-]+", rb->name);
+	check_name_matches_file(L, ydoc_get(L->y, root, "name"));
+	rb->title = ydoc_get_str(L->y, root, "title");
 	if (loader_check_enum(L, root, "runbook", "subsystem", &e))
 		rb->subsystem = xstrdup(schema_subsystems[e]);
-	rb->summary = loader_get_str(L, root, "summary");
-	if ((n = loader_map_get(L, root, "trigger")) != NULL)
+	rb->summary = ydoc_get_str(L->y, root, "summary");
+	if ((n = ydoc_get(L->y, root, "trigger")) != NULL)
 		parse_trigger(L, n);
-	parse_params(L, loader_map_get(L, root, "params"));
-	if ((n = loader_map_get(L, root, "guard")) != NULL)
+	parse_params(L, ydoc_get(L->y, root, "params"));
+	if ((n = ydoc_get(L->y, root, "guard")) != NULL)
 		parse_guard(L, n);
 	rb->max_attempts = 1;
-	if ((n = loader_map_get(L, root, "max_attempts")) != NULL &&
-	    loader_parse_int(L, n, "max_attempts", 1, 10, &v))
+	if ((n = ydoc_get(L->y, root, "max_attempts")) != NULL &&
+	    ydoc_int(L->y, n, "max_attempts", 1, 10, &v))
 		rb->max_attempts = (int)v;
 	if (loader_check_enum(L, root, "runbook", "on_success", &e))
 		rb->keep_cordoned = e == 1;
 	for (e = 0; e < PHASE_COUNT; e++)
 		runbook_parse_phase(L, root, (enum phase)e);
-	rb->references = loader_get_strings(L, loader_map_get(L, root, "references"), "references",
+	rb->references = ydoc_strings(L->y, ydoc_get(L->y, root, "references"), "references",
 				     &rb->nreferences);
-	rb->related = loader_get_strings(L, loader_map_get(L, root, "related"), "related", &rb->nrelated);
+	rb->related = ydoc_strings(L->y, ydoc_get(L->y, root, "related"), "related", &rb->nrelated);
 	check_template_names(L);
 }
 
 struct runbook *
 runbook_load_string(const char *path, const char *text, size_t len, struct diags *d)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	struct loader L = {path, &doc, d, NULL};
+	struct ydoc y;
+	struct loader L = {&y, NULL};
 	size_t before = d->nerrors;
-	yaml_node_t *root;
 
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct srcpos p = {(int)parser.problem_mark.line + 1,
-				   (int)parser.problem_mark.column + 1};
-		diags_add(d, DIAG_ERROR, path, p, "YAML: %s%s%s",
-			  parser.problem ? parser.problem : "cannot parse",
-			  parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return NULL;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (!root) {
-		struct srcpos p = {1, 1};
-		diags_add(d, DIAG_ERROR, path, p, "the file is empty");
-		yaml_document_delete(&doc);
-		yaml_parser_delete(&parser);
+	if (ydoc_load(&y, path, text, len, d) < 0) {
+		ydoc_release(&y);
 		return NULL;
 	}
 	L.rb = xcalloc(1, sizeof(*L.rb));
 	L.rb->path = xstrdup(path);
-	decode(&L, root);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	decode(&L, ydoc_root(&y));
+	ydoc_release(&y);
 	if (d->nerrors > before) {
 		runbook_free(L.rb);
 		return NULL;
@@ -426,8 +407,8 @@ runbook_free(struct runbook *rb)
 			runbook_step_free(rb->steps[p][i]);
 		free(rb->steps[p]);
 	}
-	loader_free_strings(rb->references, rb->nreferences);
-	loader_free_strings(rb->related, rb->nrelated);
+	ydoc_strings_free(rb->references, rb->nreferences);
+	ydoc_strings_free(rb->related, rb->nrelated);
 	free(rb);
 }
 

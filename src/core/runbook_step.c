@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "core/schema.h"
 #include "core/template.h"
@@ -39,18 +38,18 @@ parse_when(struct loader *L, yaml_node_t *n)
 	if (!loader_check_object(L, n, "when", "'when'"))
 		return NULL;
 	w = xcalloc(1, sizeof(*w));
-	w->pos = loader_node_pos(n);
+	w->pos = ydoc_pos(n);
 	for (i = 0; i < 3; i++)
-		ncomb += loader_map_get(L, n, combinators[i]) != NULL;
-	nsrc = (loader_map_get(L, n, "capture") != NULL) + (loader_map_get(L, n, "param") != NULL);
-	nop = (loader_map_get(L, n, "equals") != NULL) + (loader_map_get(L, n, "in") != NULL) +
-	      (loader_map_get(L, n, "matches") != NULL);
+		ncomb += ydoc_get(L->y, n, combinators[i]) != NULL;
+	nsrc = (ydoc_get(L->y, n, "capture") != NULL) + (ydoc_get(L->y, n, "param") != NULL);
+	nop = (ydoc_get(L->y, n, "equals") != NULL) + (ydoc_get(L->y, n, "in") != NULL) +
+	      (ydoc_get(L->y, n, "matches") != NULL);
 	if (ncomb) {
 		if (ncomb > 1 || nsrc || nop) {
-			loader_error_at(L, n, "a 'when' holds exactly one of not/any/all, alone");
+			ydoc_error(L->y, n, "a 'when' holds exactly one of not/any/all, alone");
 			goto fail;
 		}
-		if ((src = loader_map_get(L, n, "not")) != NULL) {
+		if ((src = ydoc_get(L->y, n, "not")) != NULL) {
 			w->kind = WHEN_NOT;
 			w->subs = xcalloc(1, sizeof(*w->subs));
 			w->subs[0] = parse_when(L, src);
@@ -59,18 +58,18 @@ parse_when(struct loader *L, yaml_node_t *n)
 				goto fail;
 			return w;
 		}
-		src = loader_map_get(L, n, "any");
+		src = ydoc_get(L->y, n, "any");
 		w->kind = src ? WHEN_ANY : WHEN_ALL;
 		if (!src)
-			src = loader_map_get(L, n, "all");
-		if (loader_seq_len(src) == 0) {
-			loader_error_at(L, src, "'%s' needs at least one condition",
+			src = ydoc_get(L->y, n, "all");
+		if (ydoc_len(src) == 0) {
+			ydoc_error(L->y, src, "'%s' needs at least one condition",
 				 w->kind == WHEN_ANY ? "any" : "all");
 			goto fail;
 		}
-		w->subs = xcalloc(loader_seq_len(src), sizeof(*w->subs));
-		for (i = 0; i < loader_seq_len(src); i++) {
-			w->subs[i] = parse_when(L, loader_seq_item(L, src, i));
+		w->subs = xcalloc(ydoc_len(src), sizeof(*w->subs));
+		for (i = 0; i < ydoc_len(src); i++) {
+			w->subs[i] = parse_when(L, ydoc_item(L->y, src, i));
 			w->nsubs++;
 			if (!w->subs[i])
 				goto fail;
@@ -78,29 +77,29 @@ parse_when(struct loader *L, yaml_node_t *n)
 		return w;
 	}
 	if (nsrc != 1 || nop != 1) {
-		loader_error_at(L, n, "a 'when' needs exactly one of capture/param and exactly one of "
+		ydoc_error(L->y, n, "a 'when' needs exactly one of capture/param and exactly one of "
 			       "equals/in/matches");
 		goto fail;
 	}
 	w->kind = WHEN_TEST;
-	w->is_param = loader_map_get(L, n, "param") != NULL;
-	src = loader_map_get(L, n, w->is_param ? "param" : "capture");
-	w->name = xstrdup(loader_scalar(src));
-	if ((op = loader_map_get(L, n, "equals")) != NULL) {
+	w->is_param = ydoc_get(L->y, n, "param") != NULL;
+	src = ydoc_get(L->y, n, w->is_param ? "param" : "capture");
+	w->name = xstrdup(ydoc_scalar(src));
+	if ((op = ydoc_get(L->y, n, "equals")) != NULL) {
 		w->op = WHEN_EQUALS;
 		w->values = xcalloc(1, sizeof(*w->values));
-		w->values[0] = xstrdup(loader_scalar(op));
+		w->values[0] = xstrdup(ydoc_scalar(op));
 		w->nvalues = 1;
-	} else if ((op = loader_map_get(L, n, "in")) != NULL) {
+	} else if ((op = ydoc_get(L->y, n, "in")) != NULL) {
 		w->op = WHEN_IN;
-		w->values = loader_get_strings(L, op, "in", &w->nvalues);
+		w->values = ydoc_strings(L->y, op, "in", &w->nvalues);
 	} else {
-		op = loader_map_get(L, n, "matches");
+		op = ydoc_get(L->y, n, "matches");
 		w->op = WHEN_MATCHES;
 		w->values = xcalloc(1, sizeof(*w->values));
-		w->values[0] = xstrdup(loader_scalar(op));
+		w->values[0] = xstrdup(ydoc_scalar(op));
 		w->nvalues = 1;
-		w->has_re = loader_compile_re(L, op, "matches", loader_scalar(op), &w->re);
+		w->has_re = loader_compile_re(L, op, "matches", ydoc_scalar(op), &w->re);
 		if (!w->has_re)
 			goto fail;
 	}
@@ -121,7 +120,7 @@ when_free(struct when *w)
 		when_free(w->subs[i]);
 	free(w->subs);
 	free(w->name);
-	loader_free_strings(w->values, w->nvalues);
+	ydoc_strings_free(w->values, w->nvalues);
 	if (w->has_re)
 		regfree(&w->re);
 	free(w);
@@ -136,34 +135,34 @@ parse_expect(struct loader *L, yaml_node_t *n, struct step *s)
 	yaml_node_t *ex, *re;
 
 	if (n && loader_check_object(L, n, "expect", "'expect'")) {
-		ex = loader_map_get(L, n, "exit");
-		if (ex && ex->type == YAML_SCALAR_NODE) {
+		ex = ydoc_get(L->y, n, "exit");
+		if (ex && ydoc_scalar(ex)) {
 			long v;
-			if (loader_parse_int(L, ex, "exit", 0, 255, &v)) {
+			if (ydoc_int(L->y, ex, "exit", 0, 255, &v)) {
 				s->expect.exits = xcalloc(1, sizeof(int));
 				s->expect.exits[0] = (int)v;
 				s->expect.nexits = 1;
 			}
-		} else if (ex && ex->type == YAML_SEQUENCE_NODE && loader_seq_len(ex) > 0) {
+		} else if (ex && ydoc_is_seq(ex) && ydoc_len(ex) > 0) {
 			size_t i;
-			s->expect.exits = xcalloc(loader_seq_len(ex), sizeof(int));
-			for (i = 0; i < loader_seq_len(ex); i++) {
+			s->expect.exits = xcalloc(ydoc_len(ex), sizeof(int));
+			for (i = 0; i < ydoc_len(ex); i++) {
 				long v;
-				if (loader_parse_int(L, loader_seq_item(L, ex, i), "exit", 0, 255, &v))
+				if (ydoc_int(L->y, ydoc_item(L->y, ex, i), "exit", 0, 255, &v))
 					s->expect.exits[s->expect.nexits++] = (int)v;
 			}
 		} else if (ex) {
-			loader_error_at(L, ex, "'exit' must be an exit status or a non-empty list of them");
+			ydoc_error(L->y, ex, "'exit' must be an exit status or a non-empty list of them");
 		}
-		if ((re = loader_map_get(L, n, "stdout")) != NULL) {
-			s->expect.stdout_re = xstrdup(loader_scalar(re));
+		if ((re = ydoc_get(L->y, n, "stdout")) != NULL) {
+			s->expect.stdout_re = xstrdup(ydoc_scalar(re));
 			if (!loader_compile_re(L, re, "stdout", s->expect.stdout_re, &s->expect.out_re)) {
 				free(s->expect.stdout_re);
 				s->expect.stdout_re = NULL;
 			}
 		}
-		if ((re = loader_map_get(L, n, "stdout_not")) != NULL) {
-			s->expect.stdout_not = xstrdup(loader_scalar(re));
+		if ((re = ydoc_get(L->y, n, "stdout_not")) != NULL) {
+			s->expect.stdout_not = xstrdup(ydoc_scalar(re));
 			if (!loader_compile_re(L, re, "stdout_not", s->expect.stdout_not,
 					&s->expect.not_re)) {
 				free(s->expect.stdout_not);
@@ -181,45 +180,45 @@ parse_expect(struct loader *L, yaml_node_t *n, struct step *s)
 static void
 parse_capture(struct loader *L, yaml_node_t *n, struct step *s)
 {
-	yaml_node_pair_t *p;
+	size_t pi;
 
 	if (!n)
 		return;
-	if (n->type == YAML_SCALAR_NODE) {
-		if (!loader_valid_ident(loader_scalar(n))) {
-			loader_error_at(L, n, "capture name '%s' must match [a-z_][a-z0-9_]*", loader_scalar(n));
+	if (ydoc_scalar(n)) {
+		if (!loader_valid_ident(ydoc_scalar(n))) {
+			ydoc_error(L->y, n, "capture name '%s' must match [a-z_][a-z0-9_]*", ydoc_scalar(n));
 			return;
 		}
 		s->captures = xcalloc(1, sizeof(*s->captures));
-		s->captures[0].name = xstrdup(loader_scalar(n));
-		s->captures[0].pos = loader_node_pos(n);
+		s->captures[0].name = xstrdup(ydoc_scalar(n));
+		s->captures[0].pos = ydoc_pos(n);
 		s->ncaptures = 1;
 		return;
 	}
-	if (n->type != YAML_MAPPING_NODE) {
-		loader_error_at(L, n, "'capture' must be a name or a mapping of names to regexes");
+	if (!ydoc_is_map(n)) {
+		ydoc_error(L->y, n, "'capture' must be a name or a mapping of names to regexes");
 		return;
 	}
-	s->captures = xcalloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start) + 1,
+	s->captures = xcalloc(ydoc_len(n) + 1,
 			      sizeof(*s->captures));
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = loader_node_at(L, p->key), *v = loader_node_at(L, p->value);
+	for (pi = 0; pi < ydoc_len(n); pi++) {
+		yaml_node_t *k = ydoc_key(L->y, n, pi), *v = ydoc_value(L->y, n, pi);
 		struct capture *c = &s->captures[s->ncaptures];
 
-		if (!loader_valid_ident(loader_scalar(k))) {
-			loader_error_at(L, k, "capture name '%s' must match [a-z_][a-z0-9_]*",
-				 loader_scalar(k) ? loader_scalar(k) : "?");
+		if (!loader_valid_ident(ydoc_scalar(k))) {
+			ydoc_error(L->y, k, "capture name '%s' must match [a-z_][a-z0-9_]*",
+				 ydoc_scalar(k) ? ydoc_scalar(k) : "?");
 			continue;
 		}
-		if (!loader_scalar(v)) {
-			loader_error_at(L, v, "capture '%s' must be a regex", loader_scalar(k));
+		if (!ydoc_scalar(v)) {
+			ydoc_error(L->y, v, "capture '%s' must be a regex", ydoc_scalar(k));
 			continue;
 		}
-		if (!loader_compile_re(L, v, "capture", loader_scalar(v), &c->re))
+		if (!loader_compile_re(L, v, "capture", ydoc_scalar(v), &c->re))
 			continue;
-		c->name = xstrdup(loader_scalar(k));
-		c->pattern = xstrdup(loader_scalar(v));
-		c->pos = loader_node_pos(k);
+		c->name = xstrdup(ydoc_scalar(k));
+		c->pattern = xstrdup(ydoc_scalar(v));
+		c->pos = ydoc_pos(k);
 		s->ncaptures++;
 	}
 }
@@ -234,41 +233,41 @@ parse_http(struct loader *L, yaml_node_t *n)
 	if (!loader_check_object(L, n, "http", "'http'"))
 		return NULL;
 	h = xcalloc(1, sizeof(*h));
-	h->method = loader_check_enum(L, n, "http", "method", &m) ? xstrdup(loader_scalar(loader_map_get(L, n, "method")))
+	h->method = loader_check_enum(L, n, "http", "method", &m) ? xstrdup(ydoc_scalar(ydoc_get(L->y, n, "method")))
 							 : xstrdup("GET");
-	h->url = loader_get_str(L, n, "url");
-	h->body = loader_get_str(L, n, "body");
-	if ((hd = loader_map_get(L, n, "headers")) != NULL && hd->type == YAML_MAPPING_NODE) {
-		yaml_node_pair_t *p;
-		h->headers = xcalloc((size_t)(hd->data.mapping.pairs.top - hd->data.mapping.pairs.start) + 1,
+	h->url = ydoc_get_str(L->y, n, "url");
+	h->body = ydoc_get_str(L->y, n, "body");
+	if ((hd = ydoc_get(L->y, n, "headers")) != NULL && ydoc_is_map(hd)) {
+		size_t pi;
+		h->headers = xcalloc(ydoc_len(hd) + 1,
 				     sizeof(char *));
-		for (p = hd->data.mapping.pairs.start; p < hd->data.mapping.pairs.top; p++) {
-			const char *k = loader_scalar(loader_node_at(L, p->key)), *v = loader_scalar(loader_node_at(L, p->value));
+		for (pi = 0; pi < ydoc_len(hd); pi++) {
+			const char *k = ydoc_scalar(ydoc_key(L->y, hd, pi)), *v = ydoc_scalar(ydoc_value(L->y, hd, pi));
 			if (!k || !v) {
-				loader_error_at(L, loader_node_at(L, p->key), "headers must map names to values");
+				ydoc_error(L->y, ydoc_key(L->y, hd, pi), "headers must map names to values");
 				continue;
 			}
 			h->headers[h->nheaders++] = xasprintf("%s: %s", k, v);
 		}
 	}
-	st = loader_map_get(L, n, "expect_status");
-	if (st && st->type == YAML_SCALAR_NODE) {
+	st = ydoc_get(L->y, n, "expect_status");
+	if (st && ydoc_scalar(st)) {
 		long v;
-		if (loader_parse_int(L, st, "expect_status", 100, 599, &v)) {
+		if (ydoc_int(L->y, st, "expect_status", 100, 599, &v)) {
 			h->status = xcalloc(1, sizeof(int));
 			h->status[0] = (int)v;
 			h->nstatus = 1;
 		}
-	} else if (st && st->type == YAML_SEQUENCE_NODE) {
+	} else if (st && ydoc_is_seq(st)) {
 		size_t i;
-		h->status = xcalloc(loader_seq_len(st) + 1, sizeof(int));
-		for (i = 0; i < loader_seq_len(st); i++) {
+		h->status = xcalloc(ydoc_len(st) + 1, sizeof(int));
+		for (i = 0; i < ydoc_len(st); i++) {
 			long v;
-			if (loader_parse_int(L, loader_seq_item(L, st, i), "expect_status", 100, 599, &v))
+			if (ydoc_int(L->y, ydoc_item(L->y, st, i), "expect_status", 100, 599, &v))
 				h->status[h->nstatus++] = (int)v;
 		}
 	} else if (st) {
-		loader_error_at(L, st, "'expect_status' must be a status code or a list of them");
+		ydoc_error(L->y, st, "'expect_status' must be a status code or a list of them");
 	}
 	return h;
 }
@@ -293,62 +292,61 @@ parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool i
 	if (!loader_check_object(L, n, "step", is_undo ? "an 'undo' step" : "a step"))
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
-	s->pos = loader_node_pos(n);
+	s->pos = ydoc_pos(n);
 	s->phase = phase;
 	s->index = index;
-	s->name = loader_get_str(L, n, "name");
+	s->name = ydoc_get_str(L->y, n, "name");
 	if (!s->name)
 		s->name = xstrdup("(unnamed)");
 	for (f = sch->fields; f->key; f++) {
-		if (!(f->flags & F_ACTION) || !(v = loader_map_get(L, n, f->key)))
+		if (!(f->flags & F_ACTION) || !(v = ydoc_get(L->y, n, f->key)))
 			continue;
 		nactions++;
 		if (!action_node)
 			action_node = v;
 		else
-			loader_error_at(L, v, "step '%s' has more than one action ('%s' and another); "
+			ydoc_error(L->y, v, "step '%s' has more than one action ('%s' and another); "
 				       "give each its own step",
 				 s->name, f->key);
 	}
 	if (nactions == 0)
-		loader_error_at(L, n, "step '%s' has no action: give it one of ssh, run, http, action, "
+		ydoc_error(L->y, n, "step '%s' has no action: give it one of ssh, run, http, action, "
 			       "confirm",
 			 s->name);
-	if ((v = loader_map_get(L, n, "ssh")) != NULL) {
+	if ((v = ydoc_get(L->y, n, "ssh")) != NULL) {
 		s->kind = STEP_SSH;
-	} else if ((v = loader_map_get(L, n, "run")) != NULL) {
+	} else if ((v = ydoc_get(L->y, n, "run")) != NULL) {
 		s->kind = STEP_RUN;
-	} else if ((v = loader_map_get(L, n, "confirm")) != NULL) {
+	} else if ((v = ydoc_get(L->y, n, "confirm")) != NULL) {
 		s->kind = STEP_CONFIRM;
-	} else if ((v = loader_map_get(L, n, "http")) != NULL) {
+	} else if ((v = ydoc_get(L->y, n, "http")) != NULL) {
 		s->kind = STEP_HTTP;
 		s->http = parse_http(L, v);
-	} else if ((v = loader_map_get(L, n, "action")) != NULL) {
+	} else if ((v = ydoc_get(L->y, n, "action")) != NULL) {
 		s->kind = STEP_ACTION;
 		if (loader_check_enum(L, n, "step", "action", &e))
 			s->action = (enum step_action)e;
 	}
-	if (v && v->type == YAML_SCALAR_NODE && s->kind != STEP_ACTION) {
-		s->text = xstrdup(loader_scalar(v));
-		s->text_pos = loader_node_pos(v);
-		if (v->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-		    v->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+	if (v && ydoc_scalar(v) && s->kind != STEP_ACTION) {
+		s->text = xstrdup(ydoc_scalar(v));
+		s->text_pos = ydoc_pos(v);
+		if (ydoc_quoted(v))
 			s->text_pos.col++; /* template offsets count from inside the quote */
 		if (!*s->text)
-			loader_error_at(L, v, "step '%s' has an empty command", s->name);
+			ydoc_error(L->y, v, "step '%s' has an empty command", s->name);
 	}
-	s->timeout_ms = loader_parse_duration_node(L, loader_map_get(L, n, "timeout"), "timeout",
+	s->timeout_ms = ydoc_duration(L->y, ydoc_get(L->y, n, "timeout"), "timeout",
 					    phase_default_timeout_ms[phase]);
 	s->retry_delay_ms =
-		loader_parse_duration_node(L, loader_map_get(L, n, "retry_delay"), "retry_delay", 5000);
-	s->duration_ms = loader_parse_duration_node(L, loader_map_get(L, n, "duration"), "duration", 0);
+		ydoc_duration(L->y, ydoc_get(L->y, n, "retry_delay"), "retry_delay", 5000);
+	s->duration_ms = ydoc_duration(L->y, ydoc_get(L->y, n, "duration"), "duration", 0);
 	if (s->kind == STEP_ACTION && s->action == ACTION_SLEEP && !s->duration_ms)
-		loader_error_at(L, n, "'action: sleep' needs a 'duration'");
-	if ((v = loader_map_get(L, n, "retries")) != NULL && loader_parse_int(L, v, "retries", 0, 100, &lv))
+		ydoc_error(L->y, n, "'action: sleep' needs a 'duration'");
+	if ((v = ydoc_get(L->y, n, "retries")) != NULL && ydoc_int(L->y, v, "retries", 0, 100, &lv))
 		s->retries = (int)lv;
-	parse_expect(L, loader_map_get(L, n, "expect"), s);
-	parse_capture(L, loader_map_get(L, n, "capture"), s);
-	if ((v = loader_map_get(L, n, "when")) != NULL)
+	parse_expect(L, ydoc_get(L->y, n, "expect"), s);
+	parse_capture(L, ydoc_get(L->y, n, "capture"), s);
+	if ((v = ydoc_get(L->y, n, "when")) != NULL)
 		s->when = parse_when(L, v);
 	if (s->kind == STEP_CONFIRM)
 		s->mutates = false;
@@ -358,19 +356,19 @@ parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool i
 		s->mutates = parent_mutates; /* an undo touches what its step touched */
 	else
 		s->mutates = phase == PHASE_PROCEDURE || phase == PHASE_ROLLBACK;
-	s->mutates = loader_parse_bool(L, loader_map_get(L, n, "mutates"), "mutates", s->mutates);
-	s->idempotent = loader_parse_bool(L, loader_map_get(L, n, "idempotent"), "idempotent", !s->mutates);
+	s->mutates = ydoc_bool(L->y, ydoc_get(L->y, n, "mutates"), "mutates", s->mutates);
+	s->idempotent = ydoc_bool(L->y, ydoc_get(L->y, n, "idempotent"), "idempotent", !s->mutates);
 	if (loader_check_enum(L, n, "step", "on_success", &e))
 		s->keep_cordoned = e == 1;
-	if ((v = loader_map_get(L, n, "undo")) != NULL) {
+	if ((v = ydoc_get(L->y, n, "undo")) != NULL) {
 		if (is_undo)
-			loader_error_at(L, v, "an 'undo' step cannot have its own 'undo'");
+			ydoc_error(L->y, v, "an 'undo' step cannot have its own 'undo'");
 		else
 			s->undo = parse_step(L, v, phase, 0, true, s->mutates);
 		if (s->undo)
 			s->undo->undo_of = index;
 		if (s->undo && s->undo->when)
-			loader_error_at(L, v, "an 'undo' step cannot have a 'when'");
+			ydoc_error(L->y, v, "an 'undo' step cannot have a 'when'");
 	}
 	return s;
 }
@@ -397,7 +395,7 @@ http_free(struct http_spec *h)
 	free(h->method);
 	free(h->url);
 	free(h->body);
-	loader_free_strings(h->headers, h->nheaders);
+	ydoc_strings_free(h->headers, h->nheaders);
 	free(h->status);
 	free(h);
 }
@@ -429,16 +427,16 @@ runbook_step_free(struct step *s)
 void
 runbook_parse_phase(struct loader *L, yaml_node_t *root, enum phase p)
 {
-	yaml_node_t *n = loader_map_get(L, root, phase_name(p));
+	yaml_node_t *n = ydoc_get(L->y, root, phase_name(p));
 	size_t i;
 
-	if (!n || n->type != YAML_SEQUENCE_NODE)
+	if (!n || !ydoc_is_seq(n))
 		return;
-	if (loader_seq_len(n) == 0 && (p == PHASE_PROCEDURE || p == PHASE_VERIFY))
-		loader_error_at(L, n, "'%s' needs at least one step", phase_name(p));
-	L->rb->steps[p] = xcalloc(loader_seq_len(n) + 1, sizeof(struct step *));
-	for (i = 0; i < loader_seq_len(n); i++) {
-		struct step *s = parse_step(L, loader_seq_item(L, n, i), p, (int)i + 1, false, false);
+	if (ydoc_len(n) == 0 && (p == PHASE_PROCEDURE || p == PHASE_VERIFY))
+		ydoc_error(L->y, n, "'%s' needs at least one step", phase_name(p));
+	L->rb->steps[p] = xcalloc(ydoc_len(n) + 1, sizeof(struct step *));
+	for (i = 0; i < ydoc_len(n); i++) {
+		struct step *s = parse_step(L, ydoc_item(L->y, n, i), p, (int)i + 1, false, false);
 		if (s)
 			L->rb->steps[p][L->rb->nsteps[p]++] = s;
 	}
