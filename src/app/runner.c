@@ -84,6 +84,7 @@ struct job {
 	const struct app_ui *ui;
 	struct target tgt;
 	struct resume_info info;
+	struct run_seed seed; /* a resume: where the journal says the run stands */
 	char *state_dir;
 	char *run_id;
 	char *digest;
@@ -136,12 +137,12 @@ out:
 }
 
 static json_t *
-assumed_rec(const struct run *r, const struct step *s, int try, const char *by)
+assumed_rec(int attempt, const struct step *s, int try, const char *by)
 {
 	json_t *rec = json_pack("{s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:s, s:s}", "type",
 				"step_end", "phase", s->index ? phase_name(s->phase) : "undo",
 				"index", s->index, "name", s->name, "kind", step_kind_name(s->kind),
-				"attempt", r->attempt, "try", try, "status", "assumed_done", "by", by);
+				"attempt", attempt, "try", try, "status", "assumed_done", "by", by);
 
 	if (!s->index)
 		json_object_set_new(rec, "of", json_integer(s->undo_of));
@@ -178,8 +179,8 @@ decide_in_doubt(struct job *j, enum in_doubt_choice c, const char **decision,
 			       j->info.in_doubt_ran ? "was stopped while running"
 						    : "may not have begun");
 	if (c == IN_DOUBT_DONE) {
-		resume_step_done(&j->r, s, j->info.in_doubt_try, NULL);
-		engine_emit(&j->r, assumed_rec(&j->r, s, j->info.in_doubt_try, by));
+		resume_step_done(&j->seed, s, j->info.in_doubt_try, NULL);
+		engine_emit(&j->r, assumed_rec(j->seed.attempt, s, j->info.in_doubt_try, by));
 		*decision = "assumed done";
 	} else {
 		*decision = "rerun";
@@ -196,7 +197,7 @@ resume_record(const struct job *j, const char *decision)
 
 	gethostname(host, sizeof(host) - 1);
 	rec = json_pack("{s:s, s:s, s:i, s:s, s:s, s:i, s:b}", "type", "resume", "state",
-			run_state_name(j->info.state), "attempt", j->r.attempt, "user",
+			run_state_name(j->seed.state), "attempt", j->seed.attempt, "user",
 			pw ? pw->pw_name : "?", "host", host, "pid", (int)getpid(), "torn",
 			j->info.torn > 0);
 	if (j->info.in_doubt)
@@ -334,6 +335,7 @@ job_release(struct job *j)
 	run_release(&j->r);
 	runbook_free(j->rb);
 	resume_info_release(&j->info);
+	run_seed_release(&j->seed);
 	if (fleet_release(j->fleet, &e) < 0) /* the slot is free at once */
 		ui_notice(j->ui, UI_WARNING, "%s", e.msg);
 	fleet_free(j->fleet);
@@ -518,12 +520,12 @@ drive(struct job *j, const struct runner_opts *o, struct rbx_err *err)
 
 	if (!o->resume)
 		return engine_run(&j->r);
-	if (resume_replay(&j->info, &j->r, err) < 0)
+	if (resume_replay(&j->info, j->rb, &j->seed, err) < 0)
 		return RS_COUNT;
 	end_left_running(j);
 	if (decide_in_doubt(j, o->in_doubt, &decision, err) < 0)
 		return RS_COUNT;
-	return engine_resume(&j->r, j->info.state, resume_record(j, decision));
+	return engine_resume(&j->r, &j->seed, resume_record(j, decision));
 }
 
 static void

@@ -325,7 +325,7 @@ phase_guard(struct run *r)
 static enum run_event
 phase_procedure(struct run *r)
 {
-	if (r->resuming)
+	if (r->seed)
 		return run_phase_steps(r, PHASE_PROCEDURE, true);
 	free(r->done);
 	r->done = NULL;
@@ -337,10 +337,10 @@ static enum run_event
 phase_rollback(struct run *r)
 {
 	size_t i;
-	bool failed = r->resuming && r->rollback_failed;
+	bool failed = r->seed && r->seed->rollback_failed;
 	char first[sizeof(r->failure)];
 
-	snprintf(first, sizeof(first), "%s", r->resuming ? r->rollback_first : r->failure);
+	snprintf(first, sizeof(first), "%s", r->seed ? r->seed->rollback_first : r->failure);
 	/* Undo what this attempt changed, newest first. */
 	for (i = r->ndone; i-- > 0;) {
 		bool skipped;
@@ -513,7 +513,7 @@ drive(struct run *r, enum run_event ev)
 		}
 		r->state = next;
 		ev = enter(r, next);
-		r->resuming = false;
+		r->seed = NULL;
 	}
 	if (r->state == RS_FAILED || r->state == RS_FAILED_UNSAFE)
 		mark_failed(r);
@@ -521,12 +521,35 @@ drive(struct run *r, enum run_event ev)
 	return r->state;
 }
 
+/* The seed's state becomes the run's: it owns the captures and done steps from here. */
+static void
+take_seed(struct run *r, struct run_seed *sd)
+{
+	r->state = sd->state;
+	r->attempt = sd->attempt;
+	strmap_release(&r->captures);
+	r->captures = sd->captures;
+	memset(&sd->captures, 0, sizeof(sd->captures));
+	r->guard_held = sd->guard_held;
+	r->was_cordoned = sd->was_cordoned;
+	r->keep_cordoned = sd->keep_cordoned;
+	snprintf(r->keep_reason, sizeof(r->keep_reason), "%s", sd->keep_reason);
+	r->no_more_attempts = sd->no_more_attempts;
+	free(r->done);
+	r->done = sd->done;
+	r->ndone = sd->ndone;
+	sd->done = NULL;
+	sd->ndone = 0;
+	snprintf(r->failure, sizeof(r->failure), "%s", sd->failure);
+}
+
 enum run_state
-engine_resume(struct run *r, enum run_state s, json_t *resume_rec)
+engine_resume(struct run *r, struct run_seed *seed, json_t *resume_rec)
 {
 	enum run_event ev = EV_OK;
+	enum run_state s = seed->state;
 
-	r->state = s;
+	take_seed(r, seed);
 	r->started_ms = util_now_ms();
 	if (r->sched)
 		r->sched->cancel = r->interrupted;
@@ -538,18 +561,14 @@ engine_resume(struct run *r, enum run_state s, json_t *resume_rec)
 	if (!run_state_terminal(s)) {
 		/* The node's identity is checked again before anything runs on it. */
 		if (s != RS_PRECHECK && open_transport(r) < 0) {
-			r->resuming = false;
 			engine_fail(r, "cannot reach %s to resume: %s", r->node, r->failure);
 			r->state = RS_INTERRUPTED;
 			emit_run_end(r);
 			return RS_INTERRUPTED;
 		}
-		r->resuming = true;
+		r->seed = seed;
 		ev = enter(r, s);
-		r->resuming = false;
-		free(r->marks);
-		r->marks = NULL;
-		r->nmarks = 0;
+		r->seed = NULL;
 	}
 	return drive(r, ev);
 }
@@ -561,7 +580,25 @@ run_release(struct run *r)
 	strmap_release(&r->captures);
 	free(r->done);
 	r->done = NULL;
-	free(r->marks);
-	r->marks = NULL;
-	r->nmarks = 0;
+	r->ndone = 0;
+}
+
+void
+run_seed_init(struct run_seed *sd)
+{
+	memset(sd, 0, sizeof(*sd));
+	sd->state = RS_PENDING;
+	sd->attempt = 1;
+	sd->was_cordoned = -1;
+}
+
+void
+run_seed_release(struct run_seed *sd)
+{
+	if (!sd)
+		return;
+	strmap_release(&sd->captures);
+	free(sd->done);
+	free(sd->marks);
+	run_seed_init(sd);
 }

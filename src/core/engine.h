@@ -71,6 +71,31 @@ struct step_mark {
 	char error[512];
 };
 
+/*
+ * Where a resumed run stands, replayed from its journal (core/resume.c): the
+ * engine starts from it (engine_resume) and nothing else writes the engine's fields.
+ */
+struct run_seed {
+	enum run_state state; /* the state to re-enter */
+	int attempt;
+	struct strmap captures;
+	bool guard_held;
+	int was_cordoned; /* -1 unknown; else the node's state the guard found */
+	bool keep_cordoned;
+	char keep_reason[256];
+	bool no_more_attempts;
+	const struct step **done; /* what this attempt changed (what a rollback undoes) */
+	size_t ndone;
+	struct step_mark *marks; /* the steps already ended in the state re-entered */
+	size_t nmarks;
+	bool rollback_failed;	   /* a rollback step had failed before the stop */
+	char rollback_first[1024]; /* why the rollback began */
+	char failure[1024];
+};
+
+void run_seed_init(struct run_seed *sd);
+void run_seed_release(struct run_seed *sd);
+
 /* What the caller plugs in: where records and output go, and how to ask. */
 struct run_io {
 	void (*event)(void *arg, json_t *rec);
@@ -119,13 +144,9 @@ struct run {
 	char journal_error[1024];
 	int64_t started_ms;
 
-	/* Seeded from the journal by a resume (resume_replay); cleared once used. */
-	bool resuming;
-	struct step_mark *marks;
-	size_t nmarks;
-	bool rollback_failed;		  /* a rollback step had failed before the crash */
-	char rollback_first[1024];	  /* why the rollback began */
-	int was_cordoned;		  /* -1 unknown; else the node's state the guard found */
+	int was_cordoned; /* a resumed run: the node's state its guard found (-1 unknown) */
+	/* While a resume re-enters its state: the journal's seed, for that one visit. */
+	const struct run_seed *seed;
 };
 
 /*
@@ -141,19 +162,15 @@ int engine_bind_params_plan(const struct runbook *rb, const struct strmap *given
 /* Drive the run to a final state; returns it. Every record goes to the journal first. */
 enum run_state engine_run(struct run *r);
 /*
- * Continue a run from state s, its fields seeded from the journal: steps the
- * journal shows done are not run again. The journal must already be open
- * for appending; a "resume" record says who resumed and how.
+ * Continue a run from its seed (resume_replay): steps the journal shows done
+ * are not run again. The seed's captures and done steps move into r; the rest
+ * is read during the first visit. The journal must already be open for
+ * appending; a "resume" record says who resumed and how.
  */
-enum run_state engine_resume(struct run *r, enum run_state s, json_t *resume_rec);
+enum run_state engine_resume(struct run *r, struct run_seed *seed, json_t *resume_rec);
 /* Journal a record for the run (borrowed reference stolen), synced. */
 void engine_emit(struct run *r, json_t *rec);
 void run_release(struct run *r);
-/* Mark a step done (or failed) in the visit being resumed. */
-void run_mark_step(struct run *r, const struct step *s, int tries, bool ok, const char *error);
-const struct step_mark *run_find_mark(const struct run *r, const struct step *s);
-/* Add a step to the steps this attempt changed (what a rollback undoes). */
-void run_add_done(struct run *r, const struct step *s);
 
 /*
  * The RBX_STEP_TAG of one try of a step: "<run id>.<attempt>.<phase>.<index>.<of>.<try>",

@@ -26,6 +26,10 @@ char *engine_render_step(const struct run *r, const struct step *s, bool redacte
 /* Where step s runs, as the plan names it. */
 const char *engine_step_target(const struct run *r, const struct step *s);
 
+/* How the journal says step s ended in the state a resume re-enters; NULL if not. */
+const struct step_mark *engine_find_mark(const struct run *r, const struct step *s);
+/* Add a step to the steps this attempt changed (what a rollback undoes). */
+void run_add_done(struct run *r, const struct step *s);
 /* Interrupted, lease lost, journal failed or a step lost: act no more. */
 bool engine_interrupted(const struct run *r);
 /* One guard operation ("cordon", "drain", "uncordon"), its intent journaled first. */

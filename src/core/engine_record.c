@@ -106,29 +106,14 @@ engine_emit(struct run *r, json_t *rec)
 	engine_record(r, rec, true);
 }
 
-void
-run_mark_step(struct run *r, const struct step *s, int tries, bool ok, const char *error)
-{
-	struct step_mark *m = (struct step_mark *)run_find_mark(r, s);
-
-	if (!m) {
-		r->marks = xrealloc(r->marks, (r->nmarks + 1) * sizeof(*r->marks));
-		m = &r->marks[r->nmarks++];
-	}
-	m->s = s;
-	m->tries = tries;
-	m->ok = ok;
-	snprintf(m->error, sizeof(m->error), "%s", error ? error : "");
-}
-
 const struct step_mark *
-run_find_mark(const struct run *r, const struct step *s)
+engine_find_mark(const struct run *r, const struct step *s)
 {
 	size_t i;
 
-	for (i = 0; i < r->nmarks; i++)
-		if (r->marks[i].s == s)
-			return &r->marks[i];
+	for (i = 0; r->seed && i < r->seed->nmarks; i++)
+		if (r->seed->marks[i].s == s)
+			return &r->seed->marks[i];
 	return NULL;
 }
 

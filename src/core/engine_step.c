@@ -196,7 +196,7 @@ run_command(struct run *r, const struct step *s)
 	struct strmap vars = {0};
 	char *cmd = engine_render_step(r, s, false, &vars, &err);
 	struct step_io sio = {r, s};
-	const struct step_mark *m = r->resuming ? run_find_mark(r, s) : NULL;
+	const struct step_mark *m = engine_find_mark(r, s);
 	int try, rc = -1;
 
 	if (!cmd) {
@@ -526,7 +526,7 @@ run_action(struct run *r, const struct step *s)
 int
 engine_run_step(struct run *r, const struct step *s, bool *skipped)
 {
-	const struct step_mark *m = r->resuming ? run_find_mark(r, s) : NULL;
+	const struct step_mark *m = engine_find_mark(r, s);
 
 	*skipped = false;
 	if (m && m->ok) {

@@ -86,34 +86,56 @@ find_step(const struct runbook *rb, json_t *rec)
 }
 
 static void
-set_failure(struct run *r, const struct step *s, const char *why)
+set_failure(struct run_seed *sd, const struct step *s, const char *why)
 {
-	snprintf(r->failure, sizeof(r->failure), "step '%s' failed: %s", s->name, why);
+	snprintf(sd->failure, sizeof(sd->failure), "step '%s' failed: %s", s->name, why);
+}
+
+/* How a step ended in the state being re-entered (the last word wins). */
+static void
+seed_mark(struct run_seed *sd, const struct step *s, int tries, bool ok, const char *error)
+{
+	struct step_mark *m = NULL;
+	size_t i;
+
+	for (i = 0; i < sd->nmarks && !m; i++)
+		if (sd->marks[i].s == s)
+			m = &sd->marks[i];
+	if (!m) {
+		sd->marks = xrealloc(sd->marks, (sd->nmarks + 1) * sizeof(*sd->marks));
+		m = &sd->marks[sd->nmarks++];
+	}
+	m->s = s;
+	m->tries = tries;
+	m->ok = ok;
+	snprintf(m->error, sizeof(m->error), "%s", error ? error : "");
 }
 
 void
-resume_step_done(struct run *r, const struct step *s, int try, json_t *rec)
+resume_step_done(struct run_seed *sd, const struct step *s, int try, json_t *rec)
 {
 	const char *k;
 	json_t *v;
 
 	json_object_foreach(json_object_get(rec, "captures"), k, v) {
 		char *val = journal_bytes_value(v);
-		strmap_set(&r->captures, k, val);
+		strmap_set(&sd->captures, k, val);
 		free(val);
 	}
-	run_mark_step(r, s, try, true, NULL);
-	if (r->state == RS_PROCEDURE && s->phase == PHASE_PROCEDURE && s->index &&
-	    (s->mutates || s->undo))
-		run_add_done(r, s);
-	if (s->keep_cordoned && !r->keep_cordoned) {
-		r->keep_cordoned = true;
-		snprintf(r->keep_reason, sizeof(r->keep_reason), "%s", s->name);
+	seed_mark(sd, s, try, true, NULL);
+	if (sd->state == RS_PROCEDURE && s->phase == PHASE_PROCEDURE && s->index &&
+	    (s->mutates || s->undo)) {
+		sd->done = xrealloc(sd->done, (sd->ndone + 1) * sizeof(*sd->done));
+		sd->done[sd->ndone++] = s;
+	}
+	if (s->keep_cordoned && !sd->keep_cordoned) {
+		sd->keep_cordoned = true;
+		snprintf(sd->keep_reason, sizeof(sd->keep_reason), "%s", s->name);
 	}
 }
 
 static void
-replay_state(struct run *r, json_t *rec, struct resume_info *info)
+replay_state(struct run_seed *sd, json_t *rec, struct resume_info *info)
 {
 	enum run_state to = state_from_name(str(rec, "to"));
 
@@ -121,41 +143,49 @@ replay_state(struct run *r, json_t *rec, struct resume_info *info)
 	if (to == RS_INTERRUPTED || to == RS_COUNT)
 		return;
 	if (to == RS_PROCEDURE) {
-		r->ndone = 0;
+		sd->ndone = 0;
 		if (!strcmp(str(rec, "event"), "retry"))
-			r->keep_cordoned = false;
+			sd->keep_cordoned = false;
 	}
 	if (to == RS_ROLLBACK) {
-		snprintf(r->rollback_first, sizeof(r->rollback_first), "%s", r->failure);
-		r->rollback_failed = false;
+		snprintf(sd->rollback_first, sizeof(sd->rollback_first), "%s", sd->failure);
+		sd->rollback_failed = false;
 	}
-	r->state = to;
-	r->attempt = (int)json_integer_value(json_object_get(rec, "attempt"));
-	r->nmarks = 0;
+	sd->state = to;
+	sd->attempt = (int)json_integer_value(json_object_get(rec, "attempt"));
+	sd->nmarks = 0;
 	info->in_doubt = NULL;
 }
 
 static void
-replay_guard(struct run *r, json_t *rec)
+replay_guard(struct run_seed *sd, json_t *rec, const char *node)
 {
 	const char *op = str(rec, "op"), *status = str(rec, "status");
 
 	if (!strcmp(op, "found"))
-		r->was_cordoned = json_is_true(json_object_get(rec, "cordoned"));
+		sd->was_cordoned = json_is_true(json_object_get(rec, "cordoned"));
 	else if (!strcmp(status, "failed"))
-		snprintf(r->failure, sizeof(r->failure), "%s %s: %s", op, r->node,
-			 str(rec, "error"));
+		snprintf(sd->failure, sizeof(sd->failure), "%s %s: %s", op, node, str(rec, "error"));
 	else if (!strcmp(status, "ok") && !strcmp(op, "cordon"))
-		r->guard_held = true;
+		sd->guard_held = true;
 	else if (!strcmp(status, "ok") && !strcmp(op, "uncordon"))
-		r->guard_held = false;
+		sd->guard_held = false;
+}
+
+static void
+in_doubt(struct resume_info *info, const struct step *s, int try, json_t *rec, bool ran)
+{
+	info->in_doubt = s;
+	info->in_doubt_try = try;
+	info->in_doubt_attempt = (int)json_integer_value(json_object_get(rec, "attempt"));
+	info->in_doubt_ran = ran;
 }
 
 static int
-replay_step(struct run *r, json_t *rec, const char *type, struct resume_info *info,
-	    struct rbx_err *err)
+replay_step(struct run_seed *sd, const struct runbook *rb, json_t *rec, const char *type,
+	    struct resume_info *info, struct rbx_err *err)
 {
-	const struct step *s = find_step(r->rb, rec);
+	const struct step *s = find_step(rb, rec);
 	const char *status = str(rec, "status");
 	int try = (int)json_integer_value(json_object_get(rec, "try"));
 
@@ -165,71 +195,63 @@ replay_step(struct run *r, json_t *rec, const char *type, struct resume_info *in
 			       (long long)json_integer_value(json_object_get(rec, "seq")),
 			       str(rec, "phase"),
 			       (long long)json_integer_value(json_object_get(rec, "index")),
-			       r->rb->name);
+			       rb->name);
 	if (try < 1)
 		try = 1;
 	if (!strcmp(type, "step_start")) {
-		info->in_doubt = s;
-		info->in_doubt_try = try;
-		info->in_doubt_attempt = (int)json_integer_value(json_object_get(rec, "attempt"));
-		info->in_doubt_ran = false;
+		in_doubt(info, s, try, rec, false);
 	} else if (!strcmp(type, "confirm")) {
 		if (!strcmp(str(rec, "answer"), "yes")) {
-			resume_step_done(r, s, 1, rec);
+			resume_step_done(sd, s, 1, rec);
 		} else {
-			r->no_more_attempts = true;
-			run_mark_step(r, s, 1, false, "the operator declined");
-			set_failure(r, s, "the operator declined");
+			sd->no_more_attempts = true;
+			seed_mark(sd, s, 1, false, "the operator declined");
+			set_failure(sd, s, "the operator declined");
 		}
 	} else if (!strcmp(type, "step_refused")) {
-		run_mark_step(r, s, 1, false, str(rec, "error"));
-		snprintf(r->failure, sizeof(r->failure), "%s", str(rec, "error"));
+		seed_mark(sd, s, 1, false, str(rec, "error"));
+		snprintf(sd->failure, sizeof(sd->failure), "%s", str(rec, "error"));
 	} else if (!strcmp(status, "interrupted") || !strcmp(status, "lost")) {
 		/* Stopped while it ran, or out of sight (connection lost): it may have done part of its work. */
-		info->in_doubt = s;
-		info->in_doubt_try = try;
-		info->in_doubt_attempt = (int)json_integer_value(json_object_get(rec, "attempt"));
-		info->in_doubt_ran = true;
+		in_doubt(info, s, try, rec, true);
 	} else if (!strcmp(status, "ok") || !strcmp(status, "assumed_done")) {
-		resume_step_done(r, s, try, rec);
+		resume_step_done(sd, s, try, rec);
 		info->in_doubt = NULL;
 	} else if (!strcmp(type, "step_end")) {
-		run_mark_step(r, s, try, false, str(rec, "error"));
-		set_failure(r, s, str(rec, "error"));
-		if (r->state == RS_ROLLBACK)
-			r->rollback_failed = true;
+		seed_mark(sd, s, try, false, str(rec, "error"));
+		set_failure(sd, s, str(rec, "error"));
+		if (sd->state == RS_ROLLBACK)
+			sd->rollback_failed = true;
 		info->in_doubt = NULL;
 	}
 	return 0;
 }
 
 int
-resume_replay(struct resume_info *info, struct run *r, struct rbx_err *err)
+resume_replay(struct resume_info *info, const struct runbook *rb, struct run_seed *sd,
+	      struct rbx_err *err)
 {
+	const char *node = str(info->start, "node");
 	json_t *rec;
 	size_t i;
 
-	r->state = RS_PENDING;
-	r->attempt = 1;
-	r->was_cordoned = -1;
+	run_seed_init(sd);
 	json_array_foreach(info->recs, i, rec) {
 		const char *type = str(rec, "type");
 
 		if (!strcmp(type, "state"))
-			replay_state(r, rec, info);
+			replay_state(sd, rec, info);
 		else if (!strcmp(type, "guard"))
-			replay_guard(r, rec);
-		else if (!strncmp(type, "step_", 5) && strcmp(type, "step_skip") != 0) {
-			if (replay_step(r, rec, type, info, err) < 0)
-				return -1;
-		} else if (!strcmp(type, "confirm")) {
-			if (replay_step(r, rec, type, info, err) < 0)
+			replay_guard(sd, rec, node);
+		else if ((!strncmp(type, "step_", 5) && strcmp(type, "step_skip") != 0) ||
+			 !strcmp(type, "confirm")) {
+			if (replay_step(sd, rb, rec, type, info, err) < 0)
 				return -1;
 		}
 	}
-	info->state = r->state;
-	if (info->state == RS_PENDING)
-		info->state = RS_PRECHECK; /* nothing began: start from the top */
+	if (sd->state == RS_PENDING)
+		sd->state = RS_PRECHECK; /* nothing began: start from the top */
+	info->state = sd->state;
 	return 0;
 }
 

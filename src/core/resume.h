@@ -28,13 +28,15 @@ struct resume_info {
 int resume_read(const char *state_dir, const char *run_id, struct resume_info *info,
 		struct rbx_err *err);
 /*
- * Replay the records into r (r->rb set to the runbook they came from): the
- * state, attempt, captures, guard, the steps done in this attempt and the
- * steps already ended in the state to re-enter.
+ * Replay the records, written by a run of rb, into a seed the engine starts
+ * from (engine_resume): the state to re-enter, attempt, captures, guard, the
+ * steps done in this attempt and the steps already ended in that state; and
+ * into info, the step in doubt. -1 with err when a record names a step rb lacks.
  */
-int resume_replay(struct resume_info *info, struct run *r, struct rbx_err *err);
+int resume_replay(struct resume_info *info, const struct runbook *rb, struct run_seed *sd,
+		  struct rbx_err *err);
 /* A step ended well (rec: its step_end, for captures; may be NULL): mark it done. */
-void resume_step_done(struct run *r, const struct step *s, int try, json_t *rec);
+void resume_step_done(struct run_seed *sd, const struct step *s, int try, json_t *rec);
 void resume_info_release(struct resume_info *info);
 
 /*

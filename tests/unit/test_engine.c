@@ -524,6 +524,7 @@ interrupt_then_resume(const char *stop_at, const char *fail_on, bool assume_done
 	struct run r, r2;
 	struct rbx_err err;
 	struct resume_info info;
+	struct run_seed seed;
 	static rbx_flag intr;
 	enum run_state end;
 
@@ -541,12 +542,13 @@ interrupt_then_resume(const char *stop_at, const char *fail_on, bool assume_done
 	info.ended = RS_COUNT;
 	init_run(&r2, rb, &tx, &sc, &intr);
 	F.interrupt_cmd = NULL;
-	assert_int_equal(resume_replay(&info, &r2, &err), 0);
+	assert_int_equal(resume_replay(&info, rb, &seed, &err), 0);
 	if (assume_done && info.in_doubt)
-		resume_step_done(&r2, info.in_doubt, info.in_doubt_try, NULL);
+		resume_step_done(&seed, info.in_doubt, info.in_doubt_try, NULL);
 	buf_release(&F.log);
 	buf_init(&F.log, 0);
-	end = engine_resume(&r2, info.state, json_pack("{s:s}", "type", "resume"));
+	end = engine_resume(&r2, &seed, json_pack("{s:s}", "type", "resume"));
+	run_seed_release(&seed);
 	*info_out = info;
 	info_out->recs = NULL;
 	/* The step belongs to the runbook freed below: keep its name. */
