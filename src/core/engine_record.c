@@ -60,23 +60,37 @@ engine_record(struct run *r, json_t *rec, bool sync)
 	return rc;
 }
 
+/* The secret values of a run, longest first: one that holds another is hidden whole. */
+static size_t
+secret_values(const struct run *r, const char **v)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < r->rb->nparams; i++) {
+		const char *val = strmap_get(&r->params, r->rb->params[i].name);
+		if (!r->rb->params[i].secret || !val || !*val)
+			continue;
+		for (k = n++; k > 0 && strlen(v[k - 1]) < strlen(val); k--)
+			v[k] = v[k - 1];
+		v[k] = val;
+	}
+	return n;
+}
+
 /* Replace every secret param's value in s with *** (in place into a new string). */
 char *
 engine_redact(const struct run *r, const char *s)
 {
+	const char **vals = xcalloc(r->rb->nparams + 1, sizeof(*vals));
+	size_t i, n = secret_values(r, vals);
 	char *out = xstrdup(s);
-	size_t i;
 
-	for (i = 0; i < r->rb->nparams; i++) {
-		const struct param *p = &r->rb->params[i];
-		const char *v = strmap_get(&r->params, p->name);
+	for (i = 0; i < n; i++) {
 		struct buf b;
 		char *hit, *from;
 
-		if (!p->secret || !v || !*v)
-			continue;
 		buf_init(&b, 0);
-		for (from = out; (hit = strstr(from, v)) != NULL; from = hit + strlen(v)) {
+		for (from = out; (hit = strstr(from, vals[i])) != NULL; from = hit + strlen(vals[i])) {
 			buf_add(&b, from, (size_t)(hit - from));
 			buf_adds(&b, "***");
 		}
@@ -84,6 +98,7 @@ engine_redact(const struct run *r, const char *s)
 		free(out);
 		out = buf_detach(&b);
 	}
+	free(vals);
 	return out;
 }
 

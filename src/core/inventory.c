@@ -74,14 +74,15 @@ expand_term(const char *t, char ***out, size_t *n, size_t *alloc, struct rbx_err
 			/* The rest may hold more brackets: a[01-02]-b[1-2]. */
 			rc = expand_term(close + 1, &sub, &ns, &as, err);
 			for (k = 0; k < ns; k++) {
-				if (rc == 0 && *n < HOSTLIST_MAX)
+				if (rc == 0 && *n >= HOSTLIST_MAX)
+					rc = err_set(err, "hostlist '%s' names more than %d nodes", t,
+						     HOSTLIST_MAX);
+				if (rc == 0)
 					push(out, n, alloc, xasprintf("%s%s", head, sub[k]));
 				free(sub[k]);
 			}
 			free(sub);
 			free(head);
-			if (*n >= HOSTLIST_MAX)
-				rc = err_set(err, "hostlist '%s' names more than %d nodes", t, HOSTLIST_MAX);
 		}
 	}
 	free(prefix);

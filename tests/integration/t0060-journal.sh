@@ -62,3 +62,25 @@ expect_exit "rbx log reads a journal with a torn last line" 0 log "$id"
 check "and says the last line was torn" "contains \"\$OUT\" 'torn'"
 printf 'not json at all\n{"type":"x"}\n' >> "$j"
 expect_exit "a damaged line in the middle is an error, not a crash" 2 log "$id"
+
+# A secret that holds another secret is hidden whole: no part of either reaches the journal.
+cat > sec.yaml <<'Y'
+name: sec
+title: Two secrets, one inside the other
+subsystem: driver
+summary: prints both secrets, as a careless tool might
+trigger: {summary: manual, alerts: [{alertname: RbxTest, severity: info}]}
+references: [https://example.invalid]
+guard: {none: reads only}
+params:
+  token: {description: short secret, secret: true}
+  password: {description: long secret, secret: true}
+procedure:
+  - {name: leak, run: 'echo login {{params.password}} / {{params.token}}', mutates: false}
+verify:
+  - {name: done, run: 'test -n {{params.token}}', mutates: false}
+Y
+expect_exit "a run whose step prints two secrets" 0 run "$WORK/sec.yaml" --node n42 --lab --param token=Zq7x --param password=Zq7xK9wPL
+j=$(ls -t "$RBX_STATE_DIR"/runs/*.jsonl | head -n 1)
+check "neither secret, nor any part of the longer one, is in the journal" "! grep -q -e Zq7x -e K9wPL '$j' && grep -q 'login \*\*\* / \*\*\*' '$j'"
+check "nor on the terminal" "! printf '%s' \"\$OUT\$ERR\" | grep -q -e Zq7x -e K9wPL"

@@ -1,0 +1,163 @@
+/* test_lint.c - the policy rules beyond the schema, each at the step's file:line:col:
+ * errors block a run, warnings hold the catalogue to --strict. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "core/lint.h"
+#include "core/runbook.h"
+
+#define HEAD                                                                     \
+	"name: l\ntitle: L\nsubsystem: driver\nsummary: s\n"                     \
+	"trigger: {summary: x, alerts: [{alertname: A, severity: page}]}\n"     \
+	"references: [https://docs.nvidia.com/deploy/xid-errors/]\n"
+
+/* Load (the schema's checks, and lint's, as rbx loads) and lint; the diagnostics as text. */
+static char *
+lint_text(const char *body, size_t *nerrors)
+{
+	struct diags d;
+	struct runbook *rb;
+	/* The phases the schema requires, after the body so its line numbers hold. */
+	char *text, *all = xasprintf(HEAD "%s%s%s", body,
+				     strstr(body, "procedure:") ? "" : "procedure:\n  - {name: list, ssh: nvidia-smi -L, mutates: false}\n",
+				     strstr(body, "verify:") ? "" : "verify:\n  - {name: diag, ssh: dcgmi diag -r 1}\n");
+
+	diags_init(&d);
+	rb = runbook_load_string("l.yaml", all, strlen(all), &d);
+	if (rb)
+		lint_runbook(rb, &d);
+	*nerrors = d.nerrors;
+	text = diags_text(&d);
+	runbook_free(rb);
+	diags_release(&d);
+	free(all);
+	return text;
+}
+
+static void
+expect(const char *body, size_t errors, const char *finding)
+{
+	size_t n;
+	char *text = lint_text(body, &n);
+
+	if ((!finding ? *text != 0 : !strstr(text, finding)) || n != errors)
+		fail_msg("wanted \"%s\", got:\n%s", finding ? finding : "(nothing)", text);
+	assert_int_equal(n, errors);
+	free(text);
+}
+
+static void
+test_a_clean_runbook_has_no_findings(void **state)
+{
+	(void)state;
+	expect("guard: {cordon: true, drain: true}\n"
+	       "pre_checks:\n  - {name: look, ssh: nvidia-smi -q}\n"
+	       "procedure:\n  - {name: reset, ssh: nvidia-smi -r, mutates: true,\n"
+	       "     undo: {name: back, ssh: systemctl start nvidia-dcgm}}\n"
+	       "verify:\n  - {name: prove, ssh: dcgmi diag -r 1}\n",
+	       0, NULL);
+}
+
+static void
+test_no_guard_means_read_only(void **state)
+{
+	(void)state;
+	expect("guard: {none: triage only}\n"
+	       "procedure:\n  - {name: reset, ssh: nvidia-smi -r, mutates: true,\n"
+	       "     undo: {name: back, ssh: 'nvidia-smi -q'}}\n",
+	       1, "l.yaml:9:5: error: step 'reset' mutates the node, but the runbook declares "
+		  "'guard: {none}'");
+	expect("guard: {none: triage only}\non_success: keep_cordoned\n"
+	       "procedure:\n  - {name: look, ssh: nvidia-smi -q, mutates: false}\n",
+	       1, "l.yaml:1:1: error: 'on_success: keep_cordoned' needs a guard that cordons");
+}
+
+static void
+test_pre_checks_only_read(void **state)
+{
+	(void)state;
+	expect("guard: {cordon: true}\n"
+	       "pre_checks:\n  - {name: poke, ssh: nvidia-smi -r, mutates: true}\n"
+	       "rollback:\n  - {name: back, ssh: nvidia-smi -q}\n",
+	       1, "l.yaml:9:5: error: pre-check 'poke' is marked mutating");
+	expect("guard: {cordon: true}\n"
+	       "pre_checks:\n  - {name: ask, confirm: sure?}\n",
+	       1, "l.yaml:9:5: error: pre-check 'ask' asks for confirmation");
+}
+
+static void
+test_every_change_can_be_undone(void **state)
+{
+	(void)state;
+	expect("guard: {cordon: true}\n"
+	       "procedure:\n  - {name: reset, ssh: nvidia-smi -r, mutates: true}\n",
+	       1, "l.yaml:9:5: error: mutating step 'reset' has no 'undo', and the runbook has no "
+		  "'rollback'");
+	/* A rollback phase covers it. */
+	expect("guard: {cordon: true}\n"
+	       "procedure:\n  - {name: reset, ssh: nvidia-smi -r, mutates: true}\n"
+	       "rollback:\n  - {name: back, ssh: systemctl restart nvidia-persistenced}\n",
+	       0, NULL);
+}
+
+static void
+test_warnings_for_the_catalogue(void **state)
+{
+	(void)state;
+	expect("guard: {cordon: true}\n"
+	       "verify:\n  - {name: prove, ssh: echo ok}\n",
+	       0, "l.yaml:9:24: warning: step 'prove' only prints or does nothing: give it a real "
+		  "action (a verify step needs a real proof)");
+	expect("guard: {cordon: true}\n"
+	       "verify:\n  - {name: prove, ssh: ping -c1 n42}\n",
+	       0, "warning: verify step 'prove' only pings the node");
+	expect("guard: {cordon: true}\n"
+	       "verify:\n  - {name: prove TODO, ssh: dcgmi diag -r 1}\n",
+	       0, "l.yaml:9:5: warning: step 'prove TODO' holds a TODO");
+	expect("guard: {cordon: true}\n"
+	       "procedure:\n  - {name: cordon, action: cordon, mutates: false}\n",
+	       0, "warning: step 'cordon' uses 'action: cordon'; the engine's guard already");
+	/* A pipeline is a real action, even if it starts with echo. */
+	expect("guard: {cordon: true}\n"
+	       "verify:\n  - {name: prove, ssh: 'echo 1 > /sys/bus/pci/rescan'}\n",
+	       0, NULL);
+}
+
+static void
+test_rma_only_after_the_xid_is_known(void **state)
+{
+	(void)state;
+	expect("guard: {cordon: true}\non_success: keep_cordoned\n"
+	       "procedure:\n  - {name: Decide on the RMA, confirm: send it?}\n",
+	       1, "l.yaml:10:5: error: RMA step 'Decide on the RMA' comes before any step "
+		  "classifies the XID");
+	expect("guard: {cordon: true}\n"
+	       "pre_checks:\n  - {name: xid, ssh: journalctl -k, capture: {xid: 'Xid.*: ([0-9]+)'}}\n"
+	       "procedure:\n  - {name: Decide on the RMA, confirm: send it?}\n",
+	       0, NULL);
+	/* "RMA" as a word: PERFORMANCE is not an RMA step. */
+	expect("guard: {cordon: true}\n"
+	       "verify:\n  - {name: PERFORMANCE check, ssh: dcgmi diag -r 2}\n",
+	       0, NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_clean_runbook_has_no_findings),
+		cmocka_unit_test(test_no_guard_means_read_only),
+		cmocka_unit_test(test_pre_checks_only_read),
+		cmocka_unit_test(test_every_change_can_be_undone),
+		cmocka_unit_test(test_warnings_for_the_catalogue),
+		cmocka_unit_test(test_rma_only_after_the_xid_is_known),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
