@@ -31,7 +31,9 @@ static void
 page_step(FILE *fp, const struct step *s, int n)
 {
 	fprintf(fp, "%d. **%s**", n, s->name);
-	if (s->mutates)
+	if (s->cluster)
+		fprintf(fp, " *(changes the cluster; a resume asks before repeating it)*");
+	else if (s->mutates)
 		fprintf(fp, " *(changes the node)*");
 	fprintf(fp, "\n");
 	if (s->when) {
@@ -141,11 +143,15 @@ write_page(const char *dir, const struct runbook *rb, struct rbx_err *err)
 	}
 	fprintf(fp, "## Guard\n\n");
 	if (rb->guard.none)
-		fprintf(fp, "None: %s. The runbook changes nothing on the node.\n\n", rb->guard.none);
+		fprintf(fp, "None: %s. The runbook changes nothing on the node%s.\n\n", rb->guard.none,
+			runbook_changes_cluster(rb) ? " (its cluster changes are marked)" : "");
 	else
-		fprintf(fp, "rbx %s the node before any step that changes it%s.\n\n",
+		fprintf(fp, "rbx %s the node before any step that changes it%s.%s%s%s\n\n",
 			rb->guard.drain ? "cordons and drains" : "cordons",
-			rb->keep_cordoned ? ", and keeps it out of service at the end" : "");
+			rb->keep_cordoned ? ", and keeps it out of service at the end" : "",
+			rb->guard.keep_running ? " It does not drain: " : "",
+			rb->guard.keep_running ? rb->guard.keep_running : "",
+			rb->guard.keep_running ? "." : "");
 	page_phase(fp, rb, PHASE_PRE_CHECKS, "Pre-checks",
 		   "Read-only. If one fails, the run stops with nothing changed (exit 3).");
 	page_phase(fp, rb, PHASE_PROCEDURE, "Procedure",

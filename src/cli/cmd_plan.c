@@ -30,7 +30,10 @@ static void
 print_step(json_t *s, const char *indent)
 {
 	printf("%s%lld. %s%s\n", indent, (long long)json_integer_value(json_object_get(s, "index")),
-	       jstr(s, "name"), json_is_true(json_object_get(s, "mutates")) ? "  [mutates]" : "");
+	       jstr(s, "name"),
+	       json_is_true(json_object_get(s, "cluster"))   ? "  [changes the cluster]"
+	       : json_is_true(json_object_get(s, "mutates")) ? "  [mutates]"
+							     : "");
 	if (*jstr(s, "when"))
 		printf("%s     when %s\n", indent, jstr(s, "when"));
 	if (*jstr(s, "cmd")) {
@@ -106,10 +109,13 @@ print_plan(json_t *plan)
 			if (json_object_get(g, "none"))
 				printf("\nguard: none (%s)\n", jstr(g, "none"));
 			else
-				printf("\nguard: %s%s via %s, reason \"%s\"\n%s",
+				printf("\nguard: %s%s via %s, reason \"%s\"%s%s%s\n%s",
 				       json_is_true(json_object_get(g, "cordon")) ? "cordon" : "",
 				       json_is_true(json_object_get(g, "drain")) ? " + drain" : "",
-				       jstr(g, "backend"), jstr(g, "reason"), jstr(g, "calls"));
+				       jstr(g, "backend"), jstr(g, "reason"),
+				       *jstr(g, "keep_running") ? "\n       no drain: running work stays (" : "",
+				       jstr(g, "keep_running"), *jstr(g, "keep_running") ? ")" : "",
+				       jstr(g, "calls"));
 		}
 		if (!json_array_size(steps))
 			continue;

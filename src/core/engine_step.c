@@ -220,6 +220,8 @@ run_command(struct run *r, const struct step *s)
 			json_object_set_new(rec, "env", vars_rec(r, &vars));
 		json_object_set_new(rec, "target", json_string(engine_step_target(r, s)));
 		json_object_set_new(rec, "mutates", json_boolean(s->mutates));
+		if (s->cluster)
+			json_object_set_new(rec, "cluster", json_true());
 		json_object_set_new(rec, "idempotent", json_boolean(s->idempotent));
 		if (engine_record(r, rec, true) < 0) {
 			/* Its intent is not on disk: the step does not start. */
@@ -546,7 +548,8 @@ engine_run_step(struct run *r, const struct step *s, bool *skipped)
 		*skipped = true;
 		return 0;
 	}
-	if (s->mutates && !r->guard_held) {
+	/* A cluster change (a job, a deployment) needs no node guard; a node change does. */
+	if (s->mutates && !s->cluster && !r->guard_held) {
 		json_t *rec = engine_step_rec("step_refused", s, r);
 		engine_fail(r, "step '%s' mutates the node, and the guard does not hold: refused",
 			 s->name);

@@ -12,12 +12,107 @@
 #include "base/util.h"
 #include "core/runbook.h"
 
+/* Subcommands that change cluster state; every other one (show, get, status) reads. */
+static const struct {
+	const char *tool;
+	const char *const *verbs; /* NULL: every use of the tool changes the cluster */
+} cluster_tools[] = {
+	{"scontrol", (const char *const[]){"update", "requeue", "requeuehold", "hold", "uhold",
+					    "release", "suspend", "resume", "reboot", "create",
+					    "delete", "top", NULL}},
+	{"sbatch", NULL},
+	{"scancel", NULL},
+	{"kubectl", (const char *const[]){"rollout", "scale", "patch", "label", "annotate",
+					   "delete", "apply", "create", "replace", "set", "taint",
+					   "cordon", "uncordon", "drain", "edit", NULL}},
+	{"helm", (const char *const[]){"install", "upgrade", "rollback", "uninstall", NULL}},
+};
+
+/* kubectl/helm options whose value is the next word: "-n ns", "--context c". */
+static bool
+takes_value(const char *opt)
+{
+	static const char *const opts[] = {"-n", "--namespace", "--context", "--kubeconfig",
+					   "--cluster", "--user", "-s", "--server", NULL};
+	size_t i;
+
+	for (i = 0; opts[i]; i++)
+		if (!strcmp(opt, opts[i]))
+			return true;
+	return false;
+}
+
+/* `kubectl rollout status` reads; `kubectl rollout undo` changes. */
+static bool
+rollout_reads(const char *verb, const char *next)
+{
+	return !strcmp(verb, "rollout") && next &&
+	       (!strcmp(next, "status") || !strcmp(next, "history"));
+}
+
+/* The first cluster-changing command in a shell text ("scontrol requeue"), into out. */
+static bool
+cluster_command(const char *text, char *out, size_t n)
+{
+	char *copy = xstrdup(text ? text : ""), *save = NULL, *w[64];
+	size_t nw = 0, i, k, t;
+	bool hit = false;
+
+	for (char *tok = strtok_r(copy, " \t\n;|&()`'\"", &save); tok && nw < 64;
+	     tok = strtok_r(NULL, " \t\n;|&()`'\"", &save))
+		w[nw++] = tok;
+	for (i = 0; i < nw && !hit; i++)
+		for (t = 0; t < sizeof(cluster_tools) / sizeof(cluster_tools[0]) && !hit; t++) {
+			const char *base = strrchr(w[i], '/') ? strrchr(w[i], '/') + 1 : w[i];
+			if (strcmp(base, cluster_tools[t].tool) != 0)
+				continue;
+			if (!cluster_tools[t].verbs) {
+				snprintf(out, n, "%s", base);
+				hit = true;
+				break;
+			}
+			for (k = i + 1; k < nw && w[k][0] == '-'; k++)
+				if (takes_value(w[k]))
+					k++;
+			for (size_t v = 0; k < nw && cluster_tools[t].verbs[v] && !hit; v++)
+				if (!strcmp(w[k], cluster_tools[t].verbs[v]) &&
+				    !rollout_reads(w[k], k + 1 < nw ? w[k + 1] : NULL)) {
+					snprintf(out, n, "%s %s", base, w[k]);
+					hit = true;
+				}
+		}
+	free(copy);
+	return hit;
+}
+
+static void
+lint_cluster_change(const struct runbook *rb, const struct step *s, struct diags *d)
+{
+	char what[64];
+
+	if ((s->kind != STEP_SSH && s->kind != STEP_RUN) || !cluster_command(s->text, what, sizeof(what)))
+		return;
+	if (!s->mutates)
+		diags_add(d, DIAG_ERROR, rb->path, s->pos,
+			  "step '%s' runs '%s', which changes the cluster, but says 'mutates: false': "
+			  "say 'mutates: cluster', so a resume never repeats it without asking",
+			  s->name, what);
+	else if (!s->cluster && rb->guard.none)
+		diags_add(d, DIAG_ERROR, rb->path, s->pos,
+			  "step '%s' runs '%s', which changes the cluster, not the node: say "
+			  "'mutates: cluster'",
+			  s->name, what);
+}
+
 static void
 lint_step(const struct runbook *rb, const struct step *s, struct diags *d)
 {
 	const char *file = rb->path;
 
-	if (s->mutates && rb->guard.none)
+	lint_cluster_change(rb, s, d);
+	if (s->undo)
+		lint_cluster_change(rb, s->undo, d);
+	if (s->mutates && !s->cluster && rb->guard.none)
 		diags_add(d, DIAG_ERROR, file, s->pos,
 			  "step '%s' mutates the node, but the runbook declares 'guard: {none}' "
 			  "(a runbook without a guard may only read)",
@@ -33,7 +128,7 @@ lint_step(const struct runbook *rb, const struct step *s, struct diags *d)
 	if (s->phase == PHASE_VERIFY && s->mutates)
 		diags_add(d, DIAG_WARNING, file, s->pos,
 			  "verify step '%s' is marked mutating; a proof should only observe", s->name);
-	if (s->phase == PHASE_PROCEDURE && s->mutates && !s->undo &&
+	if (s->phase == PHASE_PROCEDURE && s->mutates && !s->cluster && !s->undo &&
 	    rb->nsteps[PHASE_ROLLBACK] == 0)
 		diags_add(d, DIAG_ERROR, file, s->pos,
 			  "mutating step '%s' has no 'undo', and the runbook has no 'rollback'", s->name);

@@ -49,3 +49,17 @@ runbook_param(const struct runbook *rb, const char *name)
 			return &rb->params[i];
 	return NULL;
 }
+
+bool
+runbook_changes_cluster(const struct runbook *rb)
+{
+	size_t i;
+	int p;
+
+	for (p = 0; p < PHASE_COUNT; p++)
+		for (i = 0; i < rb->nsteps[p]; i++)
+			if (rb->steps[p][i]->cluster ||
+			    (rb->steps[p][i]->undo && rb->steps[p][i]->undo->cluster))
+				return true;
+	return false;
+}

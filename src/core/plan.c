@@ -106,6 +106,8 @@ plan_step(struct plan_walk *p, const struct step *s)
 			      "idempotent", s->idempotent, "timeout_ms", (json_int_t)s->timeout_ms,
 			      "retries", s->retries);
 
+	if (s->cluster)
+		json_object_set_new(o, "cluster", json_true());
 	if (s->kind == STEP_ACTION)
 		json_object_set_new(o, "action", json_string(step_action_name(s->action)));
 	else if (plan_step_text(p, s, o) < 0)
@@ -161,6 +163,8 @@ plan_guard(const struct runbook *rb, const char *scheduler)
 	g = json_pack("{s:b, s:b, s:I, s:s, s:s}", "cordon", rb->guard.cordon, "drain",
 		      rb->guard.drain, "drain_timeout_ms", (json_int_t)rb->guard.drain_timeout_ms,
 		      "backend", scheduler, "reason", reason);
+	if (rb->guard.keep_running)
+		json_object_set_new(g, "keep_running", json_string(rb->guard.keep_running));
 	free(reason);
 	return g;
 }

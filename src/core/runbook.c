@@ -131,7 +131,7 @@ parse_guard(struct loader *L, yaml_node_t *n)
 	g->none = ydoc_get_str(L->y, n, "none");
 	if (g->none) {
 		if (ydoc_get(L->y, n, "cordon") || ydoc_get(L->y, n, "drain") ||
-		    ydoc_get(L->y, n, "drain_timeout"))
+		    ydoc_get(L->y, n, "drain_timeout") || ydoc_get(L->y, n, "keep_running"))
 			ydoc_error(L->y, n, "'guard: {none: ...}' stands alone: no cordon, drain or "
 				       "drain_timeout with it");
 		if (!*g->none)
@@ -143,8 +143,15 @@ parse_guard(struct loader *L, yaml_node_t *n)
 	g->drain = ydoc_bool(L->y, ydoc_get(L->y, n, "drain"), "drain", true);
 	g->drain_timeout_ms = ydoc_duration(L->y, ydoc_get(L->y, n, "drain_timeout"),
 						  "drain_timeout", g->drain_timeout_ms);
+	g->keep_running = ydoc_get_str(L->y, n, "keep_running");
 	if (g->drain && !g->cordon)
 		ydoc_error(L->y, n, "a guard that drains must also cordon");
+	if (g->keep_running && g->drain)
+		ydoc_error(L->y, ydoc_get(L->y, n, "keep_running"),
+			   "'keep_running' is for a guard that does not drain: say 'drain: false'");
+	else if (g->cordon && !g->drain && (!g->keep_running || !*g->keep_running))
+		ydoc_error(L->y, n, "a guard that cordons without draining must say why running work "
+				    "may stay: 'keep_running: REASON' (the job being repaired, say)");
 	if (!g->cordon)
 		ydoc_error(L->y, n, "a guard must cordon; a runbook that changes nothing declares "
 			       "'guard: {none: REASON}'");
@@ -402,6 +409,7 @@ runbook_free(struct runbook *rb)
 	}
 	free(rb->params);
 	free(rb->guard.none);
+	free(rb->guard.keep_running);
 	for (p = 0; p < PHASE_COUNT; p++) {
 		for (i = 0; i < rb->nsteps[p]; i++)
 			runbook_step_free(rb->steps[p][i]);

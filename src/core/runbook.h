@@ -87,6 +87,7 @@ struct step {
 	size_t ncaptures;
 	struct when *when;
 	bool mutates;
+	bool cluster; /* mutates: cluster: it changes a job, a deployment or a label, not the node */
 	bool idempotent;
 	bool keep_cordoned; /* on_success: keep_cordoned */
 	struct step *undo;
@@ -120,6 +121,7 @@ struct guard {
 	bool cordon;
 	bool drain;
 	long long drain_timeout_ms;
+	char *keep_running; /* drain: false: why running work may stay while the procedure runs */
 };
 
 struct runbook {
@@ -177,4 +179,6 @@ bool runbook_mutates(const struct runbook *rb);
 /* A `when` in words, for plans, docs and graphs: "capture xid in [13, 31]". */
 struct buf;
 void runbook_when_text(const struct when *w, struct buf *b);
+/* Whether any step (or undo) says `mutates: cluster`. */
+bool runbook_changes_cluster(const struct runbook *rb);
 #endif

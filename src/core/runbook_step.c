@@ -279,8 +279,8 @@ action_mutates(enum step_action a)
 }
 
 static struct step *
-parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool is_undo,
-	   bool parent_mutates)
+parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index,
+	   const struct step *parent)
 {
 	const struct schema *sch = schema_get("step");
 	const struct field *f;
@@ -289,7 +289,7 @@ parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool i
 	int nactions = 0, e;
 	long lv;
 
-	if (!loader_check_object(L, n, "step", is_undo ? "an 'undo' step" : "a step"))
+	if (!loader_check_object(L, n, "step", parent ? "an 'undo' step" : "a step"))
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->pos = ydoc_pos(n);
@@ -352,19 +352,23 @@ parse_step(struct loader *L, yaml_node_t *n, enum phase phase, int index, bool i
 		s->mutates = false;
 	else if (s->kind == STEP_ACTION)
 		s->mutates = action_mutates(s->action);
-	else if (is_undo)
-		s->mutates = parent_mutates; /* an undo touches what its step touched */
+	else if (parent)
+		s->mutates = parent->mutates; /* an undo touches what its step touched */
 	else
 		s->mutates = phase == PHASE_PROCEDURE || phase == PHASE_ROLLBACK;
-	s->mutates = ydoc_bool(L->y, ydoc_get(L->y, n, "mutates"), "mutates", s->mutates);
+	s->cluster = parent && parent->cluster && s->kind != STEP_CONFIRM;
+	if (loader_check_enum(L, n, "step", "mutates", &e)) {
+		s->mutates = e != 0;
+		s->cluster = e == 2;
+	}
 	s->idempotent = ydoc_bool(L->y, ydoc_get(L->y, n, "idempotent"), "idempotent", !s->mutates);
 	if (loader_check_enum(L, n, "step", "on_success", &e))
 		s->keep_cordoned = e == 1;
 	if ((v = ydoc_get(L->y, n, "undo")) != NULL) {
-		if (is_undo)
+		if (parent)
 			ydoc_error(L->y, v, "an 'undo' step cannot have its own 'undo'");
 		else
-			s->undo = parse_step(L, v, phase, 0, true, s->mutates);
+			s->undo = parse_step(L, v, phase, 0, s);
 		if (s->undo)
 			s->undo->undo_of = index;
 		if (s->undo && s->undo->when)
@@ -436,7 +440,7 @@ runbook_parse_phase(struct loader *L, yaml_node_t *root, enum phase p)
 		ydoc_error(L->y, n, "'%s' needs at least one step", phase_name(p));
 	L->rb->steps[p] = xcalloc(ydoc_len(n) + 1, sizeof(struct step *));
 	for (i = 0; i < ydoc_len(n); i++) {
-		struct step *s = parse_step(L, ydoc_item(L->y, n, i), p, (int)i + 1, false, false);
+		struct step *s = parse_step(L, ydoc_item(L->y, n, i), p, (int)i + 1, NULL);
 		if (s)
 			L->rb->steps[p][L->rb->nsteps[p]++] = s;
 	}

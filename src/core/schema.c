@@ -16,6 +16,7 @@ const char *const schema_actions[] = {
 };
 
 static const char *const on_success_choices[] = {"uncordon", "keep_cordoned", NULL};
+static const char *const mutates_choices[] = {"false", "true", "cluster", NULL};
 static const char *const http_methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", NULL};
 
 static const struct field runbook_fields[] = {
@@ -76,6 +77,10 @@ static const struct field guard_fields[] = {
 	{"drain", FT_BOOL, 0, NULL, NULL, "Wait for running work to leave (default true)."},
 	{"drain_timeout", FT_DURATION, 0, NULL, NULL,
 	 "How long the drain may take before the run aborts (default 30m)."},
+	{"keep_running", FT_STRING, 0, NULL, NULL,
+	 "With `drain: false`: why the work running on the node may stay while the procedure "
+	 "runs (the job being repaired, which the procedure requeues). Required then: a guard "
+	 "that cordons without draining says so."},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -102,12 +107,15 @@ static const struct field step_fields[] = {
 	 "A name (the whole trimmed stdout is kept under it), or a mapping of names to regexes "
 	 "(group 1, or the whole match, is kept). Used later as `{{captures.NAME}}`."},
 	{"when", FT_OBJECT, 0, "when", NULL, "Run the step only when this holds; else it is skipped."},
-	{"mutates", FT_BOOL, 0, NULL, NULL,
-	 "Whether the step changes the node (default true in procedure and rollback, false "
-	 "in pre_checks and verify)."},
+	{"mutates", FT_ENUM, 0, NULL, mutates_choices,
+	 "Whether the step changes the node: `true` (the default in procedure and rollback; "
+	 "it needs the guard), `false` (the default in pre_checks and verify), or `cluster`: "
+	 "it changes cluster state, not the node (`scontrol requeue`, `sbatch`, `kubectl "
+	 "rollout`), so it may run without a node guard but is never repeated on resume "
+	 "without asking."},
 	{"idempotent", FT_BOOL, 0, NULL, NULL,
 	 "Safe to run again when a resume finds it in doubt (default: true for steps that do "
-	 "not mutate)."},
+	 "not mutate, false for `true` and `cluster`)."},
 	{"undo", FT_OBJECT, 0, "step", NULL,
 	 "One step that reverses this one; run in reverse order on rollback."},
 	{"on_success", FT_ENUM, 0, NULL, on_success_choices,

@@ -483,8 +483,10 @@ f_job(struct fault_ctx *f)
 		jset_bool(j, "gone", true);
 	else if (!strcmp(f->val, "pinned"))
 		jset_bool(j, "pinned", true);
+	else if (!strcmp(f->val, "here"))
+		jset_bool(j, "on_node", true);
 	else
-		return err_set(f->err, "job=%s: use job=gone or job=pinned", f->val);
+		return err_set(f->err, "job=%s: use job=gone, job=pinned or job=here", f->val);
 	return 0;
 }
 
@@ -529,7 +531,7 @@ static const struct fault {
 	{"bmc", f_bmc, "bmc=hung|misconfigured|dead   the BMC hangs; lost its LAN config; or is dead"},
 	{"drift", f_drift, "drift=driver         the node runs an older driver than the golden image"},
 	{"apt", f_apt, "apt=fail             package installs fail"},
-	{"job", f_job, "job=gone|pinned      the training job no longer exists; or cannot be requeued"},
+	{"job", f_job, "job=gone|pinned|here the training job no longer exists; cannot be requeued; or runs on this node (a drain waits for it)"},
 	{NULL, NULL, NULL},
 };
 

@@ -20,6 +20,19 @@ job(struct tool_ctx *c)
 	return json_object_get(cluster(c), "job");
 }
 
+/* Whether a comma list of node names ("n41,n42") holds node (the lab's lists are plain). */
+static bool
+names_node(const char *list, const char *node)
+{
+	size_t n = strlen(node);
+	const char *p;
+
+	for (p = list; (p = strstr(p, node)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 static int
 slurm_down(struct tool_ctx *c, const char *what)
 {
@@ -144,6 +157,9 @@ tool_scontrol(struct tool_ctx *c, int argc, char **argv)
 		}
 		jset_int(j, "requeues", jint(j, "requeues") + 1);
 		jset_str(j, "state", "RUNNING");
+		/* Requeued, it starts again: off this node if the node is excluded. */
+		if (names_node(jstr(j, "excluded"), c->node))
+			jset_bool(j, "on_node", false);
 		c->dirty = true;
 		return 0;
 	}

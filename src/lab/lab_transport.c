@@ -34,7 +34,29 @@ struct sched_lab {
 struct sched_op {
 	const char *op;
 	const char *reason;
+	const char *node;
+	long long timeout_ms;
 };
+
+/*
+ * Slurm's DRAIN waits for the jobs on the node to end, and a hung job never
+ * does: the drain runs into its timeout. The lab does not wait the timeout
+ * out; it fails at once, with the message the guard would give.
+ */
+static int
+drain_blocked(json_t *st, const struct sched_op *o, struct rbx_err *err)
+{
+	json_t *job = json_object_get(json_object_get(st, "cluster"), "job");
+	const char *state = json_string_value(json_object_get(job, "state"));
+
+	if (!json_is_true(json_object_get(job, "on_node")) || json_is_true(json_object_get(job, "gone")) ||
+	    !state || strcmp(state, "RUNNING") != 0)
+		return 0;
+	return err_set(err, "node %s did not drain within %llds: job %s still runs on it "
+			    "(simulated: the lab fails the drain at once instead of waiting)",
+		       o->node, o->timeout_ms / 1000,
+		       json_string_value(json_object_get(job, "id")));
+}
 
 static int
 sched_apply(json_t *st, void *arg, struct rbx_err *err)
@@ -42,7 +64,8 @@ sched_apply(json_t *st, void *arg, struct rbx_err *err)
 	struct sched_op *o = arg;
 	json_t *s = json_object_get(st, "sched");
 
-	(void)err;
+	if (!strcmp(o->op, "drain") && drain_blocked(st, o, err) < 0)
+		return -1; /* the guard's cordon, made before, stays */
 	if (!strcmp(o->op, "cordon")) {
 		json_object_set_new(s, "cordoned", json_true());
 		json_object_set_new(s, "reason", json_string(o->reason));
@@ -129,10 +152,11 @@ lab_sched_state(struct sched *s, struct sched_state *out, struct rbx_err *err)
 }
 
 static int
-lab_sched_op(struct sched *s, const char *op, const char *reason, struct rbx_err *err)
+lab_sched_op(struct sched *s, const char *op, const char *reason, long long timeout_ms,
+	     struct rbx_err *err)
 {
 	struct sched_lab *l = s->priv;
-	struct sched_op o = {op, reason};
+	struct sched_op o = {op, reason, s->node, timeout_ms};
 
 	exec_log("sched", op);
 	return lab_node_update(l->node_dir, s->node, sched_apply, &o, err);
@@ -141,26 +165,25 @@ lab_sched_op(struct sched *s, const char *op, const char *reason, struct rbx_err
 static int
 lab_cordon(struct sched *s, const char *reason, struct rbx_err *err)
 {
-	return lab_sched_op(s, "cordon", reason, err);
+	return lab_sched_op(s, "cordon", reason, 0, err);
 }
 
 static int
 lab_drain(struct sched *s, const char *reason, long long timeout_ms, struct rbx_err *err)
 {
-	(void)timeout_ms;
-	return lab_sched_op(s, "drain", reason, err);
+	return lab_sched_op(s, "drain", reason, timeout_ms, err);
 }
 
 static int
 lab_uncordon(struct sched *s, struct rbx_err *err)
 {
-	return lab_sched_op(s, "uncordon", "", err);
+	return lab_sched_op(s, "uncordon", "", 0, err);
 }
 
 static int
 lab_set_reason(struct sched *s, const char *reason, struct rbx_err *err)
 {
-	return lab_sched_op(s, "reason", reason, err);
+	return lab_sched_op(s, "reason", reason, 0, err);
 }
 
 static void

@@ -112,3 +112,21 @@ cp slow.orig slow.yaml
 expect_exit "with the runbook as it was, the resume goes on" 0 resume "$id" --rerun
 expect_exit "a run id that names no run" 2 resume no-such-run
 expect_exit "a run id that is a path is refused" 2 resume ../../etc/passwd
+
+# 6. A cluster change in doubt is never repeated without asking: a second requeue
+#    restarts the job again, a second sbatch submits a duplicate.
+rm -rf "$RBX_STATE_DIR/runs"
+"$RBX" lab reset n42 >/dev/null
+"$RBX" lab inject n42 ib=errors job=here >/dev/null
+n=$(RBX_TEST_CRASH_AT=0 "$RBX_HOOKS" run nccl-hang --node n42 --lab --param job_id=4242 --format json | grep -n '"type":"step_start".*"name":"Requeue the job' | head -1 | cut -d: -f1)
+"$RBX" lab reset n42 >/dev/null
+"$RBX" lab inject n42 ib=errors job=here >/dev/null
+rm -rf "$RBX_STATE_DIR/runs"
+RBX_TEST_CRASH_AT=after:$n "$RBX_HOOKS" run nccl-hang --node n42 --lab --param job_id=4242 > /dev/null 2>&1
+id=$(ls "$RBX_STATE_DIR/runs" | sed 's/.jsonl$//')
+check "the crash left the requeue in doubt (record $n)" "[ -n '$n' ] && tail -n 1 '$(journal_of "$id")' | grep -q '\"cluster\":true'"
+expect_exit "a resume does not repeat the requeue on its own (exit 2)" 2 resume "$id"
+check "it names the step and asks for a decision" "contains \"\$ERR\" 'Requeue the job' && contains \"\$ERR\" 'assume-done'"
+check "the job was not requeued by the resume" "[ \"\$(lab_state n42 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"cluster\"][\"job\"][\"requeues\"])')\" = 0 ]"
+expect_exit "--assume-done goes on without a second requeue" 0 resume "$id" --assume-done
+check "the job was requeued at most once" "[ \"\$(lab_state n42 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"cluster\"][\"job\"][\"requeues\"])')\" -le 1 ]"

@@ -148,6 +148,48 @@ test_rma_only_after_the_xid_is_known(void **state)
 	       0, NULL);
 }
 
+static void
+test_cluster_changes_say_so(void **state)
+{
+	(void)state;
+	expect("guard: {none: reads and requeues}\n"
+	       "procedure:\n  - {name: requeue, ssh: 'scontrol requeue 42', mutates: false}\n",
+	       1, "l.yaml:9:5: error: step 'requeue' runs 'scontrol requeue', which changes the "
+		  "cluster, but says 'mutates: false': say 'mutates: cluster'");
+	expect("guard: {none: reads}\n"
+	       "procedure:\n  - {name: undo, run: 'kubectl -n prod --context c1 rollout undo deploy/x', mutates: false}\n",
+	       1, "runs 'kubectl rollout', which changes the cluster");
+	expect("guard: {none: reads}\n"
+	       "procedure:\n  - {name: submit, run: '/usr/bin/sbatch job.sh', mutates: false,\n"
+	       "     undo: {name: cancel, run: 'scancel 7', mutates: false}}\n",
+	       2, "l.yaml:10:12: error: step 'cancel' runs 'scancel'");
+	/* Reading the cluster is not changing it. */
+	expect("guard: {none: reads}\n"
+	       "procedure:\n  - {name: look, run: 'kubectl rollout status deploy/x; scontrol show job 4; "
+	       "kubectl get pods', mutates: false}\n",
+	       0, NULL);
+	/* Said so: no node guard needed, and no undo (a requeue cannot be taken back). */
+	expect("guard: {none: reads and requeues}\n"
+	       "procedure:\n  - {name: requeue, ssh: 'scontrol requeue 42', mutates: cluster}\n",
+	       0, NULL);
+	/* A cluster change marked as a node change under guard none: say cluster. */
+	expect("guard: {none: reads}\n"
+	       "procedure:\n  - {name: scale, run: 'kubectl scale deploy/x --replicas=3', mutates: true,\n"
+	       "     undo: {name: back, run: 'kubectl scale deploy/x --replicas=2'}}\n",
+	       3, "step 'scale' runs 'kubectl scale', which changes the cluster, not the node");
+}
+
+static void
+test_a_guard_without_drain_says_why(void **state)
+{
+	(void)state;
+	expect("guard: {cordon: true, drain: false}\n",
+	       1, "l.yaml:7:8: error: a guard that cordons without draining must say why");
+	expect("guard: {cordon: true, drain: false, keep_running: the job under repair}\n", 0, NULL);
+	expect("guard: {cordon: true, keep_running: x}\n", 1,
+	       "'keep_running' is for a guard that does not drain");
+}
+
 int
 main(void)
 {
@@ -158,6 +200,8 @@ main(void)
 		cmocka_unit_test(test_every_change_can_be_undone),
 		cmocka_unit_test(test_warnings_for_the_catalogue),
 		cmocka_unit_test(test_rma_only_after_the_xid_is_known),
+		cmocka_unit_test(test_cluster_changes_say_so),
+		cmocka_unit_test(test_a_guard_without_drain_says_why),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
