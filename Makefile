@@ -44,7 +44,7 @@ BACKENDS := backends/transport backends/exec_local backends/exec_ssh backends/ex
 	backends/sched_file backends/registry
 CORE := core/model core/when core/schema core/template core/runbook core/runbook_yaml core/runbook_step \
 	core/runbook_find core/lint core/inventory core/engine core/engine_record \
-	core/engine_step core/resume core/plan
+	core/engine_step core/resume core/plan core/reading
 LAB := lab/lab lab/lab_faults lab/lab_transport lab/lab_sandbox lab/lab_state lab/lab_tools \
 	lab/lab_tools_smi lab/lab_tools_smi_ctl lab/lab_tools_sys lab/lab_tools_fabric \
 	lab/lab_tools_cluster lab/lab_tools_bmc lab/lab_tools_util lab/lab_backend
@@ -94,12 +94,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(filter-out $(HOOKED:%=$(BUILD)/%.o),$(LIB_OBJ
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -o $@ $< \
 		$(filter %.o,$^) $(LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
 
+# A test-only reader of step output with the engine's own regexes (the conformance test).
+$(BUILD)/tests/rbx-rx: tests/tools/rbx_rx.c $(filter-out $(HOOKED:%=$(BUILD)/%.o),$(LIB_OBJS)) \
+		$(HOOKED:%=$(BUILD)/hooks/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(filter %.o,$^) $(LDFLAGS) $(LIBS)
+
 # A test-only LD_PRELOAD library that fails journal writes (t0415).
 $(BUILD)/tests/faultinj.so: tests/fault/faultinj.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
--include $(OBJS:.o=.d) $(HOOKED:%=$(BUILD)/hooks/%.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(HOOKED:%=$(BUILD)/hooks/%.d) $(UNIT_BINS:=.d) $(BUILD)/tests/rbx-rx.d
 
 deps:
 	@scripts/deps.sh build
@@ -109,7 +115,8 @@ deps-check:
 
 # make check: dependencies, build, unit tests, integration tests; ends "N passed, N failed".
 check: deps-check
-	@$(MAKE) --no-print-directory rbx $(BUILD)/rbx-test $(UNIT_BINS) $(BUILD)/tests/faultinj.so
+	@$(MAKE) --no-print-directory rbx $(BUILD)/rbx-test $(UNIT_BINS) $(BUILD)/tests/faultinj.so \
+		$(BUILD)/tests/rbx-rx
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(UNIT_BINS)
 
 demo: deps

@@ -19,6 +19,7 @@
 #include "base/utf8.h"
 #include "core/engine_internal.h"
 #include "core/plan.h"
+#include "core/reading.h"
 
 /* The values a command's references stand for, as the journal shows them: secrets hidden. */
 static json_t *
@@ -64,31 +65,6 @@ sleep_ms(struct run *r, long long ms)
 	return !(r->interrupted && *r->interrupted);
 }
 
-static char *
-trimmed(const char *s)
-{
-	size_t len;
-
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	len = strlen(s);
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-		       s[len - 1] == '\r'))
-		len--;
-	return xstrndup(s, len);
-}
-
-static bool
-exit_expected(const struct step *s, int status)
-{
-	size_t i;
-
-	for (i = 0; i < s->expect.nexits; i++)
-		if (s->expect.exits[i] == status)
-			return true;
-	return false;
-}
-
 /* Check the result against expect; on failure say why into why. */
 static bool
 check_expect(const struct step *s, const struct exec_result *res, char *why, size_t n)
@@ -103,19 +79,7 @@ check_expect(const struct step *s, const struct exec_result *res, char *why, siz
 		snprintf(why, n, "interrupted");
 		return false;
 	}
-	if (!exit_expected(s, res->status)) {
-		snprintf(why, n, "exit status %d", res->status);
-		return false;
-	}
-	if (s->expect.stdout_re && regexec(&s->expect.out_re, res->out.data, 0, NULL, 0) != 0) {
-		snprintf(why, n, "stdout does not match /%s/", s->expect.stdout_re);
-		return false;
-	}
-	if (s->expect.stdout_not && regexec(&s->expect.not_re, res->out.data, 0, NULL, 0) == 0) {
-		snprintf(why, n, "stdout matches /%s/", s->expect.stdout_not);
-		return false;
-	}
-	return true;
+	return reading_output_ok(s, res->status, res->out.data, why, n);
 }
 
 static void
@@ -126,19 +90,8 @@ take_captures(struct run *r, const struct step *s, const char *out, json_t *rec)
 
 	for (i = 0; i < s->ncaptures; i++) {
 		const struct capture *c = &s->captures[i];
-		char *v;
+		char *v = reading_capture(c, out);
 
-		if (!c->pattern) {
-			v = trimmed(out);
-		} else {
-			regmatch_t m[2];
-			if (regexec(&c->re, out, 2, m, 0) != 0)
-				v = xstrdup("");
-			else if (m[1].rm_so >= 0)
-				v = xstrndup(out + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
-			else
-				v = xstrndup(out + m[0].rm_so, (size_t)(m[0].rm_eo - m[0].rm_so));
-		}
 		strmap_set(&r->captures, c->name, v);
 		/* The value stays whole for later steps; the record never holds a secret. */
 		{

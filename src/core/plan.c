@@ -98,6 +98,38 @@ plan_step_text(struct plan_walk *p, const struct step *s, json_t *o)
 	return 0;
 }
 
+/* What success looks like, and what the step keeps for later ones: the plan says both. */
+static void
+plan_step_checks(const struct step *s, json_t *o)
+{
+	json_t *exits = json_array(), *ex = json_object(), *caps;
+	size_t i;
+
+	if (s->kind != STEP_SSH && s->kind != STEP_RUN) {
+		json_decref(exits);
+		json_decref(ex);
+		return;
+	}
+	for (i = 0; i < s->expect.nexits; i++)
+		json_array_append_new(exits, json_integer(s->expect.exits[i]));
+	if (!s->expect.nexits)
+		json_array_append_new(exits, json_integer(0));
+	json_object_set_new(ex, "exit", exits);
+	if (s->expect.stdout_re)
+		json_object_set_new(ex, "stdout", json_string(s->expect.stdout_re));
+	if (s->expect.stdout_not)
+		json_object_set_new(ex, "stdout_not", json_string(s->expect.stdout_not));
+	json_object_set_new(o, "expect", ex);
+	if (!s->ncaptures)
+		return;
+	caps = json_object();
+	for (i = 0; i < s->ncaptures; i++)
+		json_object_set_new(caps, s->captures[i].name,
+				    s->captures[i].pattern ? json_string(s->captures[i].pattern)
+							   : json_null());
+	json_object_set_new(o, "capture", caps);
+}
+
 static json_t *
 plan_step(struct plan_walk *p, const struct step *s)
 {
@@ -113,6 +145,7 @@ plan_step(struct plan_walk *p, const struct step *s)
 	else if (plan_step_text(p, s, o) < 0)
 		goto fail;
 	json_object_set_new(o, "target", json_string(plan_step_target(s, p->w)));
+	plan_step_checks(s, o);
 	if (s->when) {
 		struct buf b;
 		buf_init(&b, 0);

@@ -29,6 +29,13 @@ int lab_node_update(const char *node_dir, const char *node,
 int lab_inject(const char *state_dir, const char *node, int nfaults, char **faults,
 	       struct rbx_err *err);
 int lab_reset(const char *state_dir, const char *node, struct rbx_err *err);
+/*
+ * Run cmd on the simulated node exactly as an ssh: step would run there (its
+ * tools, its PATH, its confinement), vars exported to it; res gets the result
+ * (exec_result_release it). -1 with err when it could not be started.
+ */
+int lab_run_command(const char *state_dir, const char *node, const char *cmd,
+		    const struct strmap *vars, struct exec_result *res, struct rbx_err *err);
 /* The node as `rbx lab show` prints it (text, or its state as JSON), appended to out. */
 int lab_show(const char *state_dir, const char *node, bool json, struct buf *out,
 	     struct rbx_err *err);

@@ -63,6 +63,23 @@ service(json_t *st)
 	return json_object_get(st, "services");
 }
 
+/*
+ * The same XID injected again on the same GPU is a repeat: the earlier one happened
+ * an hour before (a repeat is a new event, not one burst of lines).
+ */
+static void
+earlier_repeats(struct fault_ctx *f, long xid)
+{
+	char *key = xasprintf("(PCI:0000:%s:00): %ld,", jstr(f->gpu, "bus"), xid);
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(f->st, "kernel_log"), i, e)
+		if (strstr(jstr(e, "msg"), key))
+			json_object_set_new(e, "t", json_integer(jint(e, "t") - 3600));
+	free(key);
+}
+
 static int
 f_xid(struct fault_ctx *f)
 {
@@ -71,11 +88,21 @@ f_xid(struct fault_ctx *f)
 
 	if (xid <= 0 || xid > 200)
 		return err_set(f->err, "xid=%s: an XID is a number from 1 to 200", f->val);
+	earlier_repeats(f, xid);
 	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): %ld, pid=%ld, name=python3, %s",
 			jstr(f->gpu, "bus"), xid, 20000 + f->gpu_index * 17, xid_text((int)xid));
 	/* An injected fault happened a minute ago: alerts fire after the event. */
 	lab_log_kernel(f->st, (long long)time(NULL) - 60, msg);
 	free(msg);
+	if (xid == 48 || xid == 94 || xid == 95) {
+		/* The job's channels are torn down after a memory error: the driver logs XID 45
+		 * for them, naming the XID that caused it (as driver 590 prints it), after it. */
+		msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): 45, pid=%ld, name=python3, Ch 00000008 "
+				"caused by previous Xid %ld",
+				jstr(f->gpu, "bus"), 20000 + f->gpu_index * 17, xid);
+		lab_log_kernel(f->st, (long long)time(NULL) - 59, msg);
+		free(msg);
+	}
 	switch (xid) {
 	case 79:
 		jset_bool(f->gpu, "lost", true);
@@ -342,6 +369,8 @@ f_plugin(struct fault_ctx *f)
 static int
 f_slurm(struct fault_ctx *f)
 {
+	if (strcmp(f->val, "down") != 0 && strcmp(f->val, "up") != 0)
+		return err_set(f->err, "slurm=%s: use slurm=down (or up)", f->val);
 	jset_bool(json_object_get(f->st, "cluster"), "slurm_up", strcmp(f->val, "down") != 0);
 	return 0;
 }

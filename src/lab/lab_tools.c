@@ -228,7 +228,7 @@ kernel_log(struct tool_ctx *c, int argc, char **argv, bool dmesg)
 	long long boot = jint(c->st, "boot");
 	time_t since = 0, now = time(NULL), boot_time = (time_t)jint(c->st, "boot_time");
 	const char *v = arg_val(argc, argv, "--since"), *unit = arg_val(argc, argv, "-u");
-	bool human = arg_has(argc, argv, "-T");
+	bool human = arg_has(argc, argv, "-T"), this_boot;
 	json_t *e;
 	size_t i;
 	int k;
@@ -239,6 +239,12 @@ kernel_log(struct tool_ctx *c, int argc, char **argv, bool dmesg)
 		fprintf(stderr, "Failed to parse timestamp: %s\n", v);
 		return 1;
 	}
+	/*
+	 * dmesg is the ring buffer of this boot; journalctl -k implies -b (the current
+	 * boot, journalctl(1)); journalctl _TRANSPORT=kernel reads every boot kept.
+	 */
+	this_boot = dmesg || arg_has(argc, argv, "-k") || arg_has(argc, argv, "--dmesg") ||
+		    arg_has(argc, argv, "-b");
 	for (k = 1; k + 1 < argc; k++)
 		if (!strcmp(argv[k], "-b") && argv[k + 1][0] == '-')
 			boot += strtol(argv[k + 1], NULL, 10);
@@ -255,7 +261,7 @@ kernel_log(struct tool_ctx *c, int argc, char **argv, bool dmesg)
 	json_array_foreach(json_object_get(c->st, "kernel_log"), i, e) {
 		time_t t = (time_t)jint(e, "t");
 		char ts[64];
-		if (jint(e, "boot") != boot || t < since)
+		if ((this_boot && jint(e, "boot") != boot) || t < since)
 			continue;
 		if (dmesg && human) {
 			strftime(ts, sizeof(ts), "%a %b %e %H:%M:%S %Y", localtime(&t));
@@ -287,24 +293,32 @@ int
 tool_bug_report(struct tool_ctx *c, int argc, char **argv)
 {
 	const char *name = arg_val(argc, argv, "--output-file"), *base;
+	char *file;
 	FILE *fp;
 
+	/*
+	 * As the real script does when gzip is there (always, on a node): the output
+	 * is compressed and ".gz" appended to the name given, even one ending in .gz.
+	 */
 	if (!name)
-		name = "nvidia-bug-report.log.gz";
+		name = "nvidia-bug-report.log";
 	/* Only ever write into the lab's scratch dir, whatever path was asked for. */
 	base = strrchr(name, '/');
 	base = base ? base + 1 : name;
 	if (!*base || !strcmp(base, "..") || !strcmp(base, "."))
 		return tool_usage(c, "bad --output-file");
+	file = xasprintf("%s.gz", base);
 	printf("nvidia-bug-report.sh will now collect information about your system and create "
-	       "the file '%s' in the current directory.\n\n", base);
-	fp = fopen(base, "w");
+	       "the file '%s' in the current directory.\n\n", file);
+	fp = fopen(file, "w");
 	if (!fp) {
-		fprintf(stderr, "nvidia-bug-report.sh: cannot write %s: %s\n", base, strerror(errno));
+		fprintf(stderr, "nvidia-bug-report.sh: cannot write %s: %s\n", file, strerror(errno));
+		free(file);
 		return 1;
 	}
 	json_dumpf(c->st, fp, JSON_INDENT(2));
 	fclose(fp);
+	free(file);
 	printf("*** Complete.\n");
 	return 0;
 }

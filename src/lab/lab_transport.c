@@ -504,3 +504,26 @@ lab_check_command(const char *cmd, struct rbx_err *err)
 	return 0;
 }
 
+
+int
+lab_run_command(const char *state_dir, const char *node, const char *cmd,
+		const struct strmap *vars, struct exec_result *res, struct rbx_err *err)
+{
+	struct exec_opts o = {0};
+	struct transport *t;
+	char run_id[64];
+	int rc;
+
+	/* A run of its own: its bin dir is made for it and removed after. */
+	snprintf(run_id, sizeof(run_id), "exec-%ld-%lld", (long)getpid(), (long long)util_now_ms());
+	o.vars = vars;
+	o.timeout_ms = 60000;
+	exec_result_init(res, &o);
+	t = lab_transport_new(state_dir, node, run_id, "scratch", err);
+	if (!t)
+		return -1;
+	rc = t->ops->exec(t, cmd, &o, res, err);
+	transport_free(t);
+	lab_cleanup_run(state_dir, run_id);
+	return rc;
+}
