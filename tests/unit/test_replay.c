@@ -19,7 +19,7 @@ static const char text[] =
 	"subsystem: driver\n"
 	"summary: s\n"
 	"trigger: {summary: x, alerts: [{alertname: A, severity: page}]}\n"
-	"guard: {cordon: true, drain: false}\n"
+	"guard: {cordon: true, drain: false, keep_running: a test}\n"
 	"pre_checks:\n"
 	"  - {name: look, ssh: 'true', capture: {x: '([0-9]+)'}}\n"
 	"procedure:\n"
