@@ -66,6 +66,12 @@ lab_node_load(const char *node_dir, const char *node, struct rbx_err *err)
 			path, je.line, je.text, node);
 		json_decref(st);
 		st = NULL;
+	} else if (json_integer_value(json_object_get(st, "format")) != LAB_STATE_FORMAT) {
+		/* Format 3 gave packages their Debian revisions: an older node would mislead. */
+		err_set(err, "%s: lab node %s was made by an older rbx; 'rbx lab reset %s' starts "
+			     "afresh", path, node, node);
+		json_decref(st);
+		st = NULL;
 	}
 out:
 	free(path);
@@ -243,7 +249,9 @@ do_reboot(json_t *st, void *arg, struct rbx_err *err)
 		size_t j;
 		json_array_foreach(json_object_get(st, "broken_services"), j, b)
 			broken |= !strcmp(json_string_value(b), k);
-		if (!strcmp(k, "nvidia-fabricmanager") && strcmp(jstr(st, "fm_version"), jstr(st, "driver")))
+		/* Fabric Manager fails on a driver it does not match, and where no NVSwitch is. */
+		if (!strcmp(k, "nvidia-fabricmanager") &&
+		    (strcmp(jstr(st, "fm_version"), jstr(st, "driver")) || !jtrue(st, "nvswitch")))
 			broken = true;
 		jset_str(svc, k, broken ? "failed" : "active");
 	}

@@ -261,7 +261,7 @@ f_fm(struct fault_ctx *f)
 {
 	if (!strcmp(f->val, "mismatch")) {
 		jset_str(f->st, "fm_version", "550.54.15");
-		jset_str(json_object_get(f->st, "packages"), "nvidia-fabricmanager-550", "550.54.15");
+		jset_str(json_object_get(f->st, "packages"), "nvidia-fabricmanager-550", "550.54.15-1");
 		jset_str(service(f->st), "nvidia-fabricmanager", "failed");
 		return 0;
 	}
@@ -487,12 +487,32 @@ f_drift(struct fault_ctx *f)
 	if (strcmp(f->val, "driver"))
 		return err_set(f->err, "drift=%s: use drift=driver", f->val);
 	/* An older driver than the golden image: a node that missed the last rollout. */
-	jset_str(pk, "nvidia-driver-550", "550.54.15");
-	jset_str(pk, "libnvidia-compute-550", "550.54.15");
+	jset_str(pk, "nvidia-driver-550", "550.54.15-1");
+	jset_str(pk, "libnvidia-compute-550", "550.54.15-1");
 	jset_str(f->st, "driver", "550.54.15");
 	jset_str(f->st, "module_version", "550.54.15");
 	jset_str(f->st, "gsp_fw", "550.54.15");
 	jset_str(json_object_get(f->st, "dkms"), jstr(f->st, "kernel"), "550.54.15");
+	return 0;
+}
+
+/*
+ * type=pcie-h100: H100 PCIe cards, no NVSwitch, so no Fabric Manager installed or
+ * running (it would fail with NV_WARN_NOTHING_TO_DO: tests/fixtures/real); type=hgx-h100
+ * is the default, an HGX board with NVSwitches.
+ */
+static int
+f_type(struct fault_ctx *f)
+{
+	if (!strcmp(f->val, "hgx-h100"))
+		return 0;
+	if (strcmp(f->val, "pcie-h100"))
+		return err_set(f->err, "type=%s: use type=hgx-h100 or type=pcie-h100", f->val);
+	jset_str(f->st, "node_type", f->val);
+	jset_bool(f->st, "nvswitch", false);
+	json_object_del(json_object_get(f->st, "services"), "nvidia-fabricmanager");
+	json_object_del(json_object_get(f->st, "packages"), "nvidia-fabricmanager-550");
+	jset_str(f->st, "fm_version", "");
 	return 0;
 }
 
@@ -560,6 +580,7 @@ static const struct fault {
 	{"bmc", f_bmc, "bmc=hung|misconfigured|dead   the BMC hangs; lost its LAN config; or is dead"},
 	{"drift", f_drift, "drift=driver         the node runs an older driver than the golden image"},
 	{"apt", f_apt, "apt=fail             package installs fail"},
+	{"type", f_type, "type=pcie-h100       H100 PCIe cards without NVSwitch or Fabric Manager (default: hgx-h100)"},
 	{"job", f_job, "job=gone|pinned|here the training job no longer exists; cannot be requeued; or runs on this node (a drain waits for it)"},
 	{NULL, NULL, NULL},
 };

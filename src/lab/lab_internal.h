@@ -104,4 +104,7 @@ int smi_q(struct tool_ctx *c, const char *display, long index);
 int smi_query(struct tool_ctx *c, const char *list, const char *format, long index);
 int smi_apps(struct tool_ctx *c, const char *list, const char *format);
 
+/* The lab state's format: a node written in another is refused (rbx lab reset). */
+#define LAB_STATE_FORMAT 3
+
 #endif

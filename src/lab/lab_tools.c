@@ -99,7 +99,7 @@ diag_failing_gpu(struct tool_ctx *c, const struct diag_row *r, int level, const 
 			return (long)i;
 		}
 	}
-	if (!strcmp(r->name, "Fabric Manager") &&
+	if (!strcmp(r->name, "Fabric Manager") && jtrue(c->st, "nvswitch") &&
 	    (!service_active(c->st, "nvidia-fabricmanager") ||
 	     strcmp(jstr(c->st, "fm_version"), jstr(c->st, "driver")))) {
 		*why = "Fabric Manager is not running or does not match the driver";

@@ -7,11 +7,12 @@
 #include "lab/lab.h"
 #include "lab/lab_internal.h"
 
+/* CUDA waits for the NVLink fabric only where there is one (NVSwitch boards). */
 static bool
 fabric_ok(json_t *st)
 {
-	return service_active(st, "nvidia-fabricmanager") &&
-	       !strcmp(jstr(st, "fm_version"), jstr(st, "driver"));
+	return !jtrue(st, "nvswitch") || (service_active(st, "nvidia-fabricmanager") &&
+					 !strcmp(jstr(st, "fm_version"), jstr(st, "driver")));
 }
 
 /* Large-message all-reduce bus bandwidth of the node, GB/s. */
@@ -20,7 +21,8 @@ lab_busbw(json_t *st)
 {
 	json_t *g;
 	size_t i;
-	double bw = 478.0;
+	/* Model figures: NVSwitch all-reduce on an HGX H100; through PCIe without NVSwitches. */
+	double bw = jtrue(st, "nvswitch") ? 478.0 : 21.0;
 
 	json_array_foreach(json_object_get(st, "gpus"), i, g) {
 		/* The ring falls back to PCIe through the host; PCIe width alone does not show here. */

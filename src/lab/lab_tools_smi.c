@@ -128,7 +128,11 @@ smi_q(struct tool_ctx *c, const char *display, long index)
 			kv(2, "Image Version", "G520.0200.00.05");
 			kv(1, "GSP Firmware Version", "%s", jstr(c->st, "gsp_fw"));
 			printf("    Fabric\n");
-			if (service_active(c->st, "nvidia-fabricmanager") &&
+			if (!jtrue(c->st, "nvswitch")) {
+				/* No NVSwitch, no fabric to join (the PCIe capture in tests/fixtures/real). */
+				kv(2, "State", "N/A");
+				kv(2, "Status", "N/A");
+			} else if (service_active(c->st, "nvidia-fabricmanager") &&
 			    !strcmp(jstr(c->st, "fm_version"), jstr(c->st, "driver"))) {
 				kv(2, "State", "Completed");
 				kv(2, "Status", "Success");

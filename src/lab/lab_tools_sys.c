@@ -1,6 +1,7 @@
 /* lab_tools_sys.c - the lab's system tools: services, kernel modules, DKMS, packages,
  * boot entries, PCI. They change the simulated node, never the machine they run on. */
 #define _GNU_SOURCE
+#include <fnmatch.h>
 #include <string.h>
 #include <time.h>
 
@@ -55,6 +56,13 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 			continue;
 		u = unit_name(argv[k]);
 		st = jstr(svc, u);
+		if (!*st && !strcmp(verb, "is-active")) {
+			/* systemctl is-active on a unit that is not there: "inactive", 3. */
+			printf("inactive\n");
+			rc = 3;
+			free(u);
+			continue;
+		}
 		if (!*st) {
 			fprintf(stderr, "Failed to %s %s.service: Unit %s.service not loaded.\n", verb, u, u);
 			free(u);
@@ -78,7 +86,8 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 		} else if (!strcmp(verb, "start") || !strcmp(verb, "restart") ||
 			   (!strcmp(verb, "enable") && now)) {
 			bool fm_mismatch = !strcmp(u, "nvidia-fabricmanager") &&
-					   strcmp(jstr(c->st, "fm_version"), jstr(c->st, "driver"));
+					   (strcmp(jstr(c->st, "fm_version"), jstr(c->st, "driver")) ||
+					    !jtrue(c->st, "nvswitch"));
 			if (in_list(json_object_get(c->st, "broken_services"), u) || fm_mismatch) {
 				fprintf(stderr, "Job for %s.service failed because the control process exited "
 						"with error code.\nSee \"systemctl status %s.service\" and "
@@ -242,7 +251,8 @@ int
 tool_lspci(struct tool_ctx *c, int argc, char **argv)
 {
 	const char *dev = arg_val(argc, argv, "-d"), *slot = arg_val(argc, argv, "-s");
-	bool vv = arg_has(argc, argv, "-vv") || arg_has(argc, argv, "-vvv");
+	bool vv = arg_has(argc, argv, "-vv") || arg_has(argc, argv, "-vvv"),
+	     nn = arg_has(argc, argv, "-nn");
 	json_t *g;
 	size_t i;
 
@@ -255,7 +265,13 @@ tool_lspci(struct tool_ctx *c, int argc, char **argv)
 		snprintf(bdf, sizeof(bdf), "%s:00.0", jstr(g, "bus"));
 		if (slot && !strstr(slot, bdf) && strcmp(slot, jstr(g, "bus")))
 			continue;
-		printf("%s 3D controller: NVIDIA Corporation GH100 [H100 SXM5 80GB] (rev a1)\n", bdf);
+		if (nn)
+			printf("%s 3D controller [0302]: NVIDIA Corporation GH100 [%s] [10de:%s] (rev a1)\n",
+			       bdf, jtrue(c->st, "nvswitch") ? "H100 SXM5 80GB" : "H100 PCIe",
+			       jtrue(c->st, "nvswitch") ? "2330" : "2331");
+		else
+			printf("%s 3D controller: NVIDIA Corporation GH100 [%s] (rev a1)\n", bdf,
+			       jtrue(c->st, "nvswitch") ? "H100 SXM5 80GB" : "H100 PCIe");
 		if (vv) {
 			printf("\t\tLnkCap:\tPort #0, Speed 32GT/s, Width x16, ASPM not supported\n");
 			printf("\t\tLnkSta:\tSpeed %s, Width x%lld%s\n",
@@ -263,8 +279,16 @@ tool_lspci(struct tool_ctx *c, int argc, char **argv)
 			       jint(g, "pcie_width"), jint(g, "pcie_width") < 16 ? " (downgraded)" : "");
 		}
 	}
+	/*
+	 * An HGX board's NVSwitches show as NVIDIA bridges of class 0680 (the form of
+	 * tests/fixtures/real/lspci-nn.azure-a100-sxm4-80gb.txt); a PCIe node has none.
+	 */
+	for (i = 0; jtrue(c->st, "nvswitch") && !slot && i < 4; i++)
+		printf(nn ? "%04zx:00:00.0 Bridge [0680]: NVIDIA Corporation Device [10de:22a3] (rev a1)\n"
+			  : "%04zx:00:00.0 Bridge: NVIDIA Corporation Device 22a3 (rev a1)\n", i + 5);
 	if (!dev && !slot)
-		printf("b4:00.0 PCI bridge: Broadcom / LSI PEX890xx PCIe Gen 5 Switch (rev b0)\n");
+		printf(nn ? "b4:00.0 PCI bridge [0604]: Broadcom / LSI PEX890xx PCIe Gen 5 Switch [1000:c030] (rev b0)\n"
+			  : "b4:00.0 PCI bridge: Broadcom / LSI PEX890xx PCIe Gen 5 Switch (rev b0)\n");
 	if (vv && !dev && !slot)
 		printf("\t\tACSCtl:\tSrcValid+ TransBlk- ReqRedir%c CmpltRedir%c UpstreamFwd+ "
 		       "EgressCtrl- DirectTrans-\n", jtrue(c->st, "acs") ? '+' : '-',
@@ -311,10 +335,19 @@ nvidia_family(const char *pkg, const char *prefix)
 	return !strncmp(pkg, prefix, n) ? pkg + n : NULL;
 }
 
+/* "560.35.03-1" -> "560.35.03": what the driver itself reports. Allocated. */
+static char *
+upstream(const char *deb_version)
+{
+	const char *dash = strrchr(deb_version, '-');
+	return dash ? xstrndup(deb_version, (size_t)(dash - deb_version)) : xstrdup(deb_version);
+}
+
 static void
 install_pkg(struct tool_ctx *c, const char *pkg, const char *ver)
 {
 	json_t *pk = json_object_get(c->st, "packages");
+	char *up = upstream(ver);
 	const char *k;
 	json_t *v;
 	void *tmp;
@@ -330,13 +363,18 @@ install_pkg(struct tool_ctx *c, const char *pkg, const char *ver)
 	jset_str(pk, pkg, ver);
 	if (nvidia_family(pkg, "nvidia-driver-")) {
 		/* The libraries change now; DKMS builds the module now; it loads at the next boot. */
-		jset_str(c->st, "driver", ver);
-		jset_str(json_object_get(c->st, "dkms"), jstr(c->st, "kernel"), ver);
+		jset_str(c->st, "driver", up);
+		jset_str(json_object_get(c->st, "dkms"), jstr(c->st, "kernel"), up);
 		if (!jtrue(c->st, "persistent"))
-			jset_str(c->st, "gsp_fw_pending", ver);
+			jset_str(c->st, "gsp_fw_pending", up);
 	}
-	if (nvidia_family(pkg, "nvidia-fabricmanager-"))
-		jset_str(c->st, "fm_version", ver);
+	if (nvidia_family(pkg, "nvidia-fabricmanager-")) {
+		jset_str(c->st, "fm_version", up);
+		/* The package brings its unit; it starts at the next boot or when started. */
+		if (!*jstr(json_object_get(c->st, "services"), "nvidia-fabricmanager"))
+			jset_str(json_object_get(c->st, "services"), "nvidia-fabricmanager", "inactive");
+	}
+	free(up);
 }
 
 int
@@ -391,8 +429,17 @@ tool_apt_cache(struct tool_ctx *c, int argc, char **argv)
 	const char *inst;
 	size_t i;
 
+	if (argc >= 3 && !strcmp(argv[1], "madison")) {
+		/* As NVIDIA's repository answers (tests/fixtures/real: apt-cache-madison...). */
+		vers = json_object_get(json_object_get(c->st, "repo"), argv[2]);
+		for (i = json_array_size(vers); i-- > 0;)
+			printf("%s | %s | https://developer.download.nvidia.com/compute/cuda/repos/"
+			       "debian12/x86_64  Packages\n", argv[2],
+			       json_string_value(json_array_get(vers, i)));
+		return 0;
+	}
 	if (argc < 3 || strcmp(argv[1], "policy"))
-		return tool_usage(c, "the lab simulates 'apt-cache policy PKG'");
+		return tool_usage(c, "the lab simulates 'apt-cache policy|madison PKG'");
 	vers = json_object_get(json_object_get(c->st, "repo"), argv[2]);
 	inst = jstr(json_object_get(c->st, "packages"), argv[2]);
 	if (!vers)
@@ -441,33 +488,67 @@ cmp_key(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A dpkg-query -f format: ${Package}, ${Version} and \n, as dpkg-query(1) expands them. */
+static void
+print_format(const char *fmt, const char *pkg, const char *ver)
+{
+	const char *p;
+
+	for (p = fmt; *p; p++) {
+		if (!strncmp(p, "${Package}", 10)) {
+			fputs(pkg, stdout);
+			p += 9;
+		} else if (!strncmp(p, "${Version}", 10)) {
+			fputs(ver, stdout);
+			p += 9;
+		} else if (p[0] == '\\' && p[1] == 'n') {
+			putchar('\n');
+			p++;
+		} else {
+			putchar(*p);
+		}
+	}
+}
+
 int
 tool_dpkg_query(struct tool_ctx *c, int argc, char **argv)
 {
 	json_t *pk = json_object_get(c->st, "packages"), *v;
-	const char *k, *fmt = arg_val(argc, argv, "-f");
+	const char *k, *fmt = arg_val(argc, argv, "-f"), *patterns[16];
 	const char *keys[64];
-	size_t n = 0, i;
+	size_t n = 0, i, np = 0, j;
+	int a;
 
 	if (!arg_has(argc, argv, "-W"))
-		return tool_usage(c, "the lab simulates 'dpkg-query -W [-f FORMAT] [PKG]'");
-	json_object_foreach(pk, k, v)
-		if (n < 64)
+		return tool_usage(c, "the lab simulates 'dpkg-query -W [-f FORMAT] [PATTERN]'");
+	for (a = 1; a < argc; a++)
+		if (argv[a][0] != '-' && (a == 1 || strcmp(argv[a - 1], "-f")) && np < 16)
+			patterns[np++] = argv[a];
+	json_object_foreach(pk, k, v) {
+		bool hit = !np;
+		for (j = 0; j < np && !hit; j++)
+			hit = fnmatch(patterns[j], k, 0) == 0;
+		if (hit && n < 64)
 			keys[n++] = k;
+	}
+	/* As dpkg-query does: a pattern nothing matches is an error, the rest still print. */
+	for (j = 0, a = 0; j < np; j++) {
+		bool any = false;
+		for (i = 0; i < n && !any; i++)
+			any = fnmatch(patterns[j], keys[i], 0) == 0;
+		if (!any) {
+			fprintf(stderr, "dpkg-query: no packages found matching %s\n", patterns[j]);
+			a = 1;
+		}
+	}
 	qsort(keys, n, sizeof(keys[0]), cmp_key);
 	for (i = 0; i < n; i++) {
-		const char *ver = jstr(pk, keys[i]);
-		if (argc > 2 && argv[argc - 1][0] != '-' && argv[argc - 1] != fmt &&
-		    strcmp(argv[argc - 1], keys[i]))
-			continue;
-		if (fmt && strstr(fmt, "${Package}=${Version}"))
-			printf("%s=%s\n", keys[i], ver);
-		else if (fmt && strstr(fmt, "${Version}"))
-			printf("%s", ver);
+		if (fmt)
+			print_format(fmt, keys[i], jstr(pk, keys[i]));
 		else
-			printf("%s\t%s\n", keys[i], ver);
+			printf("%s\t%s\n", keys[i], jstr(pk, keys[i]));
 	}
-	return 0;
+	return a;
 }
 
 int

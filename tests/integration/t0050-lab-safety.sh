@@ -50,9 +50,9 @@ check "PATH is the lab's bin dir only" "head -n 1 path.txt | grep -qx '$RBX_STAT
 check "HOME is inside the state dir" "sed -n 2p path.txt | grep -qx '$RBX_STATE_DIR/lab/nodes/n1/scratch'"
 check "the per-run bin dir is removed after the run" "[ -z \"\$(ls \"\$RBX_STATE_DIR/lab/runs\" 2>/dev/null)\" ]"
 "$RBX" lab reset n1 >/dev/null
-mk try-apt "apt-get install -y nvidia-driver-560=560.35.03 && systemctl stop nvidia-dcgm nvidia-persistenced nvidia-fabricmanager && modprobe -r nvidia"
+mk try-apt "apt-get install -y nvidia-driver-560=560.35.03-1 && systemctl stop nvidia-dcgm nvidia-persistenced nvidia-fabricmanager && modprobe -r nvidia"
 expect_exit "simulated system commands run in the lab" 0 run "$WORK/try-apt.yaml" --node n1 --lab --yes
-check "and change the lab node's state" "lab_state n1 | grep -q '\"nvidia-driver-560\": \"560.35.03\"'"
+check "and change the lab node's state" "lab_state n1 | grep -q '\"nvidia-driver-560\": \"560.35.03-1\"'"
 check "not the machine's packages" "! dpkg-query -W nvidia-driver-560 >/dev/null 2>&1"
 check "simulated tools refuse to run outside a lab run" "! PATH=/nonexistent \"$TOP/build/release/rbx\" 2>/dev/null; ln -sf \"$RBX\" ./nvidia-smi; ./nvidia-smi -L 2>&1 | grep -q 'only inside an rbx lab run'"
 
