@@ -142,7 +142,8 @@ remote_end_tagged(struct transport *t, const char *tag, struct rbx_err *err)
 
 /* The SSH transport: the session (exec_ssh.c) and what it does to the node besides (here). */
 static const struct transport_ops remote_ops = {
-	"ssh", remote_open, remote_exec, remote_reboot, remote_wait_up, remote_free, remote_end_tagged,
+	"ssh",       remote_open, remote_exec, remote_reboot, remote_wait_up,
+	remote_free, remote_end_tagged, NULL,
 };
 
 struct transport *

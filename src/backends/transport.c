@@ -36,7 +36,7 @@ local_free(struct transport *t)
 }
 
 static const struct transport_ops local_ops = {
-	"local", NULL, local_exec, local_reboot, local_wait_up, local_free, NULL,
+	"local", NULL, local_exec, local_reboot, local_wait_up, local_free, NULL, NULL,
 };
 
 struct transport *

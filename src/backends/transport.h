@@ -24,6 +24,11 @@ struct transport_ops {
 	 * dropped connection). Returns the groups ended, or -1 with err (NULL: local).
 	 */
 	int (*end_tagged)(struct transport *t, const char *tag, struct rbx_err *err);
+	/*
+	 * Let ms pass on the node between tries and in sleep steps (NULL: a real
+	 * sleep). A simulated node keeps its own clock, so its waits cost nothing.
+	 */
+	void (*pause)(struct transport *t, long long ms);
 };
 
 struct transport {

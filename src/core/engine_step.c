@@ -51,10 +51,17 @@ on_output(void *arg, enum exec_stream st, const char *data, size_t len)
 }
 
 static bool
-sleep_ms(struct run *r, long long ms)
+sleep_ms(struct run *r, struct transport *tx, long long ms)
 {
 	int64_t end = util_now_ms() + ms;
 
+	if (r->interrupted && *r->interrupted)
+		return false;
+	if (tx && tx->ops->pause) {
+		/* The node keeps its own time (a simulated one): its clock moves, not ours. */
+		tx->ops->pause(tx, ms);
+		return true;
+	}
 	while (util_now_ms() < end) {
 		long long left = end - util_now_ms();
 		if (r->interrupted && *r->interrupted)
@@ -229,7 +236,7 @@ run_command(struct run *r, const struct step *s)
 		}
 		if (res.interrupted || (r->interrupted && *r->interrupted))
 			break;
-		if (try <= s->retries && !sleep_ms(r, s->retry_delay_ms))
+		if (try <= s->retries && !sleep_ms(r, tx, s->retry_delay_ms))
 			break;
 	}
 	free(cmd);
@@ -458,7 +465,7 @@ run_action(struct run *r, const struct step *s)
 		return -1;
 	}
 	if (s->action == ACTION_SLEEP) {
-		rc = sleep_ms(r, s->duration_ms) ? 0 : -1;
+		rc = sleep_ms(r, r->node_tx, s->duration_ms) ? 0 : -1;
 		if (rc)
 			engine_fail(r, "interrupted");
 	} else if (s->action == ACTION_REBOOT) {

@@ -222,7 +222,7 @@ do_reboot(json_t *st, void *arg, struct rbx_err *err)
 	(void)arg;
 	(void)err;
 	jset_int(st, "boot", jint(st, "boot") + 1);
-	jset_int(st, "boot_time", (long long)time(NULL));
+	jset_int(st, "boot_time", lab_now(st));
 	if (*jstr(st, "next_kernel")) {
 		jset_str(st, "kernel", jstr(st, "next_kernel"));
 		jset_str(st, "next_kernel", "");
@@ -257,7 +257,7 @@ do_reboot(json_t *st, void *arg, struct rbx_err *err)
 	}
 	jset_bool(st, "powered_off", false);
 	msg = xasprintf("Linux version %s (debian-kernel@lists.debian.org)", jstr(st, "kernel"));
-	lab_log_kernel(st, (long long)time(NULL), msg);
+	lab_log_kernel(st, lab_now(st), msg);
 	free(msg);
 	return 0;
 }

@@ -92,7 +92,7 @@ f_xid(struct fault_ctx *f)
 	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): %ld, pid=%ld, name=python3, %s",
 			jstr(f->gpu, "bus"), xid, 20000 + f->gpu_index * 17, xid_text((int)xid));
 	/* An injected fault happened a minute ago: alerts fire after the event. */
-	lab_log_kernel(f->st, (long long)time(NULL) - 60, msg);
+	lab_log_kernel(f->st, lab_now(f->st) - 60, msg);
 	free(msg);
 	if (xid == 48 || xid == 94 || xid == 95) {
 		/* The job's channels are torn down after a memory error: the driver logs XID 45
@@ -100,7 +100,7 @@ f_xid(struct fault_ctx *f)
 		msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): 45, pid=%ld, name=python3, Ch 00000008 "
 				"caused by previous Xid %ld",
 				jstr(f->gpu, "bus"), 20000 + f->gpu_index * 17, xid);
-		lab_log_kernel(f->st, (long long)time(NULL) - 59, msg);
+		lab_log_kernel(f->st, lab_now(f->st) - 59, msg);
 		free(msg);
 	}
 	switch (xid) {
@@ -178,12 +178,12 @@ f_module(struct fault_ctx *f)
 {
 	if (!strcmp(f->val, "unloaded")) {
 		jset_bool(f->st, "module_loaded", false);
-		lab_log_kernel(f->st, (long long)time(NULL) - 60,
+		lab_log_kernel(f->st, lab_now(f->st) - 60,
 			       "NVRM: RmInitAdapter failed! (0x22:0x56:667)");
 	} else if (!strcmp(f->val, "mismatch")) {
 		/* The libraries were upgraded under a loaded module, with no reboot. */
 		jset_str(f->st, "module_version", "550.54.15");
-		lab_log_kernel(f->st, (long long)time(NULL) - 60,
+		lab_log_kernel(f->st, lab_now(f->st) - 60,
 			       "NVRM: API mismatch: the client has the version 550.90.07, but this "
 			       "kernel module has the version 550.54.15.");
 	} else {
@@ -229,7 +229,7 @@ f_gsp(struct fault_ctx *f)
 	jset_str(f->st, "gsp_fw", "550.54.15");
 	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): 119, pid=1962, name=nvidia-smi, %s",
 			jstr(f->gpu, "bus"), xid_text(119));
-	lab_log_kernel(f->st, (long long)time(NULL) - 60, msg);
+	lab_log_kernel(f->st, lab_now(f->st) - 60, msg);
 	free(msg);
 	return 0;
 }
@@ -534,8 +534,15 @@ f_job(struct fault_ctx *f)
 		jset_bool(j, "pinned", true);
 	else if (!strcmp(f->val, "here"))
 		jset_bool(j, "on_node", true);
-	else
-		return err_set(f->err, "job=%s: use job=gone, job=pinned or job=here", f->val);
+	else if (!strcmp(f->val, "unkillable"))
+		jset_bool(j, "unkillable", true); /* requeued, it stays COMPLETING: "Kill task failed" */
+	else if (!strcmp(f->val, "requeued") || !strcmp(f->val, "pending")) {
+		/* Requeued just now (its processes being killed), or a minute ago (waiting). */
+		jset_str(j, "state", !strcmp(f->val, "requeued") ? "COMPLETING" : "PENDING");
+		jset_int(j, "requeued_at", lab_now(f->st) - (!strcmp(f->val, "requeued") ? 0 : 60));
+		jset_int(j, "requeues", jint(j, "requeues") + 1);
+	} else
+		return err_set(f->err, "job=%s: use job=gone, pinned, here, unkillable, requeued or pending", f->val);
 	return 0;
 }
 
@@ -581,7 +588,9 @@ static const struct fault {
 	{"drift", f_drift, "drift=driver         the node runs an older driver than the golden image"},
 	{"apt", f_apt, "apt=fail             package installs fail"},
 	{"type", f_type, "type=pcie-h100       H100 PCIe cards without NVSwitch or Fabric Manager (default: hgx-h100)"},
-	{"job", f_job, "job=gone|pinned|here the training job no longer exists; cannot be requeued; or runs on this node (a drain waits for it)"},
+	{"job", f_job, "job=gone|pinned|here|unkillable|requeued|pending the training job no longer exists; cannot "
+		      "be requeued; runs on this node (a drain waits for it); never leaves it (its processes "
+		      "cannot be killed); was requeued just now or a minute ago"},
 	{NULL, NULL, NULL},
 };
 

@@ -48,6 +48,8 @@ const char *arg_val(int argc, char **argv, const char *flag); /* "-i 3", "--x=3"
 int tool_usage(struct tool_ctx *c, const char *msg);
 bool service_active(json_t *st, const char *unit);
 void lab_log_kernel(json_t *st, long long when, const char *msg);
+/* The node's clock: the real one plus the waits the lab let pass at once (clock_skew_ms). */
+long long lab_now(json_t *st);
 void lab_repair_on_reset(json_t *st, json_t *gpu);
 
 /* Tools, by area. */

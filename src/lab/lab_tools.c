@@ -40,7 +40,7 @@ const struct lab_tool lab_tools_table[] = {
 	{"ipmitool", tool_ipmitool, true},
 	{"curl", tool_curl, false},
 	{"sinfo", tool_sinfo, false},
-	{"squeue", tool_squeue, false},
+	{"squeue", tool_squeue, true}, /* a requeued job moves on as it is looked at */
 	{"scontrol", tool_scontrol, true},
 	{"sbatch", tool_sbatch, true},
 	{"scancel", tool_scancel, true},
@@ -226,7 +226,7 @@ static int
 kernel_log(struct tool_ctx *c, int argc, char **argv, bool dmesg)
 {
 	long long boot = jint(c->st, "boot");
-	time_t since = 0, now = time(NULL), boot_time = (time_t)jint(c->st, "boot_time");
+	time_t since = 0, now = (time_t)lab_now(c->st), boot_time = (time_t)jint(c->st, "boot_time");
 	const char *v = arg_val(argc, argv, "--since"), *unit = arg_val(argc, argv, "-u");
 	bool human = arg_has(argc, argv, "-T"), this_boot;
 	json_t *e;

@@ -154,7 +154,7 @@ tool_curl(struct tool_ctx *c, int argc, char **argv)
 			printf("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}\n");
 		else
 			printf("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":"
-			       "[{\"metric\":{},\"value\":[%lld,\"%g\"]}]}}\n", (long long)time(NULL), v);
+			       "[{\"metric\":{},\"value\":[%lld,\"%g\"]}]}}\n", lab_now(c->st), v);
 		return 0;
 	}
 	if (strstr(url, "/redfish/v1/")) {

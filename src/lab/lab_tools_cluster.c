@@ -14,10 +14,56 @@ cluster(struct tool_ctx *c)
 	return json_object_get(c->st, "cluster");
 }
 
+/*
+ * A requeued job, as Slurm 22.05 did it on loopback (tests/fixtures/real,
+ * scontrol-show-job.requeued-*): COMPLETING while its processes are killed
+ * (about 50 s), then PENDING with Reason=BeginTime for 121 s, then RUNNING at
+ * the next scheduling pass (about 20 s later), never on a node it excludes or
+ * one that is drained.
+ */
+#define REQUEUE_COMPLETING_S 50
+#define REQUEUE_ELIGIBLE_S (REQUEUE_COMPLETING_S + 121)
+#define REQUEUE_STARTS_S (REQUEUE_ELIGIBLE_S + 20)
+
+static bool names_node(const char *list, const char *node);
+
+static void
+job_settle(struct tool_ctx *c, json_t *j)
+{
+	long long age = lab_now(c->st) - jint(j, "requeued_at");
+	const char *state = jstr(j, "state");
+	const char *next = state;
+
+	if (!json_object_get(j, "requeued_at"))
+		return;
+	if (!strcmp(state, "COMPLETING") && age >= REQUEUE_COMPLETING_S && !jtrue(j, "unkillable"))
+		next = "PENDING";
+	if (!strcmp(next, "PENDING") && age >= REQUEUE_STARTS_S)
+		next = "RUNNING";
+	if (next == state)
+		return;
+	jset_str(j, "state", next);
+	if (!strcmp(next, "RUNNING")) {
+		json_object_del(j, "requeued_at");
+		jset_bool(j, "on_node", !names_node(jstr(j, "excluded"), c->node) &&
+						!jtrue(json_object_get(c->st, "sched"), "cordoned"));
+	}
+	c->dirty = true;
+}
+
 static json_t *
 job(struct tool_ctx *c)
 {
-	return json_object_get(cluster(c), "job");
+	json_t *j = json_object_get(cluster(c), "job");
+
+	job_settle(c, j);
+	return j;
+}
+
+static bool
+job_pending(json_t *j)
+{
+	return !strcmp(jstr(j, "state"), "PENDING") || !strcmp(jstr(j, "state"), "COMPLETING");
 }
 
 /* Whether a comma list of node names ("n41,n42") holds node (the lab's lists are plain). */
@@ -96,6 +142,11 @@ tool_squeue(struct tool_ctx *c, int argc, char **argv)
 			fprintf(stderr, "slurm_load_jobs error: Invalid job id specified\n");
 			return 1;
 		}
+		/* -w: only if the job runs there. */
+		if (arg_val(argc, argv, "-w") && !(jtrue(job(c), "on_node") &&
+						   !strcmp(arg_val(argc, argv, "-w"), c->node) &&
+						   strcmp(jstr(job(c), "state"), "PENDING")))
+			return 0;
 		printf("%s\n", jstr(job(c), "state"));
 		return 0;
 	}
@@ -120,9 +171,14 @@ show_job(struct tool_ctx *c, const char *id)
 		return 1;
 	}
 	printf("JobId=%s JobName=%s\n   UserId=alice(1001) GroupId=research(1001)\n   JobState=%s "
-	       "Reason=None Dependency=(null)\n   Requeue=1 Restarts=%lld BatchFlag=1\n   NumNodes=%lld "
+	       "Reason=%s Dependency=(null)\n   Requeue=1 Restarts=%lld BatchFlag=1\n   NumNodes=%lld "
 	       "NumCPUs=%lld NumTasks=%lld\n   TRES=cpu=%lld,gres/gpu=%lld\n   ExcNodeList=%s\n",
-	       jstr(j, "id"), jstr(j, "name"), jstr(j, "state"), jint(j, "requeues"), jint(j, "nodes"),
+	       jstr(j, "id"), jstr(j, "name"), jstr(j, "state"),
+	       !strcmp(jstr(j, "state"), "PENDING") && lab_now(c->st) - jint(j, "requeued_at") <
+								 REQUEUE_ELIGIBLE_S
+		       ? "BeginTime"
+		       : "None",
+	       jint(j, "requeues"), jint(j, "nodes"),
 	       jint(j, "nodes") * 224, jint(j, "nodes") * 8, jint(j, "nodes") * 224,
 	       jint(j, "nodes") * 8, *jstr(j, "excluded") ? jstr(j, "excluded") : "(null)");
 	return 0;
@@ -155,11 +211,14 @@ tool_scontrol(struct tool_ctx *c, int argc, char **argv)
 					"disabled\n", argv[2]);
 			return 1;
 		}
+		if (job_pending(j)) {
+			fprintf(stderr, "Job is pending execution for job %s\n", argv[2]);
+			return 1;
+		}
+		/* Its processes are killed, then it waits in the queue (job_settle). */
 		jset_int(j, "requeues", jint(j, "requeues") + 1);
-		jset_str(j, "state", "RUNNING");
-		/* Requeued, it starts again: off this node if the node is excluded. */
-		if (names_node(jstr(j, "excluded"), c->node))
-			jset_bool(j, "on_node", false);
+		jset_str(j, "state", "COMPLETING");
+		jset_int(j, "requeued_at", lab_now(c->st));
 		c->dirty = true;
 		return 0;
 	}
@@ -173,6 +232,11 @@ tool_scontrol(struct tool_ctx *c, int argc, char **argv)
 		}
 		if (id && (strcmp(id, jstr(j, "id")) || jtrue(j, "gone"))) {
 			fprintf(stderr, "slurm_update error: Invalid job id specified\n");
+			return 1;
+		}
+		/* Slurm changes a job's node list only while it waits (or is being requeued). */
+		if (id && exc && !job_pending(j)) {
+			fprintf(stderr, "Job is no longer pending execution for job %s\n", id);
 			return 1;
 		}
 		if (id && exc) {
@@ -225,6 +289,7 @@ tool_sbatch(struct tool_ctx *c, int argc, char **argv)
 	snprintf(id, sizeof(id), "%lld", strtoll(jstr(j, "id"), NULL, 10) + 1);
 	jset_str(j, "id", id);
 	jset_str(j, "state", "RUNNING");
+	json_object_del(j, "requeued_at");
 	jset_bool(j, "gone", false);
 	from = exp ? strstr(exp, "RESUME_FROM=") : NULL;
 	if (from)

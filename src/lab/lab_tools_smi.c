@@ -93,7 +93,7 @@ int
 smi_q(struct tool_ctx *c, const char *display, long index)
 {
 	char ts[64];
-	time_t now = time(NULL);
+	time_t now = (time_t)lab_now(c->st);
 	json_t *g;
 	size_t i;
 	int rc = 0;

@@ -148,7 +148,7 @@ tool_modprobe(struct tool_ctx *c, int argc, char **argv)
 		if (jtrue(c->st, "secure_boot")) {
 			fprintf(stderr, "modprobe: ERROR: could not insert 'nvidia': Key was rejected by "
 					"service\n");
-			lab_log_kernel(c->st, time(NULL), "Loading of unsigned module is rejected");
+			lab_log_kernel(c->st, lab_now(c->st), "Loading of unsigned module is rejected");
 			return 1;
 		}
 		jset_bool(c->st, "module_loaded", true);

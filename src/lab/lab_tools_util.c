@@ -35,6 +35,12 @@ jint(json_t *o, const char *k)
 	return json_is_real(v) ? (long long)json_real_value(v) : (long long)json_integer_value(v);
 }
 
+long long
+lab_now(json_t *st)
+{
+	return (long long)time(NULL) + jint(st, "clock_skew_ms") / 1000;
+}
+
 void
 jset_str(json_t *o, const char *k, const char *v)
 {

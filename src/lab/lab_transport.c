@@ -83,7 +83,7 @@ sched_apply(json_t *st, void *arg, struct rbx_err *err)
 		json_object_set_new(s, "reason", json_string(o->reason));
 	}
 	json_array_append_new(json_object_get(s, "history"),
-			      json_pack("{s:I, s:s, s:s}", "t", (json_int_t)time(NULL), "op", o->op,
+			      json_pack("{s:I, s:s, s:s}", "t", (json_int_t)lab_now(st), "op", o->op,
 					"reason", o->reason ? o->reason : ""));
 	return 0;
 }
@@ -383,6 +383,29 @@ lab_tx_wait_up(struct transport *t, long long timeout_ms, struct rbx_err *err)
 	return 0;
 }
 
+static int
+clock_forward(json_t *st, void *arg, struct rbx_err *err)
+{
+	(void)err;
+	jset_int(st, "clock_skew_ms", jint(st, "clock_skew_ms") + *(long long *)arg);
+	return 0;
+}
+
+/*
+ * A wait on a simulated node moves the node's clock, not the operator's: a
+ * verify that retries for five minutes while Slurm requeues a job costs a lab
+ * run nothing, and the tools see the minutes pass.
+ */
+static void
+lab_tx_pause(struct transport *t, long long ms)
+{
+	struct lab_tx *l = t->priv;
+	struct rbx_err err;
+
+	if (lab_node_update(l->node_dir, l->node, clock_forward, &ms, &err) < 0)
+		util_sleep_ms(ms); /* the node's state is unreadable: wait as a real node would */
+}
+
 static void
 lab_tx_free(struct transport *t)
 {
@@ -414,7 +437,7 @@ pass_sanitizer_env(char **env, size_t at)
 }
 
 static const struct transport_ops lab_tx_ops = {
-	"lab", NULL, lab_tx_exec, lab_tx_reboot, lab_tx_wait_up, lab_tx_free, NULL,
+	"lab", NULL, lab_tx_exec, lab_tx_reboot, lab_tx_wait_up, lab_tx_free, NULL, lab_tx_pause,
 };
 
 struct transport *
