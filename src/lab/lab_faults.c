@@ -361,8 +361,19 @@ f_acs(struct fault_ctx *f)
 static int
 f_plugin(struct fault_ctx *f)
 {
+	char *end;
+	long n;
+
+	/* A restarted plugin that never registers again (CrashLoopBackOff). */
+	if (!strcmp(f->val, "crashloop")) {
+		jset_bool(f->st, "device_plugin_crashloop", true);
+		return 0;
+	}
 	/* The device plugin marked GPUs unhealthy and advertises fewer. */
-	jset_int(f->st, "device_plugin_gpus", strtol(f->val, NULL, 10));
+	n = strtol(f->val, &end, 10);
+	if (*end || end == f->val || n < 0)
+		return err_set(f->err, "plugin=%s: use plugin=N (GPUs advertised) or plugin=crashloop", f->val);
+	jset_int(f->st, "device_plugin_gpus", n);
 	return 0;
 }
 
@@ -573,7 +584,7 @@ static const struct fault {
 	{"nvlink", f_nvlink, "nvlink=down [gpu=I]  NVLinks inactive"},
 	{"pcie", f_pcie, "pcie=downtrained [gpu=I]   link trained at Gen4 x8"},
 	{"acs", f_acs, "acs=on               PCIe ACS redirection on the switches"},
-	{"plugin", f_plugin, "plugin=N             the device plugin advertises only N GPUs"},
+	{"plugin", f_plugin, "plugin=N|crashloop   the device plugin advertises only N GPUs; once restarted, never registers again"},
 	{"slurm", f_slurm, "slurm=down           the Slurm controller does not answer"},
 	{"label", f_label, "label=wrong|forbidden   the node's spine label is wrong; or rbx may not label nodes"},
 	{"stale_procs", f_stale_procs, "stale_procs=N [gpu=I]   processes of a dead job holding GPU memory"},

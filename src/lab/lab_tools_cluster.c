@@ -321,6 +321,13 @@ tool_scancel(struct tool_ctx *c, int argc, char **argv)
 
 /* ---- kubectl ---------------------------------------------------------------------------- */
 
+/*
+ * While a restarted device plugin has not registered again, the kubelet keeps
+ * its resources with allocatable 0 (kubernetes/kubernetes#99571; "~8s" in
+ * openshift/sriov-network-operator#812): a check of the name alone passes then.
+ */
+#define PLUGIN_REGISTERS_S 10
+
 static json_t *
 allocatable(struct tool_ctx *c)
 {
@@ -328,8 +335,11 @@ allocatable(struct tool_ctx *c)
 	size_t i, k;
 	char n[16];
 	long long mig[8] = {0};
+	bool restarting = json_object_get(c->st, "device_plugin_restarted_at") &&
+			  (jtrue(c->st, "device_plugin_crashloop") ||
+			   lab_now(c->st) - jint(c->st, "device_plugin_restarted_at") < PLUGIN_REGISTERS_S);
 
-	snprintf(n, sizeof(n), "%lld", jint(c->st, "device_plugin_gpus"));
+	snprintf(n, sizeof(n), "%lld", restarting ? 0 : jint(c->st, "device_plugin_gpus"));
 	json_object_set_new(a, "nvidia.com/gpu", json_string(n));
 	json_array_foreach(jgpus(c), i, g) {
 		json_t *gi;
@@ -343,7 +353,7 @@ allocatable(struct tool_ctx *c)
 		if (!mig[i])
 			continue;
 		snprintf(key, sizeof(key), "nvidia.com/mig-%s", names[i]);
-		snprintf(n, sizeof(n), "%lld", mig[i]);
+		snprintf(n, sizeof(n), "%lld", restarting ? 0 : mig[i]);
 		json_object_set_new(a, key, json_string(n));
 	}
 	return a;
@@ -618,6 +628,7 @@ tool_kubectl(struct tool_ctx *c, int argc, char **argv)
 	if (!strcmp(argv[1], "delete") && argc > 2 && !strcmp(argv[2], "pod")) {
 		/* Restarting the device plugin makes it count the GPUs it can see again. */
 		jset_int(c->st, "device_plugin_gpus", visible_gpus(c));
+		jset_int(c->st, "device_plugin_restarted_at", lab_now(c->st));
 		c->dirty = true;
 		printf("pod \"nvidia-device-plugin-daemonset-x7k2p\" deleted\n");
 		return 0;
