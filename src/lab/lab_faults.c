@@ -393,8 +393,10 @@ f_label(struct fault_ctx *f)
 		jset_bool(f->st, "label_forbidden", true);
 	else if (!strcmp(f->val, "wrong"))
 		jset_str(json_object_get(f->st, "labels"), "network.topology.rbx.dev/spine", "spine-4");
+	else if (!strcmp(f->val, "missing"))
+		json_object_del(json_object_get(f->st, "labels"), "network.topology.rbx.dev/spine");
 	else
-		return err_set(f->err, "label=%s: use label=wrong or label=forbidden", f->val);
+		return err_set(f->err, "label=%s: use label=wrong, missing or forbidden", f->val);
 	return 0;
 }
 
@@ -586,7 +588,7 @@ static const struct fault {
 	{"acs", f_acs, "acs=on               PCIe ACS redirection on the switches"},
 	{"plugin", f_plugin, "plugin=N|crashloop   the device plugin advertises only N GPUs; once restarted, never registers again"},
 	{"slurm", f_slurm, "slurm=down           the Slurm controller does not answer"},
-	{"label", f_label, "label=wrong|forbidden   the node's spine label is wrong; or rbx may not label nodes"},
+	{"label", f_label, "label=wrong|missing|forbidden   the node's spine label is wrong; absent; or rbx may not label nodes"},
 	{"stale_procs", f_stale_procs, "stale_procs=N [gpu=I]   processes of a dead job holding GPU memory"},
 	{"proc", f_proc, "proc=unkillable      those processes cannot be killed (stuck in the driver)"},
 	{"clocks", f_clocks, "clocks=low           GPU clocks locked at 1100 MHz"},

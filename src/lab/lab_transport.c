@@ -296,8 +296,8 @@ fail:
 }
 
 /*
- * The training job's files in the node's home, as a crash left them: a log up
- * to step 3050 and checkpoints at 1000 and 2000 (complete: eight shards and
+ * The training job's files in the node's home, as a crash left them: a log
+ * of a run resumed once already (from step 1000), up to step 3050 and checkpoints at 1000 and 2000 (complete: eight shards and
  * the .metadata marker) and 3000 (torn: the crash hit during the save).
  */
 static void
@@ -338,7 +338,11 @@ write_fixtures(const char *home)
 	}
 	fp = fopen(log, "w");
 	if (fp) {
-		lab_train_append(fp, 1, 3050, 0);
+		/* It crashed once before and was resumed: the log holds both runs. */
+		lab_train_append(fp, 1, 1400, 0);
+		fprintf(fp, "[rank5]: RuntimeError: CUDA error: an illegal memory access was encountered\n");
+		fprintf(fp, "resumed from jobs/llm-7b/ckpt/step_1000\n");
+		lab_train_append(fp, 1001, 3050, 0);
 		fprintf(fp, "[rank3]: RuntimeError: NCCL communicator was aborted on rank 3.\n");
 		fclose(fp);
 	}
