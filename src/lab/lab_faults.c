@@ -517,6 +517,9 @@ f_drift(struct fault_ctx *f)
 static int
 f_type(struct fault_ctx *f)
 {
+	json_t *g;
+	size_t i;
+
 	if (!strcmp(f->val, "hgx-h100"))
 		return 0;
 	if (strcmp(f->val, "pcie-h100"))
@@ -526,6 +529,12 @@ f_type(struct fault_ctx *f)
 	json_object_del(json_object_get(f->st, "services"), "nvidia-fabricmanager");
 	json_object_del(json_object_get(f->st, "packages"), "nvidia-fabricmanager-550");
 	jset_str(f->st, "fm_version", "");
+	/* A 350 W card (NVIDIA's H100 PCIe product brief: 300-350 W, configurable). */
+	json_array_foreach(json_object_get(f->st, "gpus"), i, g) {
+		jset_int(g, "power_limit", 350);
+		jset_int(g, "default_power_limit", 350);
+		jset_int(g, "max_power_limit", 350);
+	}
 	return 0;
 }
 

@@ -50,6 +50,9 @@ bool service_active(json_t *st, const char *unit);
 void lab_log_kernel(json_t *st, long long when, const char *msg);
 /* The node's clock: the real one plus the waits the lab let pass at once (clock_skew_ms). */
 long long lab_now(json_t *st);
+/* A GPU's power limit range, W (an HGX H100's 200-700 W unless its type says otherwise). */
+long long lab_power_min(json_t *gpu);
+long long lab_power_max(json_t *gpu);
 void lab_repair_on_reset(json_t *st, json_t *gpu);
 
 /* Tools, by area. */

@@ -188,8 +188,8 @@ smi_q(struct tool_ctx *c, const char *display, long index)
 			kv(2, "Current Power Limit", "%lld.00 W", jint(g, "power_limit"));
 			kv(2, "Requested Power Limit", "%lld.00 W", jint(g, "power_limit"));
 			kv(2, "Default Power Limit", "%lld.00 W", jint(g, "default_power_limit"));
-			kv(2, "Min Power Limit", "200.00 W");
-			kv(2, "Max Power Limit", "700.00 W");
+			kv(2, "Min Power Limit", "%lld.00 W", lab_power_min(g));
+			kv(2, "Max Power Limit", "%lld.00 W", lab_power_max(g));
 		}
 		if (want_section(display, "PERFORMANCE")) {
 			printf("    Performance State                     : P0\n");

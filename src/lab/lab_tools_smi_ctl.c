@@ -281,11 +281,16 @@ tool_nvidia_smi(struct tool_ctx *c, int argc, char **argv)
 	}
 	if ((v = arg_val(argc, argv, "-pl")) != NULL || (v = arg_val(argc, argv, "--power-limit"))) {
 		long w = strtol(v, NULL, 10);
-		if (w < 200 || w > 700) {
-			printf("Provided power limit %ld.00 W is not a valid power limit which should be "
-			       "between 200.00 W and 700.00 W for GPU 00000000:18:00.0\nTerminating early due "
-			       "to previous errors.\n", w);
-			return 2;
+		json_array_foreach(jgpus(c), i, g) {
+			if (index >= 0 && (long)i != index)
+				continue;
+			if (w < lab_power_min(g) || w > lab_power_max(g)) {
+				printf("Provided power limit %ld.00 W is not a valid power limit which should "
+				       "be between %lld.00 W and %lld.00 W for GPU 00000000:%s:00.0\n"
+				       "Terminating early due to previous errors.\n",
+				       w, lab_power_min(g), lab_power_max(g), jstr(g, "bus"));
+				return 2;
+			}
 		}
 		json_array_foreach(jgpus(c), i, g) {
 			if (index >= 0 && (long)i != index)

@@ -41,6 +41,18 @@ lab_now(json_t *st)
 	return (long long)time(NULL) + jint(st, "clock_skew_ms") / 1000;
 }
 
+long long
+lab_power_min(json_t *gpu)
+{
+	return jint(gpu, "min_power_limit") ? jint(gpu, "min_power_limit") : 200;
+}
+
+long long
+lab_power_max(json_t *gpu)
+{
+	return jint(gpu, "max_power_limit") ? jint(gpu, "max_power_limit") : 700;
+}
+
 void
 jset_str(json_t *o, const char *k, const char *v)
 {
