@@ -183,8 +183,9 @@ smi_nvlink(struct tool_ctx *c, int argc, char **argv, long index)
 static bool
 p2p_ok(struct tool_ctx *c, json_t *a, json_t *b)
 {
+	/* Across NVSwitches, peers see each other only once Fabric Manager set them up. */
 	return !jtrue(a, "nvlink_down") && !jtrue(b, "nvlink_down") &&
-	       service_active(c->st, "nvidia-fabricmanager");
+	       (!jtrue(c->st, "nvswitch") || service_active(c->st, "nvidia-fabricmanager"));
 }
 
 static int
