@@ -484,11 +484,16 @@ f_bmc(struct fault_ctx *f)
 		jset_bool(b, "alive", false);
 	else if (!strcmp(f->val, "misconfigured"))
 		jset_bool(b, "lan_ok", false);
+	else if (!strcmp(f->val, "dhcp-lost")) {
+		/* Its DHCP lease is gone: no address until the source is made static. */
+		jset_bool(b, "lan_ok", false);
+		jset_str(b, "ipsrc", "dhcp");
+	}
 	else if (!strcmp(f->val, "dead")) {
 		jset_bool(b, "alive", false);
 		jset_bool(b, "dead", true);
 	} else
-		return err_set(f->err, "bmc=%s: use hung, misconfigured or dead", f->val);
+		return err_set(f->err, "bmc=%s: use hung, misconfigured, dhcp-lost or dead", f->val);
 	return 0;
 }
 
@@ -606,7 +611,8 @@ static const struct fault {
 	{"slo", f_slo, "slo=bad-deploy|capacity   a bad serving revision; or too few replicas"},
 	{"deploy", f_deploy, "deploy=stuck         a rollout never finishes"},
 	{"kv", f_kv, "kv=pressure          the KV cache is full and requests are preempted"},
-	{"bmc", f_bmc, "bmc=hung|misconfigured|dead   the BMC hangs; lost its LAN config; or is dead"},
+	{"bmc", f_bmc, "bmc=hung|misconfigured|dhcp-lost|dead   the BMC hangs; lost its LAN config; its DHCP "
+		      "address; or is dead"},
 	{"drift", f_drift, "drift=driver         the node runs an older driver than the golden image"},
 	{"apt", f_apt, "apt=fail             package installs fail"},
 	{"type", f_type, "type=pcie-h100       H100 PCIe cards without NVSwitch or Fabric Manager (default: hgx-h100)"},

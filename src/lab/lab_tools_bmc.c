@@ -10,6 +10,53 @@
 
 /* ---- ipmitool ---------------------------------------------------------------------------- */
 
+/* The BMC's LAN setting: as configured (lan_ok), or lost (0.0.0.0, as a real reset BMC prints). */
+static const char *
+bmc_ip(json_t *bmc)
+{
+	if (json_object_get(bmc, "ip"))
+		return jstr(bmc, "ip");
+	return jtrue(bmc, "lan_ok") ? jstr(bmc, "address") : "0.0.0.0";
+}
+
+static const char *
+bmc_mask(json_t *bmc)
+{
+	if (json_object_get(bmc, "netmask"))
+		return jstr(bmc, "netmask");
+	return jtrue(bmc, "lan_ok") ? "255.255.255.0" : "0.0.0.0";
+}
+
+/*
+ * lan set 1 ipsrc static|dhcp, ipaddr X, netmask X, defgw ipaddr X. An address
+ * set while the source is DHCP does not take: the DHCP client owns it.
+ */
+static int
+lan_set(struct tool_ctx *c, json_t *bmc, const char *what, const char *v, const char *v2)
+{
+	json_object_set_new(bmc, "ip", json_string(bmc_ip(bmc)));
+	json_object_set_new(bmc, "netmask", json_string(bmc_mask(bmc)));
+	if (!strcmp(what, "ipsrc") && (!strcmp(v, "static") || !strcmp(v, "dhcp"))) {
+		jset_str(bmc, "ipsrc", v);
+	} else if (!strcmp(what, "ipaddr")) {
+		printf("Setting LAN IP Address to %s\n", v);
+		if (strcmp(jstr(bmc, "ipsrc"), "dhcp"))
+			jset_str(bmc, "ip", v);
+	} else if (!strcmp(what, "netmask")) {
+		printf("Setting LAN Subnet Mask to %s\n", v);
+		jset_str(bmc, "netmask", v);
+	} else if (!strcmp(what, "defgw") && !strcmp(v, "ipaddr") && v2) {
+		printf("Setting LAN Default Gateway IP to %s\n", v2);
+	} else {
+		return tool_usage(c, "the lab simulates lan set 1 ipsrc|ipaddr|netmask|defgw ipaddr");
+	}
+	jset_bool(bmc, "lan_ok", strcmp(jstr(bmc, "ipsrc"), "dhcp") &&
+				 !strcmp(jstr(bmc, "ip"), jstr(bmc, "address")) &&
+				 strcmp(jstr(bmc, "netmask"), "0.0.0.0"));
+	c->dirty = true;
+	return 0;
+}
+
 int
 tool_ipmitool(struct tool_ctx *c, int argc, char **argv)
 {
@@ -63,19 +110,15 @@ tool_ipmitool(struct tool_ctx *c, int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[k], "lan") && k + 2 < argc && !strcmp(argv[k + 1], "print")) {
-		printf("Set in Progress         : Set Complete\nIP Address Source       : Static Address\n"
-		       "IP Address              : %s\nSubnet Mask             : 255.255.255.0\n"
+		printf("Set in Progress         : Set Complete\nIP Address Source       : %s\n"
+		       "IP Address              : %s\nSubnet Mask             : %s\n"
 		       "Default Gateway IP      : 192.0.2.1\n",
-		       jtrue(bmc, "lan_ok") ? jstr(bmc, "address") : "0.0.0.0");
+		       !strcmp(jstr(bmc, "ipsrc"), "dhcp") ? "DHCP Address" : "Static Address",
+		       bmc_ip(bmc), bmc_mask(bmc));
 		return 0;
 	}
-	if (!strcmp(argv[k], "lan") && k + 4 < argc && !strcmp(argv[k + 1], "set") &&
-	    !strcmp(argv[k + 3], "ipaddr")) {
-		printf("Setting LAN IP Address to %s\n", argv[k + 4]);
-		jset_bool(bmc, "lan_ok", !strcmp(argv[k + 4], jstr(bmc, "address")));
-		c->dirty = true;
-		return 0;
-	}
+	if (!strcmp(argv[k], "lan") && k + 4 < argc && !strcmp(argv[k + 1], "set"))
+		return lan_set(c, bmc, argv[k + 3], argv[k + 4], k + 5 < argc ? argv[k + 5] : NULL);
 	if (!strcmp(argv[k], "sel") && k + 1 < argc && !strcmp(argv[k + 1], "elist")) {
 		printf("   1 | 11/24/2026 | 05:40:12 | Power Supply PS2 Status | Failure detected | Asserted\n"
 		       "   2 | 11/24/2026 | 05:41:07 | Critical Interrupt #0x19 | PCI PERR | Asserted\n");
@@ -128,6 +171,36 @@ prom_value(struct tool_ctx *c, const char *q)
 	return -1;
 }
 
+/*
+ * A BMC's Redfish service, pretty-printed as bmcweb and iDRAC print it ("Health": "OK",
+ * with spaces): the Managers collection names the manager, whose id differs by
+ * vendor ("bmc" on OpenBMC, "1", "iDRAC.Embedded.1").
+ */
+static int
+redfish_get(const char *path)
+{
+	json_t *doc;
+	size_t n = strlen(path);
+
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if (n == strlen("/redfish/v1/Managers") && !strncmp(path, "/redfish/v1/Managers", n))
+		doc = json_pack("{s:s, s:s, s:[{s:s}], s:i}", "@odata.id", "/redfish/v1/Managers", "Name",
+				"Manager Collection", "Members", "@odata.id", "/redfish/v1/Managers/bmc",
+				"Members@odata.count", 1);
+	else if (n == strlen("/redfish/v1/Managers/bmc") && !strncmp(path, "/redfish/v1/Managers/bmc", n))
+		doc = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "@odata.id", "/redfish/v1/Managers/bmc",
+				"Id", "bmc", "ManagerType", "BMC", "FirmwareVersion", "2.10", "Status", "State",
+				"Enabled", "Health", "OK");
+	else
+		doc = json_pack("{s:{s:s, s:s}}", "error", "code", "Base.1.13.0.ResourceNotFound", "message",
+				"The requested resource was not found.");
+	json_dumpf(doc, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(doc);
+	return 0;
+}
+
 int
 tool_curl(struct tool_ctx *c, int argc, char **argv)
 {
@@ -164,9 +237,7 @@ tool_curl(struct tool_ctx *c, int argc, char **argv)
 					"Timeout was reached\n", jstr(bmc, "address"));
 			return 28;
 		}
-		printf("{\"@odata.id\":\"/redfish/v1/Managers/1\",\"Id\":\"1\",\"ManagerType\":\"BMC\","
-		       "\"FirmwareVersion\":\"2.10\",\"Status\":{\"State\":\"Enabled\",\"Health\":\"OK\"}}\n");
-		return 0;
+		return redfish_get(strstr(url, "/redfish/v1/"));
 	}
 	fprintf(stderr, "rbx lab: curl to '%s' is not simulated in the lab (only Prometheus "
 			"queries and Redfish are)\n", url);
