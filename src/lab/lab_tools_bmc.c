@@ -155,8 +155,12 @@ prom_value(struct tool_ctx *c, const char *q)
 		return jtrue(s, "kv_pressure") ? 3.2 : 0;
 	if (strstr(q, "kv_cache_usage_perc") || strstr(q, "gpu_cache_usage_perc"))
 		return jtrue(s, "kv_pressure") ? 0.99 : 0.62;
+	/* Requests queue when there are too few replicas, and when each got slower (a bad deploy). */
 	if (strstr(q, "num_requests_waiting"))
-		return jint(s, "replicas") < jint(s, "needed_replicas") ? 42 : 0;
+		return jint(s, "replicas") < jint(s, "needed_replicas") ? 42 : jtrue(s, "bad_revision") ? 17 : 0;
+	/* The load, now or an hour ago: more of it is what asks for more replicas. */
+	if (strstr(q, "request_success_total"))
+		return !strstr(q, "offset") && jint(s, "needed_replicas") > 4 ? 64.0 : 40.0;
 	if (strstr(q, "time_to_first_token") || strstr(q, "inter_token_latency"))
 		return slo_bad ? 18.5 : 0.4;
 	if (strstr(q, "tokens")) {
