@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/landlock.h>
 #include <dirent.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +39,14 @@
 #define LL_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
 #define LL_NET_BIND_TCP (1ULL << 0) /* ABI 4 */
 #define LL_NET_CONNECT_TCP (1ULL << 1)
+#define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0) /* ABI 6 */
+#define LL_SCOPE_SIGNAL (1ULL << 1)
 #define LL_RULE_PATH_BENEATH 1
 
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
 	uint64_t handled_access_net; /* ABI 4 */
+	uint64_t scoped;	     /* ABI 6 */
 };
 
 struct ll_path_beneath {
@@ -144,7 +148,7 @@ int
 lab_sandbox_enter(void *arg)
 {
 	const struct lab_sandbox *sb = arg;
-	struct ll_ruleset_attr attr = {0, 0};
+	struct ll_ruleset_attr attr = {0, 0, 0};
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	uint64_t mask;
 	size_t size = sizeof(uint64_t), i;
@@ -164,6 +168,15 @@ lab_sandbox_enter(void *arg)
 	if (abi >= 4) {
 		/* No rule for any port: no TCP at all. The lab's tools answer in-process. */
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+		size = offsetof(struct ll_ruleset_attr, scoped);
+	}
+	if (abi >= 6) {
+		/*
+		 * The shell's own kill is no program the lab can stand in for: without
+		 * this, `kill -9 PID` in a step signals a process of the host. Scoped, a
+		 * step signals only what it started, and reaches no abstract socket.
+		 */
+		attr.scoped = LL_SCOPE_SIGNAL | LL_SCOPE_ABSTRACT_UNIX;
 		size = sizeof(attr);
 	}
 	mask = attr.handled_access_fs;

@@ -86,3 +86,19 @@ check "nor a relative ./whoami ($(tail_of 'relative path'))" "[ \"\$(tail_of 're
 check "nor the dynamic loader run by hand on a host program" "! grep -q uid= '$S/out.c'"
 check "nothing is written outside the node ($(tail_of 'write outside'))" "[ ! -e /tmp/rbx-lab-escape-n9 ]"
 check "the step's own files work as before" "[ \"\$(tail_of 'own files still work')\" = ok ]"
+
+# The shell's own kill is no program the lab can stand in for: it would signal a
+# process of the host by its pid. Where the kernel has Landlock ABI 6 (Linux 6.12),
+# the step's signals are scoped to what it started.
+abi=$(python3 -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
+if [ "$abi" -ge 6 ]; then
+	sleep 300 &
+	host_pid=$!
+	"$RBX" lab exec n9 "kill -9 $host_pid; echo rc=\$?" > kill.out 2>&1
+	sleep 0.2
+	check "a lab step's builtin kill cannot reach a host process ($(tr '\n' ' ' < kill.out))" "kill -0 $host_pid 2>/dev/null && grep -q rc=1 kill.out"
+	kill "$host_pid" 2>/dev/null
+	check "while it still signals what it started itself" "'$RBX' lab exec n9 'sleep 100 & p=\$!; kill \$p; echo rc=\$?' | grep -q rc=0"
+else
+	echo "# note: Landlock ABI $abi < 6 here: a lab step's builtin kill is not confined (docs/architecture.md)"
+fi
