@@ -413,6 +413,21 @@ f_stale_procs(struct fault_ctx *f)
 	return 0;
 }
 
+/* Live ranks of the cluster's job on this node (use with job=here): Slurm owns them. */
+static int
+f_job_procs(struct fault_ctx *f)
+{
+	json_t *job = json_object_get(json_object_get(f->st, "cluster"), "job");
+	long n = strtol(f->val, NULL, 10), i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(json_object_get(f->st, "procs"),
+				      json_pack("{s:I, s:I, s:s, s:i, s:b, s:s}", "pid", (json_int_t)(41000 + i),
+						"gpu", (json_int_t)f->gpu_index, "name", "python3", "mem",
+						61440, "unkillable", 0, "job", jstr(job, "id")));
+	return 0;
+}
+
 static int
 f_proc(struct fault_ctx *f)
 {
@@ -604,6 +619,7 @@ static const struct fault {
 	{"slurm", f_slurm, "slurm=down           the Slurm controller does not answer"},
 	{"label", f_label, "label=wrong|missing|forbidden   the node's spine label is wrong; absent; or rbx may not label nodes"},
 	{"stale_procs", f_stale_procs, "stale_procs=N [gpu=I]   processes of a dead job holding GPU memory"},
+	{"job_procs", f_job_procs, "job_procs=N [gpu=I]  live ranks of the running job (job=here) on a GPU"},
 	{"proc", f_proc, "proc=unkillable      those processes cannot be killed (stuck in the driver)"},
 	{"clocks", f_clocks, "clocks=low           GPU clocks locked at 1100 MHz"},
 	{"throttle", f_throttle, "throttle=thermal     the GPUs throttle for heat"},

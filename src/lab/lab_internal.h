@@ -55,6 +55,9 @@ long long lab_power_min(json_t *gpu);
 long long lab_power_max(json_t *gpu);
 void lab_repair_on_reset(json_t *st, json_t *gpu);
 
+/* Move what the cluster does by itself (a requeued job) to the node's clock, for any tool. */
+void lab_cluster_settle(struct tool_ctx *c);
+
 /* Tools, by area. */
 int tool_nvidia_smi(struct tool_ctx *c, int argc, char **argv);
 int tool_dcgmi(struct tool_ctx *c, int argc, char **argv);

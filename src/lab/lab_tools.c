@@ -340,6 +340,7 @@ call_locked(json_t *st, void *arg, struct rbx_err *err)
 
 	(void)err;
 	tc->c->st = st;
+	lab_cluster_settle(tc->c);
 	tc->rc = tc->t->fn(tc->c, tc->argc, tc->argv);
 	fflush(stdout);
 	return 0;
@@ -383,6 +384,7 @@ lab_tool_main(int argc, char **argv)
 		fprintf(stderr, "rbx lab: %s\n", err.msg);
 		return 255;
 	}
+	lab_cluster_settle(&c); /* seen, not saved: a pure function of the clock */
 	rc = t->fn(&c, argc, argv);
 	json_decref(c.st);
 	fflush(stdout);

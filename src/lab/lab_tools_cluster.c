@@ -28,6 +28,46 @@ cluster(struct tool_ctx *c)
 static bool names_node(const char *list, const char *node);
 
 static void
+end_job_procs(struct tool_ctx *c, const char *id)
+{
+	json_t *procs = json_object_get(c->st, "procs");
+	size_t i = 0;
+
+	while (i < json_array_size(procs)) {
+		json_t *p = json_array_get(procs, i);
+		if (!strcmp(jstr(p, "job"), id) && !jtrue(p, "unkillable"))
+			json_array_remove(procs, i);
+		else
+			i++;
+	}
+}
+
+/* scontrol listpids [JOBID]: the processes of the job steps on this node (real 22.05 format). */
+static int
+list_pids(struct tool_ctx *c, json_t *j, const char *id)
+{
+	json_t *p;
+	size_t i;
+	int n = 0;
+
+	if (jtrue(j, "on_node") && !jtrue(j, "gone") && (!id || !strcmp(id, jstr(j, "id"))) &&
+	    strcmp(jstr(j, "state"), "PENDING"))
+		json_array_foreach(json_object_get(c->st, "procs"), i, p) {
+			if (strcmp(jstr(p, "job"), jstr(j, "id")))
+				continue;
+			if (!n++)
+				printf("PID      JOBID    STEPID   LOCALID GLOBALID\n");
+			/* The batch script's own process has task ids; what it started, "-". */
+			printf("%-8lld %-8s %-8s %-7s %-8s\n", jint(p, "pid"), jstr(j, "id"), "batch",
+			       n == 1 ? "0" : "-", n == 1 ? "0" : "-");
+		}
+	if (n)
+		return 0;
+	fprintf(stderr, "No job steps exist on this node.\n");
+	return 1;
+}
+
+static void
 job_settle(struct tool_ctx *c, json_t *j)
 {
 	long long age = lab_now(c->st) - jint(j, "requeued_at");
@@ -38,6 +78,8 @@ job_settle(struct tool_ctx *c, json_t *j)
 		return;
 	if (!strcmp(state, "COMPLETING") && age >= REQUEUE_COMPLETING_S && !jtrue(j, "unkillable"))
 		next = "PENDING";
+	if (strcmp(next, state) && !strcmp(next, "PENDING"))
+		end_job_procs(c, jstr(j, "id")); /* Slurm killed its processes */
 	if (!strcmp(next, "PENDING") && age >= REQUEUE_STARTS_S)
 		next = "RUNNING";
 	if (next == state)
@@ -58,6 +100,12 @@ job(struct tool_ctx *c)
 
 	job_settle(c, j);
 	return j;
+}
+
+void
+lab_cluster_settle(struct tool_ctx *c)
+{
+	job(c);
 }
 
 static bool
@@ -201,6 +249,8 @@ tool_scontrol(struct tool_ctx *c, int argc, char **argv)
 	}
 	if (argc >= 4 && !strcmp(argv[1], "show") && !strcmp(argv[2], "job"))
 		return show_job(c, argv[3]);
+	if (argc >= 2 && !strcmp(argv[1], "listpids"))
+		return list_pids(c, j, argc >= 3 ? argv[2] : NULL);
 	if (argc >= 3 && !strcmp(argv[1], "requeue")) {
 		if (strcmp(argv[2], jstr(j, "id")) || jtrue(j, "gone")) {
 			fprintf(stderr, "Requeue of JobId=%s failed: Invalid job id specified\n", argv[2]);
@@ -247,7 +297,7 @@ tool_scontrol(struct tool_ctx *c, int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "reconfigure"))
 		return 0;
-	return tool_usage(c, "the lab simulates show node|job, update JobId=.. ExcNodeList=.., requeue, reconfigure");
+	return tool_usage(c, "the lab simulates show node|job, listpids, update JobId=.. ExcNodeList=.., requeue, reconfigure");
 }
 
 /* The resumed job logs from the checkpoint's step on: continuous, or with a jump. */

@@ -589,6 +589,9 @@ tool_kill(struct tool_ctx *c, int argc, char **argv)
 			if (jint(p, "pid") != pid)
 				continue;
 			found = true;
+			/* A live rank of a running job: what a repair must never kill. */
+			if (json_object_get(p, "job"))
+				jset_bool(c->st, "killed_live_rank", true);
 			if (!jtrue(p, "unkillable")) {
 				json_array_remove(procs, i);
 				c->dirty = true;
