@@ -45,7 +45,7 @@ BACKENDS := backends/transport backends/exec_local backends/exec_ssh backends/ex
 CORE := core/model core/when core/schema core/template core/runbook core/runbook_yaml core/runbook_step \
 	core/runbook_find core/lint core/inventory core/engine core/engine_record \
 	core/engine_step core/resume core/plan core/reading
-LAB := lab/lab lab/lab_faults lab/lab_transport lab/lab_sandbox lab/lab_state lab/lab_tools \
+LAB := lab/lab lab/lab_faults lab/lab_faults_cluster lab/lab_transport lab/lab_sandbox lab/lab_state lab/lab_tools \
 	lab/lab_tools_smi lab/lab_tools_smi_ctl lab/lab_tools_sys lab/lab_tools_fabric \
 	lab/lab_tools_cluster lab/lab_tools_bmc lab/lab_tools_util lab/lab_backend
 APP := app/ui app/target app/runner app/roll app/plan

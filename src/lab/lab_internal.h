@@ -50,6 +50,11 @@ bool service_active(json_t *st, const char *unit);
 void lab_log_kernel(json_t *st, long long when, const char *msg);
 /* The node's clock: the real one plus the waits the lab let pass at once (clock_skew_ms). */
 long long lab_now(json_t *st);
+/*
+ * Persistence mode: as set by nvidia-smi -pm, else as the daemon started it (on,
+ * unless its unit passes --no-persistence-mode, as Ubuntu's does: persistenced_no_pm).
+ */
+bool lab_persistence_on(json_t *st);
 /* A GPU's power limit range, W (an HGX H100's 200-700 W unless its type says otherwise). */
 long long lab_power_min(json_t *gpu);
 long long lab_power_max(json_t *gpu);
@@ -57,6 +62,29 @@ void lab_repair_on_reset(json_t *st, json_t *gpu);
 
 /* Move what the cluster does by itself (a requeued job) to the node's clock, for any tool. */
 void lab_cluster_settle(struct tool_ctx *c);
+
+/* One fault being injected (lab_faults.c holds the table). */
+struct fault_ctx {
+	json_t *st;
+	json_t *gpu; /* gpu=I, default 0 */
+	long gpu_index;
+	const char *val;
+	struct rbx_err *err;
+};
+
+/* The faults of the cluster and services around a node (lab_faults_cluster.c). */
+int f_drained(struct fault_ctx *f);
+int f_jobs(struct fault_ctx *f);
+int f_plugin(struct fault_ctx *f);
+int f_slurm(struct fault_ctx *f);
+int f_label(struct fault_ctx *f);
+int f_job_procs(struct fault_ctx *f);
+int f_loss(struct fault_ctx *f);
+int f_slo(struct fault_ctx *f);
+int f_deploy(struct fault_ctx *f);
+int f_kv(struct fault_ctx *f);
+int f_bmc(struct fault_ctx *f);
+int f_job(struct fault_ctx *f);
 
 /* Tools, by area. */
 int tool_nvidia_smi(struct tool_ctx *c, int argc, char **argv);

@@ -54,7 +54,7 @@ smi_driver_check(struct tool_ctx *c)
 static int
 gpu_sm_clock(struct tool_ctx *c, json_t *g)
 {
-	int clk = service_active(c->st, "nvidia-persistenced") ? 1980 : 345;
+	int clk = lab_persistence_on(c->st) ? 1980 : 345;
 
 	if (jint(c->st, "clock_cap_mhz") && clk > jint(c->st, "clock_cap_mhz"))
 		clk = (int)jint(c->st, "clock_cap_mhz");
@@ -116,8 +116,7 @@ smi_q(struct tool_ctx *c, const char *display, long index)
 		printf("GPU 00000000:%s:00.0\n", jstr(g, "bus"));
 		if (!display) {
 			kv(1, "Product Name", "%s", jstr(c->st, "model"));
-			kv(1, "Persistence Mode", "%s",
-			   service_active(c->st, "nvidia-persistenced") ? "Enabled" : "Disabled");
+			kv(1, "Persistence Mode", "%s", lab_persistence_on(c->st) ? "Enabled" : "Disabled");
 			printf("    MIG Mode\n");
 			kv(2, "Current", "%s", jstr(g, "mig_mode"));
 			kv(2, "Pending", "%s", jstr(g, "mig_pending"));
@@ -279,8 +278,7 @@ field_value(struct tool_ctx *c, json_t *g, const char *name, char *out, size_t n
 	else if (!strcmp(name, "temperature.memory"))
 		snprintf(out, n, "%d", gpu_temp(c, g) + 6);
 	else if (!strcmp(name, "persistence_mode"))
-		snprintf(out, n, "%s",
-			 service_active(c->st, "nvidia-persistenced") ? "Enabled" : "Disabled");
+		snprintf(out, n, "%s", lab_persistence_on(c->st) ? "Enabled" : "Disabled");
 	else if (!strcmp(name, "ecc.mode.current"))
 		snprintf(out, n, "%s", jstr(g, "ecc_mode"));
 	else if (!strcmp(name, "ecc.mode.pending"))

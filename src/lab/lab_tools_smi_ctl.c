@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include "lab/lab.h"
@@ -301,6 +302,17 @@ tool_nvidia_smi(struct tool_ctx *c, int argc, char **argv)
 			       jstr(g, "bus"), w, "previous");
 		}
 		c->dirty = true;
+		printf("All done.\n");
+		return 0;
+	}
+	if ((v = arg_val(argc, argv, "-pm")) != NULL || (v = arg_val(argc, argv, "--persistence-mode"))) {
+		/* With the daemon running, nvidia-smi asks it; without, the legacy kernel mode. */
+		bool on = !strcmp(v, "1") || !strcasecmp(v, "ENABLED");
+		jset_bool(c->st, "persistence_mode", on);
+		c->dirty = true;
+		json_array_foreach(jgpus(c), i, g)
+			printf("%s persistence mode for GPU 00000000:%s:00.0.\n", on ? "Enabled" : "Disabled",
+			       jstr(g, "bus"));
 		printf("All done.\n");
 		return 0;
 	}

@@ -83,6 +83,8 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 				rc = 3;
 		} else if (!strcmp(verb, "stop") || (!strcmp(verb, "disable") && now)) {
 			jset_str(svc, u, "inactive");
+			if (!strcmp(u, "nvidia-persistenced")) /* what it held, it lets go */
+				json_object_del(c->st, "persistence_mode");
 		} else if (!strcmp(verb, "start") || !strcmp(verb, "restart") ||
 			   (!strcmp(verb, "enable") && now)) {
 			bool fm_mismatch = !strcmp(u, "nvidia-fabricmanager") &&
@@ -95,6 +97,8 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 				jset_str(svc, u, "failed");
 				rc = 1;
 			} else {
+				if (!strcmp(u, "nvidia-persistenced") && strcmp(st, "active"))
+					json_object_del(c->st, "persistence_mode"); /* as its unit says */
 				jset_str(svc, u, "active");
 			}
 		}

@@ -41,6 +41,14 @@ lab_now(json_t *st)
 	return (long long)time(NULL) + jint(st, "clock_skew_ms") / 1000;
 }
 
+bool
+lab_persistence_on(json_t *st)
+{
+	if (json_object_get(st, "persistence_mode"))
+		return jtrue(st, "persistence_mode");
+	return service_active(st, "nvidia-persistenced") && !jtrue(st, "persistenced_no_pm");
+}
+
 long long
 lab_power_min(json_t *gpu)
 {
