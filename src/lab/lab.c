@@ -210,8 +210,8 @@ lab_show(const char *state_dir, const char *node, bool json, struct buf *out, st
 
 /* A restart: the next kernel boots, the module DKMS built for it loads, services start,
  * and what a power cycle clears is cleared, unless the fault is persistent. */
-static int
-do_reboot(json_t *st, void *arg, struct rbx_err *err)
+void
+lab_boot(json_t *st)
 {
 	bool persistent = jtrue(st, "persistent");
 	json_t *g, *svc = json_object_get(st, "services"), *v;
@@ -219,8 +219,6 @@ do_reboot(json_t *st, void *arg, struct rbx_err *err)
 	size_t i;
 	char *msg;
 
-	(void)arg;
-	(void)err;
 	jset_int(st, "boot", jint(st, "boot") + 1);
 	jset_int(st, "boot_time", lab_now(st));
 	if (*jstr(st, "next_kernel")) {
@@ -235,6 +233,8 @@ do_reboot(json_t *st, void *arg, struct rbx_err *err)
 		jset_str(st, "gsp_fw", built);
 	json_array_foreach(json_object_get(st, "gpus"), i, g) {
 		json_array_clear(json_object_get(g, "gis"));
+		/* A pending ECC mode takes effect at boot, and only then (NVML's nvmlDeviceSetEccMode). */
+		json_object_set(g, "ecc_mode", json_object_get(g, "ecc_pending"));
 		if (persistent)
 			continue;
 		jset_bool(g, "lost", false);
@@ -259,6 +259,14 @@ do_reboot(json_t *st, void *arg, struct rbx_err *err)
 	msg = xasprintf("Linux version %s (debian-kernel@lists.debian.org)", jstr(st, "kernel"));
 	lab_log_kernel(st, lab_now(st), msg);
 	free(msg);
+}
+
+static int
+do_reboot(json_t *st, void *arg, struct rbx_err *err)
+{
+	(void)arg;
+	(void)err;
+	lab_boot(st);
 	return 0;
 }
 

@@ -117,6 +117,14 @@ f_xid(struct fault_ctx *f)
 	return 0;
 }
 
+/* The node rebooted by itself (a crash, a power event): what it logged before is an earlier boot. */
+static int
+f_rebooted(struct fault_ctx *f)
+{
+	lab_boot(f->st);
+	return 0;
+}
+
 static int
 f_dcgm(struct fault_ctx *f)
 {
@@ -437,6 +445,7 @@ static const struct fault {
 } faults[] = {
 	{"xid", f_xid, "xid=N [gpu=I]        an XID in the kernel log (79: off the bus; 48/63/94/95/140: "
 		       "remap pending; 64: remap failed; 74: NVLink down)"},
+	{"rebooted", f_rebooted, "rebooted             the node rebooted by itself since (what it logged is an earlier boot)"},
 	{"dcgm", f_dcgm, "dcgm=fail|pass       the DCGM diagnostic fails under stress (or passes again)"},
 	{"remap", f_remap, "remap=pending|failed [gpu=I]"},
 	{"persistent", f_persistent, "persistent           faults survive GPU resets, restarts and repairs (hardware)"},

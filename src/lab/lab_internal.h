@@ -60,6 +60,8 @@ long long lab_power_min(json_t *gpu);
 long long lab_power_max(json_t *gpu);
 void lab_repair_on_reset(json_t *st, json_t *gpu);
 
+/* A boot of the node: the next kernel, its module, services, what a power cycle clears. */
+void lab_boot(json_t *st);
 /* Move what the cluster does by itself (a requeued job) to the node's clock, for any tool. */
 void lab_cluster_settle(struct tool_ctx *c);
 

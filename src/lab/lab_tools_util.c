@@ -134,14 +134,13 @@ lab_log_kernel(json_t *st, long long when, const char *msg)
 					(json_int_t)jint(st, "boot"), "msg", msg));
 }
 
-/* What a GPU reset clears, unless the fault is in the hardware. */
+/* What a GPU reset clears, unless the fault is in the hardware (not a pending ECC mode: a boot does that). */
 void
 lab_repair_on_reset(json_t *st, json_t *g)
 {
 	if (jtrue(st, "persistent"))
 		return;
 	jset_bool(g, "remap_pending", false);
-	json_object_set(g, "ecc_mode", json_object_get(g, "ecc_pending"));
 	json_object_set(g, "mig_mode", json_object_get(g, "mig_pending"));
 	jset_bool(g, "nvlink_down", false);
 }

@@ -187,6 +187,15 @@ def main():
                                                 % (step_id, k, fx["file"], rr["captures"][k],
                                                    fx["lab"] or "healthy", lr["captures"].get(k)))
                     checks.append(check)
+        # A reading the index asks for must have been made: a step that no longer calls
+        # the tool as the capture was taken would otherwise pass unread.
+        done = {(c["step"], c["fixture"]) for c in checks}
+        for fx in fixtures:
+            for step_id in fx.get("reads", {}):
+                if (step_id, fx["file"]) not in done:
+                    problems.append("%s is never read by %s, which the index says reads it "
+                                    "(the step or the capture's tool and args changed)"
+                                    % (fx["file"], step_id))
         for fx in fixtures:
             if fx["file"] not in used and not fx.get("unused_because"):
                 problems.append("%s proves nothing: no runbook step reads it (say why in "
