@@ -226,7 +226,7 @@ lab_boot(json_t *st)
 		jset_str(st, "next_kernel", "");
 	}
 	built = jstr(json_object_get(st, "dkms"), jstr(st, "kernel"));
-	jset_bool(st, "module_loaded", *built && !jtrue(st, "secure_boot"));
+	jset_bool(st, "module_loaded", *built && (!jtrue(st, "secure_boot") || jtrue(st, "module_signed")));
 	if (*built)
 		jset_str(st, "module_version", built);
 	if (!persistent && *built)

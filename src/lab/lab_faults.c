@@ -125,6 +125,14 @@ f_rebooted(struct fault_ctx *f)
 	return 0;
 }
 
+/* GPUDirect RDMA: nvidia_peermem is loaded and uses nvidia. */
+static int
+f_peermem(struct fault_ctx *f)
+{
+	jset_bool(f->st, "peermem", !strcmp(f->val, "loaded"));
+	return 0;
+}
+
 static int
 f_dcgm(struct fault_ctx *f)
 {
@@ -175,7 +183,11 @@ f_module(struct fault_ctx *f)
 static int
 f_secureboot(struct fault_ctx *f)
 {
-	jset_bool(f->st, "secure_boot", !strcmp(f->val, "on"));
+	/* on: the module is unsigned and rejected; signed: DKMS signed it with an enrolled key. */
+	if (strcmp(f->val, "on") && strcmp(f->val, "signed") && strcmp(f->val, "off"))
+		return err_set(f->err, "secureboot=%s: use on, signed or off", f->val);
+	jset_bool(f->st, "secure_boot", strcmp(f->val, "off") != 0);
+	jset_bool(f->st, "module_signed", !strcmp(f->val, "signed"));
 	return 0;
 }
 
@@ -446,13 +458,14 @@ static const struct fault {
 	{"xid", f_xid, "xid=N [gpu=I]        an XID in the kernel log (79: off the bus; 48/63/94/95/140: "
 		       "remap pending; 64: remap failed; 74: NVLink down)"},
 	{"rebooted", f_rebooted, "rebooted             the node rebooted by itself since (what it logged is an earlier boot)"},
+	{"peermem", f_peermem, "peermem=loaded       nvidia_peermem (GPUDirect RDMA) is loaded and holds nvidia"},
 	{"dcgm", f_dcgm, "dcgm=fail|pass       the DCGM diagnostic fails under stress (or passes again)"},
 	{"remap", f_remap, "remap=pending|failed [gpu=I]"},
 	{"persistent", f_persistent, "persistent           faults survive GPU resets, restarts and repairs (hardware)"},
 	{"drained", f_drained, "drained=REASON       someone else drained the node"},
 	{"jobs", f_jobs, "jobs=N               work running on the node"},
 	{"module", f_module, "module=unloaded|mismatch   the nvidia module is not loaded, or older than its libraries"},
-	{"secureboot", f_secureboot, "secureboot=on        Secure Boot rejects the unsigned module"},
+	{"secureboot", f_secureboot, "secureboot=on|signed   Secure Boot rejects the unsigned module; or it is signed and loads"},
 	{"kernel", f_kernel, "kernel=new           booted a new kernel with no nvidia module built for it"},
 	{"dkms", f_dkms, "dkms=fail            DKMS cannot build the module"},
 	{"gsp", f_gsp, "gsp=mismatch         GSP firmware older than the driver, XID 119"},

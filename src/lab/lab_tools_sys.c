@@ -37,6 +37,8 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 	const char *verb = NULL;
 	int k, rc = 0;
 	bool now = arg_has(argc, argv, "--now");
+	/* is-active -q: the exit status alone. */
+	bool quiet = arg_has(argc, argv, "-q") || arg_has(argc, argv, "--quiet");
 
 	for (k = 1; k < argc && !verb; k++)
 		if (argv[k][0] != '-')
@@ -58,7 +60,8 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 		st = jstr(svc, u);
 		if (!*st && !strcmp(verb, "is-active")) {
 			/* systemctl is-active on a unit that is not there: "inactive", 3. */
-			printf("inactive\n");
+			if (!quiet)
+				printf("inactive\n");
 			rc = 3;
 			free(u);
 			continue;
@@ -70,7 +73,8 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(verb, "is-active")) {
-			printf("%s\n", st);
+			if (!quiet)
+				printf("%s\n", st);
 			if (strcmp(st, "active"))
 				rc = 3;
 		} else if (!strcmp(verb, "status")) {
@@ -132,14 +136,23 @@ tool_modprobe(struct tool_ctx *c, int argc, char **argv)
 					"/lib/modules/%s\n", argv[k], jstr(c->st, "kernel"));
 			return 1;
 		}
+		if (remove && !strcmp(argv[k], "nvidia_peermem")) {
+			jset_bool(c->st, "peermem", false);
+			continue;
+		}
 		if (remove) {
 			if (!jtrue(c->st, "module_loaded"))
 				continue;
-			if (services_hold_gpu(c)) {
+			/* GPUDirect RDMA's module uses nvidia: it goes first. */
+			if (services_hold_gpu(c) || jtrue(c->st, "peermem")) {
 				fprintf(stderr, "modprobe: FATAL: Module nvidia is in use.\n");
 				return 1;
 			}
 			jset_bool(c->st, "module_loaded", false);
+			continue;
+		}
+		if (!strcmp(argv[k], "nvidia_peermem") && jtrue(c->st, "module_loaded")) {
+			jset_bool(c->st, "peermem", true);
 			continue;
 		}
 		if (jtrue(c->st, "module_loaded"))
@@ -149,7 +162,7 @@ tool_modprobe(struct tool_ctx *c, int argc, char **argv)
 					"/lib/modules/%s\n", jstr(c->st, "kernel"));
 			return 1;
 		}
-		if (jtrue(c->st, "secure_boot")) {
+		if (jtrue(c->st, "secure_boot") && !jtrue(c->st, "module_signed")) {
 			fprintf(stderr, "modprobe: ERROR: could not insert 'nvidia': Key was rejected by "
 					"service\n");
 			lab_log_kernel(c->st, lab_now(c->st), "Loading of unsigned module is rejected");
@@ -174,7 +187,10 @@ tool_lsmod(struct tool_ctx *c, int argc, char **argv)
 		printf("nvidia_uvm           1523712  0\n");
 		printf("nvidia_drm             90112  0\n");
 		printf("nvidia_modeset       1306624  1 nvidia_drm\n");
-		printf("nvidia              56770560  2 nvidia_uvm,nvidia_modeset\n");
+		if (jtrue(c->st, "peermem"))
+			printf("nvidia_peermem         16384  0\n");
+		printf("nvidia              56770560  %d nvidia_uvm,%snvidia_modeset\n",
+		       jtrue(c->st, "peermem") ? 3 : 2, jtrue(c->st, "peermem") ? "nvidia_peermem," : "");
 	}
 	printf("ipmi_si                81920  0\nipmi_devintf           20480  0\n");
 	return 0;
@@ -192,6 +208,8 @@ tool_modinfo(struct tool_ctx *c, int argc, char **argv)
 	}
 	if (field && !strcmp(field, "version"))
 		printf("%s\n", built);
+	else if (field && !strcmp(field, "signer"))
+		printf("%s", jtrue(c->st, "module_signed") ? "DKMS module signing key\n" : "");
 	else if (!field)
 		printf("filename:       /lib/modules/%s/updates/dkms/nvidia.ko\nversion:        %s\n"
 		       "license:        NVIDIA\n", jstr(c->st, "kernel"), built);
