@@ -201,6 +201,23 @@ f_kernel(struct fault_ctx *f)
 	jset_str(f->st, "kernel", "6.1.0-28-amd64");
 	jset_bool(f->st, "module_loaded", false);
 	jset_str(json_object_get(f->st, "packages"), "linux-image-6.1.0-28-amd64", "6.1.119-1");
+	jset_str(json_object_get(f->st, "packages"), "linux-headers-6.1.0-28-amd64", "6.1.119-1");
+	return 0;
+}
+
+/* The running kernel's headers are not installed (the image came without its headers package). */
+static int
+f_headers(struct fault_ctx *f)
+{
+	char *pkg = xasprintf("linux-headers-%s", jstr(f->st, "kernel"));
+
+	if (strcmp(f->val, "missing")) {
+		free(pkg);
+		return err_set(f->err, "headers=%s: use headers=missing", f->val);
+	}
+	json_object_del(json_object_get(f->st, "packages"), pkg);
+	json_object_set_new(json_object_get(f->st, "repo"), pkg, json_pack("[s]", "6.1.119-1"));
+	free(pkg);
 	return 0;
 }
 
@@ -467,6 +484,7 @@ static const struct fault {
 	{"module", f_module, "module=unloaded|mismatch   the nvidia module is not loaded, or older than its libraries"},
 	{"secureboot", f_secureboot, "secureboot=on|signed   Secure Boot rejects the unsigned module; or it is signed and loads"},
 	{"kernel", f_kernel, "kernel=new           booted a new kernel with no nvidia module built for it"},
+	{"headers", f_headers, "headers=missing      the running kernel's headers are not installed (DKMS cannot build)"},
 	{"dkms", f_dkms, "dkms=fail            DKMS cannot build the module"},
 	{"gsp", f_gsp, "gsp=mismatch         GSP firmware older than the driver, XID 119"},
 	{"persistence", f_persistence, "persistence=off|broken|no-pm-unit   nvidia-persistenced stopped; cannot start; or runs "

@@ -143,6 +143,6 @@ int smi_query(struct tool_ctx *c, const char *list, const char *format, long ind
 int smi_apps(struct tool_ctx *c, const char *list, const char *format);
 
 /* The lab state's format: a node written in another is refused (rbx lab reset). */
-#define LAB_STATE_FORMAT 3
+#define LAB_STATE_FORMAT 4
 
 #endif

@@ -6,13 +6,18 @@
 #include "lab/lab.h"
 #include "lab/lab_internal.h"
 
+/* The template says the format it is written in: LAB_STATE_FORMAT, as a string. */
+#define LAB_STR2(x) #x
+#define LAB_STR(x) LAB_STR2(x)
+#define LAB_FORMAT_STR LAB_STR(LAB_STATE_FORMAT)
+
 /*
  * An 8x H100 SXM node on Debian 12 with the 550 driver, in service. The values
  * are what the real tools would report; the golden image figures (image-drift)
  * and the repos (driver upgrades) are part of the scene.
  */
 static const char healthy[] = "{"
-	"\"format\": 3,"
+	"\"format\": " LAB_FORMAT_STR ","
 	"\"boot\": 1,"
 	"\"model\": \"NVIDIA H100 80GB HBM3\","
 	"\"driver\": \"550.90.07\","
@@ -35,7 +40,8 @@ static const char healthy[] = "{"
 	"\"broken_services\": [],"
 	"\"packages\": {\"nvidia-driver-550\": \"550.90.07-1\", \"nvidia-fabricmanager-550\": \"550.90.07-1\","
 	"  \"libnvidia-compute-550\": \"550.90.07-1\", \"datacenter-gpu-manager\": \"1:3.3.6\","
-	"  \"linux-image-6.1.0-27-amd64\": \"6.1.115-1\", \"nvidia-container-toolkit\": \"1.16.2-1\"},"
+	"  \"linux-image-6.1.0-27-amd64\": \"6.1.115-1\", \"linux-headers-6.1.0-27-amd64\": \"6.1.115-1\","
+	"  \"nvidia-container-toolkit\": \"1.16.2-1\"},"
 	"\"held\": [],"
 	"\"repo\": {\"nvidia-driver-550\": [\"550.54.15-1\", \"550.90.07-1\"],"
 	"  \"nvidia-driver-560\": [\"560.35.03-1\"],"

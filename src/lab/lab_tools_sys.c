@@ -44,10 +44,10 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 		if (argv[k][0] != '-')
 			verb = argv[k];
 	if (!verb)
-		return tool_usage(c, "the lab simulates start|stop|restart|enable|disable|is-active|status UNIT...");
+		return tool_usage(c, "the lab simulates start|stop|restart|enable|disable|is-active|status|cat UNIT...");
 	if (strcmp(verb, "start") && strcmp(verb, "stop") && strcmp(verb, "restart") &&
 	    strcmp(verb, "enable") && strcmp(verb, "disable") && strcmp(verb, "is-active") &&
-	    strcmp(verb, "status")) {
+	    strcmp(verb, "status") && strcmp(verb, "cat")) {
 		fprintf(stderr, "rbx lab: 'systemctl %s' is not simulated in the lab\n", verb);
 		return 127;
 	}
@@ -63,6 +63,17 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 			if (!quiet)
 				printf("inactive\n");
 			rc = 3;
+			free(u);
+			continue;
+		}
+		if (!*st && !strcmp(verb, "cat")) {
+			fprintf(stderr, "No files found for %s.service.\n", u);
+			free(u);
+			rc = 1;
+			continue;
+		}
+		if (!strcmp(verb, "cat")) {
+			printf("# /lib/systemd/system/%s.service\n[Unit]\nDescription=%s\n", u, u);
 			free(u);
 			continue;
 		}
@@ -216,6 +227,16 @@ tool_modinfo(struct tool_ctx *c, int argc, char **argv)
 	return 0;
 }
 
+static bool
+has_headers(struct tool_ctx *c, const char *kernel)
+{
+	char *pkg = xasprintf("linux-headers-%s", kernel);
+	bool ok = json_object_get(json_object_get(c->st, "packages"), pkg) != NULL;
+
+	free(pkg);
+	return ok;
+}
+
 int
 tool_dkms(struct tool_ctx *c, int argc, char **argv)
 {
@@ -230,6 +251,12 @@ tool_dkms(struct tool_ctx *c, int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "autoinstall")) {
 		kernel = kernel ? kernel : jstr(c->st, "kernel");
+		if (!has_headers(c, kernel)) {
+			fprintf(stderr, "Error! Your kernel headers for kernel %s cannot be found at "
+					"/lib/modules/%s/build or /lib/modules/%s/source.\n", kernel, kernel,
+				kernel);
+			return 1;
+		}
 		if (jtrue(c->st, "dkms_broken")) {
 			printf("Building module:\nCleaning build area...\nmake -j2 KERNELRELEASE=%s...(bad "
 			       "exit status: 2)\nError! Bad return status for module build on kernel: %s "
@@ -523,6 +550,9 @@ print_format(const char *fmt, const char *pkg, const char *ver)
 		} else if (!strncmp(p, "${Version}", 10)) {
 			fputs(ver, stdout);
 			p += 9;
+		} else if (!strncmp(p, "${Status}", 9)) {
+			fputs("install ok installed", stdout); /* the lab's packages are all installed */
+			p += 8;
 		} else if (p[0] == '\\' && p[1] == 'n') {
 			putchar('\n');
 			p++;
