@@ -57,6 +57,10 @@ for f in "$TOP"/runbooks/*.yaml; do
 		check "$rb has a scenario that ends FAILED through rollback, or on the RMA path" "scenarios | grep '^$rb ' | awk -F'|' '\$4 == \" 1 \" || (\$4 == \" 0 \" && \$5 == \" out \")' | grep -q ."
 	fi
 done
+# A node without NVSwitches (no Fabric Manager) takes every driver runbook to SUCCEEDED.
+for rb in driver-cuda-upgrade driver-module-load-failure kernel-upgrade-gpu-missing gsp-firmware-mismatch image-drift; do
+	check "$rb has a scenario on a PCIe node (no NVSwitch) that succeeds" "scenarios | grep '^$rb ' | awk -F'|' '\$2 ~ /type=pcie-h100/ && \$4 == \" 0 \"' | grep -q ."
+done
 for rb in driver-cuda-upgrade image-drift add-gpu-capacity; do
 	check "fleet-wide $rb says it runs per node under rbx roll" "'$RBX' show $rb | grep -q 'rbx roll $rb --nodes'"
 done
