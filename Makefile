@@ -136,7 +136,10 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/share/rbx/runbooks $(DESTDIR)$(PREFIX)/share/rbx
 
 # Regenerate docs/runbooks/ from runbooks/ (t0120 fails when they differ).
-docs: rbx
+# The pages, and real-output.md: each runbook step's reading of the real captures.
+docs: rbx $(BUILD)/tests/rbx-rx
+	RBX_RUNBOOKS=$(CURDIR)/runbooks python3 tests/tools/conformance.py ./rbx $(BUILD)/tests/rbx-rx \
+		tests/fixtures/real/index.json --markdown docs/runbooks/real-output.md
 	./rbx docs --out docs/runbooks
 
 bench: rbx

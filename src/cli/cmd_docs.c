@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "core/runbook.h"
@@ -96,8 +97,9 @@ page_phase(FILE *fp, const struct runbook *rb, enum phase p, const char *title, 
 		page_step(fp, rb->steps[p][i], (int)i + 1);
 }
 
+/* evidence: the output dir holds real-output.md (the catalogue's, from tests/tools/conformance.py). */
 static int
-write_page(const char *dir, const struct runbook *rb, struct rbx_err *err)
+write_page(const char *dir, const struct runbook *rb, bool evidence, struct rbx_err *err)
 {
 	char *path = xasprintf("%s/%s.md", dir, rb->name);
 	FILE *fp = fopen(path, "w");
@@ -164,6 +166,15 @@ write_page(const char *dir, const struct runbook *rb, struct rbx_err *err)
 		   "After the completed steps' undos, newest first. The node stays cordoned when the "
 		   "run ends FAILED.");
 	fprintf(fp, "Max attempts: %d.\n\n", rb->max_attempts);
+	if (rb->nrelies_on) {
+		fprintf(fp, "## What it relies on in the real tools\n\n");
+		for (i = 0; i < rb->nrelies_on; i++)
+			fprintf(fp, "- %s\n", rb->relies_on[i]);
+		fprintf(fp, "\n");
+	}
+	if (evidence)
+		fprintf(fp, "The real output its readings are checked against, capture by capture: "
+			    "[real-output.md](real-output.md#%s).\n\n", rb->name);
 	if (rb->nreferences) {
 		fprintf(fp, "## References\n\n");
 		for (i = 0; i < rb->nreferences; i++)
@@ -198,6 +209,7 @@ docs_exec(struct args *a, struct rbx_err *err)
 	struct dirent *de;
 	FILE *fp;
 	char *index = NULL;
+	bool evidence;
 	int rc = RBX_USAGE, s;
 
 	if (!out)
@@ -230,8 +242,11 @@ docs_exec(struct args *a, struct rbx_err *err)
 		goto out;
 	}
 	qsort(rbs, n, sizeof(*rbs), cmp_rb);
+	index = xasprintf("%s/real-output.md", out);
+	evidence = access(index, F_OK) == 0;
+	free(index);
 	for (i = 0; i < n; i++)
-		if (write_page(out, rbs[i], err) < 0)
+		if (write_page(out, rbs[i], evidence, err) < 0)
 			goto out;
 	index = xasprintf("%s/README.md", out);
 	fp = fopen(index, "w");

@@ -328,6 +328,8 @@ decode(struct loader *L, yaml_node_t *root)
 		rb->keep_cordoned = e == 1;
 	for (e = 0; e < PHASE_COUNT; e++)
 		runbook_parse_phase(L, root, (enum phase)e);
+	rb->relies_on = ydoc_strings(L->y, ydoc_get(L->y, root, "relies_on"), "relies_on",
+				     &rb->nrelies_on);
 	rb->references = ydoc_strings(L->y, ydoc_get(L->y, root, "references"), "references",
 				     &rb->nreferences);
 	rb->related = ydoc_strings(L->y, ydoc_get(L->y, root, "related"), "related", &rb->nrelated);
@@ -415,6 +417,7 @@ runbook_free(struct runbook *rb)
 			runbook_step_free(rb->steps[p][i]);
 		free(rb->steps[p]);
 	}
+	ydoc_strings_free(rb->relies_on, rb->nrelies_on);
 	ydoc_strings_free(rb->references, rb->nreferences);
 	ydoc_strings_free(rb->related, rb->nrelated);
 	free(rb);

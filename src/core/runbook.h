@@ -138,6 +138,8 @@ struct runbook {
 	bool keep_cordoned; /* on_success: keep_cordoned */
 	struct step **steps[PHASE_COUNT];
 	size_t nsteps[PHASE_COUNT];
+	char **relies_on; /* facts about the real tools, each with its source */
+	size_t nrelies_on;
 	char **references;
 	size_t nreferences;
 	char **related;

@@ -43,6 +43,9 @@ static const struct field runbook_fields[] = {
 	 "The proofs. A failure rolls back (and may retry the procedure)."},
 	{"rollback", FT_OBJECTS, 0, "step", NULL,
 	 "Run after the completed steps' `undo`s, in order, when the procedure or verify fails."},
+	{"relies_on", FT_STRINGS, 0, NULL, NULL,
+	 "What the runbook relies on in the real tools and hardware, each fact with its source "
+	 "(a link, or the capture under tests/fixtures/real that shows it)."},
 	{"references", FT_STRINGS, 0, NULL, NULL, "Links to the sources the runbook rests on."},
 	{"related", FT_STRINGS, 0, NULL, NULL, "Names of related runbooks."},
 	{NULL, 0, 0, NULL, NULL, NULL},

@@ -4,9 +4,10 @@
 . "$TOP/tests/integration/lib.sh"
 
 rx="$TOP/${BUILD:-build/release}/tests/rbx-rx"
-conf() { python3 "$TOP/tests/tools/conformance.py" "$RBX" "$rx" "$1" --report "$WORK/report.json"; }
+conf() { python3 "$TOP/tests/tools/conformance.py" "$RBX" "$rx" "$1" --report "$WORK/report.json" --markdown "$WORK/real-output.md"; }
 
 check "the catalogue reads real output as the lab's (and right)" "conf '$TOP/tests/fixtures/real/index.json' > conf.out 2>&1 || { cat conf.out; exit 1; }"
+check "docs/runbooks/real-output.md shows what it read (run: make docs)" "diff '$WORK/real-output.md' '$TOP/docs/runbooks/real-output.md'"
 check "it checked enough to mean something (>= 40 captures, >= 60 checks)" "python3 -c '
 import json, sys
 r = json.load(open(\"$WORK/report.json\"))
