@@ -310,6 +310,18 @@ f_temp(struct fault_ctx *f)
 	return 0;
 }
 
+/* The HBM runs hot while the core does not (its own limit: 95 C on an H100's -q). */
+static int
+f_memtemp(struct fault_ctx *f)
+{
+	long t = strtol(f->val, NULL, 10);
+
+	if (t < 20 || t > 120)
+		return err_set(f->err, "memtemp=%s: a temperature in C from 20 to 120", f->val);
+	jset_int(f->gpu, "mem_temp", t);
+	return 0;
+}
+
 static int
 f_cooling(struct fault_ctx *f)
 {
@@ -492,6 +504,7 @@ static const struct fault {
 	{"fm", f_fm, "fm=down|mismatch|broken   Fabric Manager stopped, a version behind the driver, or failing"},
 	{"ecc", f_ecc, "ecc=off [gpu=I]      ECC turned off"},
 	{"temp", f_temp, "temp=C [gpu=I]       a GPU running hot (89 C slows down, 92 C shuts down)"},
+	{"memtemp", f_memtemp, "memtemp=C [gpu=I]    the GPU's memory (HBM) running hot while its core is not"},
 	{"cooling", f_cooling, "cooling=failed       a fan or the CDU is out: capping power does not cool"},
 	{"mig", f_mig, "mig=stale|busy [gpu=I]   leftover MIG instances; or instances held by a client"},
 	{"ib", f_ib, "ib=errors            InfiniBand symbol errors and link-downs (a straggler)"},

@@ -137,6 +137,7 @@ extern const char *const lab_refused[];
 void smi_lost(json_t *g);
 int smi_driver_check(struct tool_ctx *c);
 int gpu_temp(struct tool_ctx *c, json_t *g);
+int gpu_mem_temp(struct tool_ctx *c, json_t *g);
 unsigned mig_gi_count(json_t *g);
 int smi_q(struct tool_ctx *c, const char *display, long index);
 int smi_query(struct tool_ctx *c, const char *list, const char *format, long index);

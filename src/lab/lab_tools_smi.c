@@ -178,7 +178,7 @@ smi_q(struct tool_ctx *c, const char *display, long index)
 			kv(2, "GPU Shutdown Temp", "92 C");
 			kv(2, "GPU Slowdown Temp", "89 C");
 			kv(2, "GPU Max Operating Temp", "87 C");
-			kv(2, "Memory Current Temp", "%d C", gpu_temp(c, g) + 6);
+			kv(2, "Memory Current Temp", "%d C", gpu_mem_temp(c, g));
 			kv(2, "Memory Max Operating Temp", "95 C");
 		}
 		if (want_section(display, "POWER")) {
@@ -276,7 +276,7 @@ field_value(struct tool_ctx *c, json_t *g, const char *name, char *out, size_t n
 	else if (!strcmp(name, "temperature.gpu"))
 		snprintf(out, n, "%d", gpu_temp(c, g));
 	else if (!strcmp(name, "temperature.memory"))
-		snprintf(out, n, "%d", gpu_temp(c, g) + 6);
+		snprintf(out, n, "%d", gpu_mem_temp(c, g));
 	else if (!strcmp(name, "persistence_mode"))
 		snprintf(out, n, "%s", lab_persistence_on(c->st) ? "Enabled" : "Disabled");
 	else if (!strcmp(name, "ecc.mode.current"))

@@ -157,6 +157,19 @@ gpu_temp(struct tool_ctx *c, json_t *g)
 	return (int)t;
 }
 
+/* HBM temperature: a few degrees above the core, or its own (memtemp=); a cap cools both. */
+int
+gpu_mem_temp(struct tool_ctx *c, json_t *g)
+{
+	long long m = jint(g, "mem_temp");
+
+	if (!m)
+		return gpu_temp(c, g) + 6;
+	if (!jtrue(c->st, "cooling_failed") && jint(g, "power_limit") < jint(g, "default_power_limit"))
+		return 66 + (int)(jint(g, "index") % 5);
+	return (int)m;
+}
+
 /* A training run's loss at a step: the same curve on every node and every run. */
 static double
 train_loss(long step)
