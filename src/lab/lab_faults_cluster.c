@@ -119,6 +119,16 @@ f_kv(struct fault_ctx *f)
 	return 0;
 }
 
+/* A vLLM from before the rename: it exports vllm:gpu_cache_usage_perc, not kv_cache_usage_perc. */
+int
+f_vllm(struct fault_ctx *f)
+{
+	if (strcmp(f->val, "old"))
+		return err_set(f->err, "vllm=%s: use vllm=old", f->val);
+	jset_bool(json_object_get(f->st, "serving"), "old_metrics", true);
+	return 0;
+}
+
 int
 f_bmc(struct fault_ctx *f)
 {

@@ -86,6 +86,7 @@ int f_slo(struct fault_ctx *f);
 int f_deploy(struct fault_ctx *f);
 int f_kv(struct fault_ctx *f);
 int f_bmc(struct fault_ctx *f);
+int f_vllm(struct fault_ctx *f);
 int f_job(struct fault_ctx *f);
 
 /* Tools, by area. */
@@ -138,6 +139,7 @@ void smi_lost(json_t *g);
 int smi_driver_check(struct tool_ctx *c);
 int gpu_temp(struct tool_ctx *c, json_t *g);
 int gpu_mem_temp(struct tool_ctx *c, json_t *g);
+long long gpu_link_gen(struct tool_ctx *c, json_t *g);
 unsigned mig_gi_count(json_t *g);
 int smi_q(struct tool_ctx *c, const char *display, long index);
 int smi_query(struct tool_ctx *c, const char *list, const char *format, long index);

@@ -153,7 +153,9 @@ prom_value(struct tool_ctx *c, const char *q)
 
 	if (strstr(q, "num_preemptions_total"))
 		return jtrue(s, "kv_pressure") ? 3.2 : 0;
-	if (strstr(q, "kv_cache_usage_perc") || strstr(q, "gpu_cache_usage_perc"))
+	/* vLLM renamed the gauge in 2025 (vllm#18354): an old one has only gpu_cache_usage_perc,
+	 * a new one only kv_cache_usage_perc by default; a name it lacks is an empty result. */
+	if (strstr(q, jtrue(s, "old_metrics") ? "gpu_cache_usage_perc" : "kv_cache_usage_perc"))
 		return jtrue(s, "kv_pressure") ? 0.99 : 0.62;
 	/* Requests queue when there are too few replicas, and when each got slower (a bad deploy). */
 	if (strstr(q, "num_requests_waiting"))

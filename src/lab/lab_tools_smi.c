@@ -143,7 +143,7 @@ smi_q(struct tool_ctx *c, const char *display, long index)
 		if (want_section(display, "PCI") && display) {
 			printf("    PCI\n        GPU Link Info\n            PCIe Generation\n");
 			kv(4, "Max", "5");
-			kv(4, "Current", "%lld", jint(g, "pcie_gen"));
+			kv(4, "Current", "%lld", gpu_link_gen(c, g));
 			printf("            Link Width\n");
 			kv(4, "Max", "16x");
 			kv(4, "Current", "%lldx", jint(g, "pcie_width"));
@@ -306,7 +306,7 @@ field_value(struct tool_ctx *c, json_t *g, const char *name, char *out, size_t n
 	else if (!strcmp(name, "mig.mode.pending"))
 		snprintf(out, n, "%s", jstr(g, "mig_pending"));
 	else if (!strcmp(name, "pcie.link.gen.current"))
-		snprintf(out, n, "%lld", jint(g, "pcie_gen"));
+		snprintf(out, n, "%lld", gpu_link_gen(c, g));
 	else if (!strcmp(name, "pcie.link.gen.max"))
 		snprintf(out, n, "5");
 	else if (!strcmp(name, "pcie.link.width.current"))

@@ -157,6 +157,22 @@ gpu_temp(struct tool_ctx *c, json_t *g)
 	return (int)t;
 }
 
+/*
+ * The link's current generation: an idle GPU drops its link to gen 1 to save power
+ * (a real idle RTX 4090 shows Current 1 of Max 4); under work it runs at what it trained to.
+ */
+long long
+gpu_link_gen(struct tool_ctx *c, json_t *g)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(c->st, "procs"), i, p)
+		if (jint(p, "gpu") == jint(g, "index"))
+			return jint(g, "pcie_gen");
+	return 1;
+}
+
 /* HBM temperature: a few degrees above the core, or its own (memtemp=); a cap cools both. */
 int
 gpu_mem_temp(struct tool_ctx *c, json_t *g)
