@@ -523,7 +523,8 @@ static const struct fault {
 	{"slo", f_slo, "slo=bad-deploy|capacity   a bad serving revision; or too few replicas"},
 	{"deploy", f_deploy, "deploy=stuck         a rollout never finishes"},
 	{"kv", f_kv, "kv=pressure          the KV cache is full and requests are preempted"},
-	{"vllm", f_vllm, "vllm=old             a vLLM from before 2025's rename: gpu_cache_usage_perc, no kv_cache_usage_perc"},
+	{"vllm", f_vllm, "vllm=old|absent      a vLLM from before 2025's rename (gpu_cache_usage_perc only); or no vLLM "
+		       "series in Prometheus at all"},
 	{"bmc", f_bmc, "bmc=hung|misconfigured|dhcp-lost|dead   the BMC hangs; lost its LAN config; its DHCP "
 		      "address; or is dead"},
 	{"drift", f_drift, "drift=driver         the node runs an older driver than the golden image"},

@@ -123,8 +123,12 @@ f_kv(struct fault_ctx *f)
 int
 f_vllm(struct fault_ctx *f)
 {
+	if (!strcmp(f->val, "absent")) { /* Prometheus has no vLLM series: its scrape is broken */
+		jset_bool(json_object_get(f->st, "serving"), "no_metrics", true);
+		return 0;
+	}
 	if (strcmp(f->val, "old"))
-		return err_set(f->err, "vllm=%s: use vllm=old", f->val);
+		return err_set(f->err, "vllm=%s: use vllm=old or vllm=absent", f->val);
 	jset_bool(json_object_get(f->st, "serving"), "old_metrics", true);
 	return 0;
 }

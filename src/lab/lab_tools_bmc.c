@@ -151,6 +151,8 @@ prom_value(struct tool_ctx *c, const char *q)
 	bool slo_bad = jtrue(s, "bad_revision") || jint(s, "replicas") < jint(s, "needed_replicas") ||
 		       jtrue(s, "kv_pressure");
 
+	if (strstr(q, "vllm:") && jtrue(s, "no_metrics"))
+		return -1; /* an empty result */
 	if (strstr(q, "num_preemptions_total"))
 		return jtrue(s, "kv_pressure") ? 3.2 : 0;
 	/* vLLM renamed the gauge in 2025 (vllm#18354): an old one has only gpu_cache_usage_perc,
