@@ -104,10 +104,56 @@ lint_cluster_change(const struct runbook *rb, const struct step *s, struct diags
 			  s->name, what);
 }
 
+/*
+ * `... | awk '{exit !($1 < 1)}'`: an awk that decides in its main rule never runs it
+ * on empty input, and exits 0. A check fed nothing (a metric nobody exports, a tool
+ * that printed nothing) then passes. Deciding in END, with a flag for "seen", cannot.
+ */
+static bool
+awk_passes_on_nothing(const char *text)
+{
+	const char *p = text;
+
+	while (text && (p = strstr(p, "awk ")) != NULL) {
+		const char *q = p + 4, *end;
+
+		p += 4;
+		/* Past blanks and "-v NAME=VALUE" assignments, to the program. */
+		for (;;) {
+			q += strspn(q, " \t");
+			if (q[0] != '-' || q[1] != 'v')
+				break;
+			q += 2;
+			q += strspn(q, " \t");
+			q += strcspn(q, " \t");
+		}
+		if (*q != '\'')
+			continue;
+		end = strchr(q + 1, '\'');
+		if (!end)
+			return false;
+		q++;
+		while (*q == ' ')
+			q++;
+		/* A main rule with no pattern that exits, and no END block to decide instead. */
+		if (*q == '{' && memmem(q, (size_t)(end - q), "exit", 4) &&
+		    !memmem(q, (size_t)(end - q), "END", 3))
+			return true;
+	}
+	return false;
+}
+
 static void
 lint_step(const struct runbook *rb, const struct step *s, struct diags *d)
 {
 	const char *file = rb->path;
+
+	if ((s->kind == STEP_SSH || s->kind == STEP_RUN) && awk_passes_on_nothing(s->text))
+		diags_add(d, DIAG_WARNING, file, s->pos,
+			  "step '%s' decides in awk's main rule ('{exit ...}'), which never runs on "
+			  "empty input: awk exits 0 and the step passes on nothing; decide in END "
+			  "(NR == 1 {v = $1; seen = 1} END {exit !(seen && ...)})",
+			  s->name);
 
 	lint_cluster_change(rb, s, d);
 	if (s->undo)

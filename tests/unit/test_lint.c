@@ -179,6 +179,25 @@ test_cluster_changes_say_so(void **state)
 	       3, "step 'scale' runs 'kubectl scale', which changes the cluster, not the node");
 }
 
+/* A proof fed nothing must not pass: awk's main rule never runs on empty input. */
+static void
+test_awk_that_passes_on_nothing(void **state)
+{
+	(void)state;
+	expect("guard: {cordon: true, drain: true}\n"
+	       "verify:\n  - {name: burn, ssh: \"curl -s x | awk '{exit !($1 < 1)}'\"}\n",
+	       0, "decides in awk's main rule");
+	expect("guard: {cordon: true, drain: true}\n"
+	       "verify:\n  - {name: burn, ssh: \"curl -s x | awk -v m=3 '{exit !($1 < m)}'\"}\n",
+	       0, "decides in awk's main rule");
+	expect("guard: {cordon: true, drain: true}\n"
+	       "verify:\n  - {name: burn, ssh: \"curl -s x | awk 'NR == 1 {v = $1; seen = 1} END {exit !(seen && v < 1)}'\"}\n",
+	       0, NULL);
+	expect("guard: {cordon: true, drain: true}\n"
+	       "verify:\n  - {name: bad, ssh: \"nvidia-smi | awk '$1 > m {bad = 1} END {exit bad}'\"}\n",
+	       0, NULL);
+}
+
 static void
 test_a_guard_without_drain_says_why(void **state)
 {
@@ -202,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_rma_only_after_the_xid_is_known),
 		cmocka_unit_test(test_cluster_changes_say_so),
 		cmocka_unit_test(test_a_guard_without_drain_says_why),
+		cmocka_unit_test(test_awk_that_passes_on_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
