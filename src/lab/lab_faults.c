@@ -354,11 +354,14 @@ f_ib(struct fault_ctx *f)
 {
 	json_t *ib = json_object_get(f->st, "ib");
 
-	if (strcmp(f->val, "errors"))
-		return err_set(f->err, "ib=%s: use ib=errors", f->val);
+	if (strcmp(f->val, "errors") && strcmp(f->val, "old-errors"))
+		return err_set(f->err, "ib=%s: use ib=errors or ib=old-errors", f->val);
+	/* Lifetime counts; errors keep rising, old-errors stopped long ago (a reseated cable). */
 	jset_int(ib, "symbol_errors", 18342);
 	jset_int(ib, "link_downed", 3);
 	jset_int(ib, "rcv_errors", 511);
+	jset_bool(ib, "rising", !strcmp(f->val, "errors"));
+	jset_int(ib, "t0", lab_now(f->st));
 	return 0;
 }
 
@@ -507,7 +510,8 @@ static const struct fault {
 	{"memtemp", f_memtemp, "memtemp=C [gpu=I]    the GPU's memory (HBM) running hot while its core is not"},
 	{"cooling", f_cooling, "cooling=failed       a fan or the CDU is out: capping power does not cool"},
 	{"mig", f_mig, "mig=stale|busy [gpu=I]   leftover MIG instances; or instances held by a client"},
-	{"ib", f_ib, "ib=errors            InfiniBand symbol errors and link-downs (a straggler)"},
+	{"ib", f_ib, "ib=errors|old-errors   InfiniBand errors that keep rising (a straggler); or lifetime counts "
+		     "from long ago"},
 	{"nvlink", f_nvlink, "nvlink=down [gpu=I]  NVLinks inactive"},
 	{"pcie", f_pcie, "pcie=downtrained [gpu=I]   link trained at Gen4 x8"},
 	{"acs", f_acs, "acs=on               PCIe ACS redirection on the switches"},
