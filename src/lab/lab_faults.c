@@ -368,7 +368,10 @@ f_ib(struct fault_ctx *f)
 static int
 f_nvlink(struct fault_ctx *f)
 {
-	jset_bool(f->gpu, "nvlink_down", !strcmp(f->val, "down"));
+	/* flaky: the links stay up, but every transfer over them adds CRC and replay errors. */
+	if (strcmp(f->val, "down") && strcmp(f->val, "flaky"))
+		return err_set(f->err, "nvlink=%s: use nvlink=down or nvlink=flaky", f->val);
+	jset_bool(f->gpu, !strcmp(f->val, "down") ? "nvlink_down" : "nvlink_flaky", true);
 	return 0;
 }
 
@@ -512,7 +515,7 @@ static const struct fault {
 	{"mig", f_mig, "mig=stale|busy [gpu=I]   leftover MIG instances; or instances held by a client"},
 	{"ib", f_ib, "ib=errors|old-errors   InfiniBand errors that keep rising (a straggler); or lifetime counts "
 		     "from long ago"},
-	{"nvlink", f_nvlink, "nvlink=down [gpu=I]  NVLinks inactive"},
+	{"nvlink", f_nvlink, "nvlink=down|flaky [gpu=I]  NVLinks inactive; or up, with errors that rise under traffic"},
 	{"pcie", f_pcie, "pcie=downtrained [gpu=I]   link trained at Gen4 x8"},
 	{"acs", f_acs, "acs=on               PCIe ACS redirection on the switches"},
 	{"plugin", f_plugin, "plugin=N|crashloop   the device plugin advertises only N GPUs; once restarted, never registers again"},

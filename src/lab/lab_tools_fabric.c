@@ -65,6 +65,8 @@ tool_all_reduce_perf(struct tool_ctx *c, int argc, char **argv)
 		lo = strtoull(b, NULL, 10) << (strchr(b, 'G') ? 30 : strchr(b, 'M') ? 20 : strchr(b, 'K') ? 10 : 0);
 	if (e)
 		hi = strtoull(e, NULL, 10) << (strchr(e, 'G') ? 30 : strchr(e, 'M') ? 20 : strchr(e, 'K') ? 10 : 0);
+	jset_int(c->st, "nvlink_traffic", jint(c->st, "nvlink_traffic") + 1);
+	c->dirty = true;
 	if (!fabric_ok(c->st)) {
 		printf("%s: Test CUDA failure common.cu:892 'system not yet initialized'\n .. %s pid "
 		       "4312: Test failure common.cu:1080\n", c->node, c->node);

@@ -170,10 +170,12 @@ smi_nvlink(struct tool_ctx *c, int argc, char **argv, long index)
 		printf("GPU %zu: %s (UUID: %s)\n", i, jstr(c->st, "model"), jstr(g, "uuid"));
 		for (l = 0; l < 18; l++) {
 			bool down = jtrue(g, "nvlink_down");
+			/* A flaky link counts errors with every transfer (all_reduce_perf runs). */
+			long long more = jtrue(g, "nvlink_flaky") ? 37 * jint(c->st, "nvlink_traffic") : 0;
 			if (arg_has(argc, argv, "-e"))
-				printf("\t Link %d: Replay Errors: %d\n\t Link %d: Recovery Errors: %d\n"
-				       "\t Link %d: CRC Errors: %d\n", l, down ? 12 : 0, l, down ? 3 : 0, l,
-				       down ? 41 : 0);
+				printf("\t Link %d: Replay Errors: %lld\n\t Link %d: Recovery Errors: %d\n"
+				       "\t Link %d: CRC Errors: %lld\n", l, (down ? 12 : 0) + more / 4, l,
+				       down ? 3 : 0, l, (down ? 41 : 0) + more);
 			else
 				printf(down ? "\t Link %d: <inactive>\n" : "\t Link %d: 26.562 GB/s\n", l);
 		}
