@@ -238,6 +238,7 @@ lab_boot(json_t *st)
 		if (persistent)
 			continue;
 		jset_bool(g, "lost", false);
+		jset_bool(g, "needs_reboot", false);
 		lab_repair_on_reset(st, g);
 		jset_int(g, "pcie_gen", 5);
 		jset_int(g, "pcie_width", 16);

@@ -117,6 +117,29 @@ f_xid(struct fault_ctx *f)
 	return 0;
 }
 
+/*
+ * XID 154: the driver states the recovery the GPU needs. The wording follows NVIDIA's
+ * XID catalogue ("GPU recovery action changed from ... to ... (Node Reboot Required)");
+ * no capture of it is kept yet, so the runbook reads only the action's name.
+ */
+static int
+f_recovery(struct fault_ctx *f)
+{
+	char *msg;
+
+	if (strcmp(f->val, "reboot") && strcmp(f->val, "reset"))
+		return err_set(f->err, "recovery=%s: use recovery=reboot or recovery=reset", f->val);
+	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): 154, GPU recovery action changed from 0x0 "
+			"(None) to %s", jstr(f->gpu, "bus"),
+			!strcmp(f->val, "reboot") ? "0x2 (Node Reboot Required)" : "0x1 (GPU Reset Required)");
+	lab_log_kernel(f->st, lab_now(f->st) - 58, msg);
+	free(msg);
+	/* A GPU that needs the node rebooted is not recovered by a reset. */
+	if (!strcmp(f->val, "reboot"))
+		jset_bool(f->gpu, "needs_reboot", true);
+	return 0;
+}
+
 /* The node rebooted by itself (a crash, a power event): what it logged before is an earlier boot. */
 static int
 f_rebooted(struct fault_ctx *f)
@@ -492,6 +515,7 @@ static const struct fault {
 } faults[] = {
 	{"xid", f_xid, "xid=N [gpu=I]        an XID in the kernel log (79: off the bus; 48/63/94/95/140: "
 		       "remap pending; 64: remap failed; 74: NVLink down)"},
+	{"recovery", f_recovery, "recovery=reboot|reset [gpu=I]   XID 154: the driver says the GPU needs the node rebooted (or a reset)"},
 	{"rebooted", f_rebooted, "rebooted             the node rebooted by itself since (what it logged is an earlier boot)"},
 	{"peermem", f_peermem, "peermem=loaded       nvidia_peermem (GPUDirect RDMA) is loaded and holds nvidia"},
 	{"dcgm", f_dcgm, "dcgm=fail|pass       the DCGM diagnostic fails under stress (or passes again)"},

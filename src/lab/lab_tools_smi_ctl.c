@@ -30,7 +30,9 @@ smi_reset(struct tool_ctx *c, long index)
 		       "compute applications running in the system.\n", jstr(g, "bus"));
 		return 255;
 	}
-	lab_repair_on_reset(c->st, g);
+	/* The driver said the node must reboot (XID 154): a reset leaves the fault as it is. */
+	if (!jtrue(g, "needs_reboot"))
+		lab_repair_on_reset(c->st, g);
 	c->dirty = true;
 	printf("GPU 00000000:%s:00.0 was successfully reset.\nAll done.\n", jstr(g, "bus"));
 	return 0;
