@@ -348,7 +348,15 @@ f_memtemp(struct fault_ctx *f)
 static int
 f_cooling(struct fault_ctx *f)
 {
-	jset_bool(f->st, "cooling_failed", !strcmp(f->val, "failed"));
+	/* failed: the node's own fans (its exhaust runs hot); room: the hall's air is hot. */
+	if (!strcmp(f->val, "room")) {
+		jset_bool(f->st, "room_hot", true);
+		jset_bool(f->st, "cooling_failed", true); /* no cap cools GPUs fed hot air */
+		return 0;
+	}
+	if (strcmp(f->val, "failed"))
+		return err_set(f->err, "cooling=%s: use cooling=failed or cooling=room", f->val);
+	jset_bool(f->st, "cooling_failed", true);
 	return 0;
 }
 
@@ -535,7 +543,8 @@ static const struct fault {
 	{"ecc", f_ecc, "ecc=off [gpu=I]      ECC turned off"},
 	{"temp", f_temp, "temp=C [gpu=I]       a GPU running hot (89 C slows down, 92 C shuts down)"},
 	{"memtemp", f_memtemp, "memtemp=C [gpu=I]    the GPU's memory (HBM) running hot while its core is not"},
-	{"cooling", f_cooling, "cooling=failed       a fan or the CDU is out: capping power does not cool"},
+	{"cooling", f_cooling, "cooling=failed|room  a fan or the CDU is out; or the hall's air is hot: capping power "
+			   "does not cool"},
 	{"mig", f_mig, "mig=stale|busy [gpu=I]   leftover MIG instances; or instances held by a client"},
 	{"ib", f_ib, "ib=errors|old-errors   InfiniBand errors that keep rising (a straggler); or lifetime counts "
 		     "from long ago"},

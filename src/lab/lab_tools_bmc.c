@@ -132,7 +132,7 @@ tool_ipmitool(struct tool_ctx *c, int argc, char **argv)
 							      : "FAN3             | 32h | ok  | 29.3 | 8400 RPM\n");
 		} else {
 			printf("Inlet Temp       | 04h | ok  | 64.1 | %d degrees C\n",
-			       jtrue(c->st, "cooling_failed") ? 41 : 24);
+			       jtrue(c->st, "room_hot") ? 38 : 24); /* the room's air, not the node's fans */
 			printf("Exhaust Temp     | 05h | ok  | 64.2 | %d degrees C\n",
 			       jtrue(c->st, "cooling_failed") ? 68 : 45);
 		}
