@@ -140,6 +140,8 @@ int smi_driver_check(struct tool_ctx *c);
 int gpu_temp(struct tool_ctx *c, json_t *g);
 int gpu_mem_temp(struct tool_ctx *c, json_t *g);
 long long gpu_link_gen(struct tool_ctx *c, json_t *g);
+/* Work runs on the GPU: a process on it, or the cluster's job running on this node. */
+bool lab_gpu_busy(struct tool_ctx *c, json_t *g);
 unsigned mig_gi_count(json_t *g);
 int smi_q(struct tool_ctx *c, const char *display, long index);
 int smi_query(struct tool_ctx *c, const char *list, const char *format, long index);

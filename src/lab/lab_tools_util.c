@@ -161,16 +161,24 @@ gpu_temp(struct tool_ctx *c, json_t *g)
  * The link's current generation: an idle GPU drops its link to gen 1 to save power
  * (a real idle RTX 4090 shows Current 1 of Max 4); under work it runs at what it trained to.
  */
+bool
+lab_gpu_busy(struct tool_ctx *c, json_t *g)
+{
+	json_t *p, *job = json_object_get(json_object_get(c->st, "cluster"), "job");
+	size_t i;
+
+	if (jtrue(job, "on_node") && !jtrue(job, "gone") && !strcmp(jstr(job, "state"), "RUNNING"))
+		return true;
+	json_array_foreach(json_object_get(c->st, "procs"), i, p)
+		if (jint(p, "gpu") == jint(g, "index"))
+			return true;
+	return false;
+}
+
 long long
 gpu_link_gen(struct tool_ctx *c, json_t *g)
 {
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(c->st, "procs"), i, p)
-		if (jint(p, "gpu") == jint(g, "index"))
-			return jint(g, "pcie_gen");
-	return 1;
+	return lab_gpu_busy(c, g) ? jint(g, "pcie_gen") : 1;
 }
 
 /* HBM temperature: a few degrees above the core, or its own (memtemp=); a cap cools both. */
