@@ -305,6 +305,10 @@ tool_lspci(struct tool_ctx *c, int argc, char **argv)
 	json_t *g;
 	size_t i;
 
+	bool paths = arg_has(argc, argv, "-PP");
+	/* -d 10de::0302: NVIDIA's 3D controllers only, not its NVSwitch bridges. */
+	bool gpus_only = dev && strstr(dev, "::0302");
+
 	if (dev && strncmp(dev, "10de", 4))
 		return 0;
 	json_array_foreach(jgpus(c), i, g) {
@@ -314,6 +318,11 @@ tool_lspci(struct tool_ctx *c, int argc, char **argv)
 		snprintf(bdf, sizeof(bdf), "%s:00.0", jstr(g, "bus"));
 		if (slot && !strstr(slot, bdf) && strcmp(slot, jstr(g, "bus")))
 			continue;
+		if (paths) {
+			/* Root port, switch upstream port, switch downstream port, the GPU. */
+			unsigned long b = strtoul(jstr(g, "bus"), NULL, 16);
+			printf("%02lx:01.0/%02lx:00.0/%02lx:00.0/", b - 3, b - 2, b - 1);
+		}
 		if (nn)
 			printf("%s 3D controller [0302]: NVIDIA Corporation GH100 [%s] [10de:%s] (rev a1)\n",
 			       bdf, jtrue(c->st, "nvswitch") ? "H100 SXM5 80GB" : "H100 PCIe",
@@ -332,7 +341,7 @@ tool_lspci(struct tool_ctx *c, int argc, char **argv)
 	 * An HGX board's NVSwitches show as NVIDIA bridges of class 0680 (the form of
 	 * tests/fixtures/real/lspci-nn.azure-a100-sxm4-80gb.txt); a PCIe node has none.
 	 */
-	for (i = 0; jtrue(c->st, "nvswitch") && !slot && i < 4; i++)
+	for (i = 0; jtrue(c->st, "nvswitch") && !slot && !gpus_only && i < 4; i++)
 		printf(nn ? "%04zx:00:00.0 Bridge [0680]: NVIDIA Corporation Device [10de:22a3] (rev a1)\n"
 			  : "%04zx:00:00.0 Bridge: NVIDIA Corporation Device 22a3 (rev a1)\n", i + 5);
 	if (!dev && !slot)
@@ -345,23 +354,57 @@ tool_lspci(struct tool_ctx *c, int argc, char **argv)
 	return 0;
 }
 
-/* setpci -s BDF ECAP_ACS+0x6.w=0000: turn ACS redirection off on a bridge. */
+/* Whether bdf is the switch downstream port above a GPU (lspci -PP's third hop). */
+static bool
+gpu_downstream_port(struct tool_ctx *c, const char *bdf)
+{
+	json_t *g;
+	size_t i;
+	char port[16];
+
+	json_array_foreach(jgpus(c), i, g) {
+		snprintf(port, sizeof(port), "%02lx:00.0", strtoul(jstr(g, "bus"), NULL, 16) - 1);
+		if (!strcmp(port, bdf))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * setpci -s BDF ECAP_ACS+0x6.w[=VALUE]: a bridge's ACS control. The switch ports
+ * above the GPUs hold it (acs=on sets redirection on all of them; acs_ports holds
+ * what was written since), the old "first bridge" b4:00.0 its own.
+ */
 int
 tool_setpci(struct tool_ctx *c, int argc, char **argv)
 {
+	const char *bdf = arg_val(argc, argv, "-s");
+	json_t *ports = json_object_get(c->st, "acs_ports");
 	int k;
 
+	if (!ports) {
+		ports = json_object();
+		json_object_set_new(c->st, "acs_ports", ports);
+	}
 	for (k = 1; k < argc; k++) {
 		const char *eq = strchr(argv[k], '=');
-		if (!strncmp(argv[k], "ECAP_ACS", 8) && eq) {
-			jset_bool(c->st, "acs", strtol(eq + 1, NULL, 16) != 0);
+		bool ds = bdf && gpu_downstream_port(c, bdf);
+		if (strncmp(argv[k], "ECAP_ACS", 8))
+			continue;
+		if (eq) {
+			if (ds)
+				jset_str(ports, bdf, strtol(eq + 1, NULL, 16) ? "001d" : "0000");
+			else
+				jset_bool(c->st, "acs_first_bridge", strtol(eq + 1, NULL, 16) != 0);
 			c->dirty = true;
 			return 0;
 		}
-		if (!strncmp(argv[k], "ECAP_ACS", 8)) {
-			printf("%s\n", jtrue(c->st, "acs") ? "001d" : "0000");
-			return 0;
-		}
+		if (ds)
+			printf("%s\n", *jstr(ports, bdf) ? jstr(ports, bdf)
+							 : jtrue(c->st, "acs") ? "001d" : "0000");
+		else
+			printf("%s\n", jtrue(c->st, "acs_first_bridge") ? "001d" : "0000");
+		return 0;
 	}
 	return tool_usage(c, "the lab simulates 'setpci -s BDF ECAP_ACS+0x6.w[=VALUE]'");
 }
