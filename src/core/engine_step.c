@@ -53,7 +53,7 @@ on_output(void *arg, enum exec_stream st, const char *data, size_t len)
 static bool
 sleep_ms(struct run *r, struct transport *tx, long long ms)
 {
-	int64_t end = util_now_ms() + ms;
+	int64_t end;
 
 	if (r->interrupted && *r->interrupted)
 		return false;
@@ -62,6 +62,7 @@ sleep_ms(struct run *r, struct transport *tx, long long ms)
 		tx->ops->pause(tx, ms);
 		return true;
 	}
+	end = util_now_ms() + ms;
 	while (util_now_ms() < end) {
 		long long left = end - util_now_ms();
 		if (r->interrupted && *r->interrupted)

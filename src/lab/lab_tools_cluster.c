@@ -93,19 +93,17 @@ job_settle(struct tool_ctx *c, json_t *j)
 	c->dirty = true;
 }
 
+/* The cluster's job, as lab_cluster_settle left it for this tool call. */
 static json_t *
 job(struct tool_ctx *c)
 {
-	json_t *j = json_object_get(cluster(c), "job");
-
-	job_settle(c, j);
-	return j;
+	return json_object_get(cluster(c), "job");
 }
 
 void
 lab_cluster_settle(struct tool_ctx *c)
 {
-	job(c);
+	job_settle(c, job(c));
 }
 
 static bool
@@ -186,16 +184,17 @@ tool_squeue(struct tool_ctx *c, int argc, char **argv)
 	if (slurm_down(c, "squeue"))
 		return 1;
 	if (jid) {
-		if (strcmp(jid, jstr(job(c), "id")) || jtrue(job(c), "gone")) {
+		json_t *j = job(c);
+		const char *on = arg_val(argc, argv, "-w");
+		if (strcmp(jid, jstr(j, "id")) || jtrue(j, "gone")) {
 			fprintf(stderr, "slurm_load_jobs error: Invalid job id specified\n");
 			return 1;
 		}
 		/* -w: only if the job runs there. */
-		if (arg_val(argc, argv, "-w") && !(jtrue(job(c), "on_node") &&
-						   !strcmp(arg_val(argc, argv, "-w"), c->node) &&
-						   strcmp(jstr(job(c), "state"), "PENDING")))
+		if (on && !(jtrue(j, "on_node") && !strcmp(on, c->node) &&
+			    strcmp(jstr(j, "state"), "PENDING")))
 			return 0;
-		printf("%s\n", jstr(job(c), "state"));
+		printf("%s\n", jstr(j, "state"));
 		return 0;
 	}
 	if (!arg_has(argc, argv, "-h"))

@@ -7,6 +7,18 @@
 #include "lab/lab.h"
 #include "lab/lab_internal.h"
 
+/*
+ * The bridges above GPU g, hop 1 to 3: root port, switch upstream port, switch
+ * downstream port, on the three buses below the GPU's (lspci -PP's path).
+ */
+static void
+gpu_bridge(json_t *g, int hop, char *out, size_t n)
+{
+	unsigned long b = strtoul(jstr(g, "bus"), NULL, 16);
+
+	snprintf(out, n, "%02lx:%s", b - (unsigned long)(4 - hop), hop == 1 ? "01.0" : "00.0");
+}
+
 int
 tool_lspci(struct tool_ctx *c, int argc, char **argv)
 {
@@ -29,10 +41,10 @@ tool_lspci(struct tool_ctx *c, int argc, char **argv)
 		snprintf(bdf, sizeof(bdf), "%s:00.0", jstr(g, "bus"));
 		if (slot && !strstr(slot, bdf) && strcmp(slot, jstr(g, "bus")))
 			continue;
-		if (paths) {
-			/* Root port, switch upstream port, switch downstream port, the GPU. */
-			unsigned long b = strtoul(jstr(g, "bus"), NULL, 16);
-			printf("%02lx:01.0/%02lx:00.0/%02lx:00.0/", b - 3, b - 2, b - 1);
+		for (int hop = 1; paths && hop <= 3; hop++) {
+			char br[16];
+			gpu_bridge(g, hop, br, sizeof(br));
+			printf("%s/", br);
 		}
 		if (nn)
 			printf("%s 3D controller [0302]: NVIDIA Corporation GH100 [%s] [10de:%s] (rev a1)\n",
@@ -74,7 +86,7 @@ gpu_downstream_port(struct tool_ctx *c, const char *bdf)
 	char port[16];
 
 	json_array_foreach(jgpus(c), i, g) {
-		snprintf(port, sizeof(port), "%02lx:00.0", strtoul(jstr(g, "bus"), NULL, 16) - 1);
+		gpu_bridge(g, 3, port, sizeof(port));
 		if (!strcmp(port, bdf))
 			return true;
 	}
