@@ -74,7 +74,11 @@ int
 f_job_procs(struct fault_ctx *f)
 {
 	json_t *job = json_object_get(json_object_get(f->st, "cluster"), "job");
-	long n = strtol(f->val, NULL, 10), i;
+	char *end;
+	long n = strtol(f->val, &end, 10), i;
+
+	if (*end || end == f->val || n < 1 || n > 64)
+		return err_set(f->err, "job_procs=%s: a count of processes from 1 to 64", f->val);
 
 	for (i = 0; i < n; i++)
 		json_array_append_new(json_object_get(f->st, "procs"),

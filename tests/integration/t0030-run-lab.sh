@@ -70,3 +70,9 @@ id=$(ls "$RBX_STATE_DIR/runs" | head -n 1 | sed 's/.jsonl$//')
 expect_exit "rbx log RUN" 0 log "$id"
 check "the log starts with the run and ends with its end" "printf '%s\n' \"\$OUT\" | head -n 1 | grep -q 'run $id' && printf '%s\n' \"\$OUT\" | tail -n 1 | grep -q ' end '"
 expect_exit "rbx log of a bad id is refused" 2 log '../../etc/passwd'
+
+# A fault's value is checked, and a bad one names the fault and what it takes.
+for bad in job_procs=abc 'job_procs=2;rm' recovery=xyz cooling=warm ib=bad headers=gone vllm=new memtemp=hot nvlink=up; do
+	expect_exit "lab inject refuses $bad" 2 lab inject n42 "$bad"
+	check "(it names it: $bad)" "contains \"\$ERR\" \"${bad%%=*}=\""
+done
