@@ -67,7 +67,8 @@ lab_node_load(const char *node_dir, const char *node, struct rbx_err *err)
 		json_decref(st);
 		st = NULL;
 	} else if (json_integer_value(json_object_get(st, "format")) != LAB_STATE_FORMAT) {
-		/* Format 3 gave packages their Debian revisions: an older node would mislead. */
+		/* Format 3 gave packages their Debian revisions, 5 GRUB's next entry as written:
+		 * an older node would mislead. */
 		err_set(err, "%s: lab node %s was made by an older rbx; 'rbx lab reset %s' starts "
 			     "afresh", path, node, node);
 		json_decref(st);
@@ -221,10 +222,11 @@ lab_boot(json_t *st)
 
 	jset_int(st, "boot", jint(st, "boot") + 1);
 	jset_int(st, "boot_time", lab_now(st));
-	if (*jstr(st, "next_kernel")) {
-		jset_str(st, "kernel", jstr(st, "next_kernel"));
-		jset_str(st, "next_kernel", "");
-	}
+	/* GRUB boots grub-reboot's entry once if it names one, else its first entry: the
+	 * newest kernel. A name that matches nothing boots the default without a word. */
+	k = lab_grub_entry_kernel(st, jstr(st, "next_entry"));
+	jset_str(st, "kernel", k ? k : lab_grub_default(st));
+	jset_str(st, "next_entry", "");
 	built = jstr(json_object_get(st, "dkms"), jstr(st, "kernel"));
 	jset_bool(st, "module_loaded", *built && (!jtrue(st, "secure_boot") || jtrue(st, "module_signed")));
 	if (*built)

@@ -214,6 +214,16 @@ f_secureboot(struct fault_ctx *f)
 	return 0;
 }
 
+/* Ubuntu's GRUB titles its entries "Ubuntu, with Linux ..." under "Advanced options for Ubuntu". */
+static int
+f_distro(struct fault_ctx *f)
+{
+	if (strcmp(f->val, "ubuntu"))
+		return err_set(f->err, "distro=%s: use distro=ubuntu", f->val);
+	jset_str(f->st, "distro", "Ubuntu");
+	return 0;
+}
+
 static int
 f_kernel(struct fault_ctx *f)
 {
@@ -436,6 +446,22 @@ f_stale_procs(struct fault_ctx *f)
 	return 0;
 }
 
+/*
+ * A process that opens every GPU through NVML without a compute context, as the
+ * dcgm-exporter pod of a Kubernetes DaemonSet does: a drain leaves it running.
+ */
+static int
+f_holder(struct fault_ctx *f)
+{
+	if (strcmp(f->val, "exporter"))
+		return err_set(f->err, "holder=%s: use holder=exporter", f->val);
+	json_array_append_new(json_object_get(f->st, "procs"),
+			      json_pack("{s:I, s:I, s:s, s:i, s:b, s:b}", "pid", (json_int_t)52117, "gpu",
+					(json_int_t)-1, "name", "dcgm-exporter", "mem", 0, "unkillable", 0,
+					"nvml", 1));
+	return 0;
+}
+
 static int
 f_proc(struct fault_ctx *f)
 {
@@ -533,6 +559,7 @@ static const struct fault {
 	{"jobs", f_jobs, "jobs=N               work running on the node"},
 	{"module", f_module, "module=unloaded|mismatch   the nvidia module is not loaded, or older than its libraries"},
 	{"secureboot", f_secureboot, "secureboot=on|signed   Secure Boot rejects the unsigned module; or it is signed and loads"},
+	{"distro", f_distro, "distro=ubuntu        GRUB's menu titles are Ubuntu's, not Debian's"},
 	{"kernel", f_kernel, "kernel=new           booted a new kernel with no nvidia module built for it"},
 	{"headers", f_headers, "headers=missing      the running kernel's headers are not installed (DKMS cannot build)"},
 	{"dkms", f_dkms, "dkms=fail            DKMS cannot build the module"},
@@ -556,6 +583,7 @@ static const struct fault {
 	{"label", f_label, "label=wrong|missing|forbidden   the node's spine label is wrong; absent; or rbx may not label nodes"},
 	{"stale_procs", f_stale_procs, "stale_procs=N [gpu=I]   processes of a dead job holding GPU memory"},
 	{"job_procs", f_job_procs, "job_procs=N [gpu=I]  live ranks of the running job (job=here) on a GPU"},
+	{"holder", f_holder, "holder=exporter      a DaemonSet's dcgm-exporter holds every GPU open (a drain leaves it)"},
 	{"proc", f_proc, "proc=unkillable      those processes cannot be killed (stuck in the driver)"},
 	{"clocks", f_clocks, "clocks=low           GPU clocks locked at 1100 MHz"},
 	{"throttle", f_throttle, "throttle=thermal     the GPUs throttle for heat"},

@@ -60,6 +60,13 @@ long long lab_power_min(json_t *gpu);
 long long lab_power_max(json_t *gpu);
 void lab_repair_on_reset(json_t *st, json_t *gpu);
 
+/* GRUB's menu: the kernel an entry (title or id path, as grub-reboot takes) boots, or
+ * NULL; the first entry's (newest) kernel; the distribution's menu names. */
+const char *lab_grub_entry_kernel(json_t *st, const char *entry);
+const char *lab_grub_default(json_t *st);
+void lab_grub_names(json_t *st, const char **os, const char **submenu);
+#define LAB_GRUB_UUID "0f3e7c2a-5b1d-4e8f-9a61-2c4d8b7e1f30"
+
 /* A boot of the node: the next kernel, its module, services, what a power cycle clears. */
 void lab_boot(json_t *st);
 /* Move what the cluster does by itself (a requeued job) to the node's clock, for any tool. */
@@ -109,7 +116,9 @@ int tool_apt_cache(struct tool_ctx *c, int argc, char **argv);
 int tool_apt_mark(struct tool_ctx *c, int argc, char **argv);
 int tool_dpkg_query(struct tool_ctx *c, int argc, char **argv);
 int tool_grub_reboot(struct tool_ctx *c, int argc, char **argv);
+int tool_grub_mkconfig(struct tool_ctx *c, int argc, char **argv);
 int tool_kill(struct tool_ctx *c, int argc, char **argv);
+int tool_fuser(struct tool_ctx *c, int argc, char **argv);
 int tool_nv_fabricmanager(struct tool_ctx *c, int argc, char **argv);
 int tool_all_reduce_perf(struct tool_ctx *c, int argc, char **argv);
 int tool_nvbandwidth(struct tool_ctx *c, int argc, char **argv);
@@ -148,6 +157,6 @@ int smi_query(struct tool_ctx *c, const char *list, const char *format, long ind
 int smi_apps(struct tool_ctx *c, const char *list, const char *format);
 
 /* The lab state's format: a node written in another is refused (rbx lab reset). */
-#define LAB_STATE_FORMAT 4
+#define LAB_STATE_FORMAT 5
 
 #endif

@@ -31,7 +31,9 @@ const struct lab_tool lab_tools_table[] = {
 	{"apt-mark", tool_apt_mark, true},
 	{"dpkg-query", tool_dpkg_query, false},
 	{"grub-reboot", tool_grub_reboot, true},
+	{"grub-mkconfig", tool_grub_mkconfig, false},
 	{"kill", tool_kill, true},
+	{"fuser", tool_fuser, false},
 	{"nv-fabricmanager", tool_nv_fabricmanager, false},
 	{"all_reduce_perf", tool_all_reduce_perf, true}, /* its traffic counts on flaky links */
 	{"nvbandwidth", tool_nvbandwidth, false},

@@ -419,6 +419,8 @@ smi_apps(struct tool_ctx *c, const char *list, const char *format)
 		print_header(names, nn, nounits);
 	json_array_foreach(json_object_get(c->st, "procs"), i, p) {
 		json_t *g = json_array_get(jgpus(c), (size_t)jint(p, "gpu"));
+		if (jtrue(p, "nvml")) /* an NVML client has no compute context to list */
+			continue;
 		for (k = 0; k < nn; k++) {
 			if (!strcmp(names[k], "pid"))
 				printf("%s%lld", k ? ", " : "", jint(p, "pid"));

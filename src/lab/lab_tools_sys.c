@@ -533,57 +533,112 @@ tool_dpkg_query(struct tool_ctx *c, int argc, char **argv)
 	return a;
 }
 
+/* Debian's 10_linux titles "Debian GNU/Linux"; Ubuntu patches it to plain "Ubuntu". */
+void
+lab_grub_names(json_t *st, const char **os, const char **submenu)
+{
+	bool ubuntu = !strcmp(jstr(st, "distro"), "Ubuntu");
+
+	*os = ubuntu ? "Ubuntu" : "Debian GNU/Linux";
+	*submenu = ubuntu ? "Advanced options for Ubuntu" : "Advanced options for Debian GNU/Linux";
+}
+
+const char *
+lab_grub_default(json_t *st)
+{
+	const char *best = NULL, *k;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "kernels"), i, v) {
+		k = json_string_value(v);
+		if (!best || strverscmp(k, best) > 0)
+			best = k;
+	}
+	return best ? best : jstr(st, "kernel");
+}
+
+const char *
+lab_grub_entry_kernel(json_t *st, const char *entry)
+{
+	const char *os, *sub, *k;
+	json_t *v;
+	size_t i;
+
+	if (!entry || !*entry)
+		return NULL;
+	lab_grub_names(st, &os, &sub);
+	json_array_foreach(json_object_get(st, "kernels"), i, v) {
+		char *title, *id;
+		bool hit;
+		k = json_string_value(v);
+		title = xasprintf("%s>%s, with Linux %s", sub, os, k);
+		id = xasprintf("gnulinux-advanced-%s>gnulinux-%s-advanced-%s", LAB_GRUB_UUID, k, LAB_GRUB_UUID);
+		hit = !strcmp(entry, title) || !strcmp(entry, id);
+		free(title);
+		free(id);
+		if (hit)
+			return k;
+	}
+	return NULL;
+}
+
+/* grub-reboot ENTRY writes next_entry to the environment block and checks nothing:
+ * a name GRUB cannot find shows only at the boot, which takes the default entry. */
 int
 tool_grub_reboot(struct tool_ctx *c, int argc, char **argv)
 {
-	const char *entry = argc > 1 ? argv[argc - 1] : NULL, *k;
-	json_t *kernels = json_object_get(c->st, "kernels"), *v;
-	size_t i;
+	const char *entry = argc > 1 ? argv[argc - 1] : NULL;
 
-	if (!entry)
+	if (!entry || !*entry || entry[0] == '-')
 		return tool_usage(c, "grub-reboot MENU_ENTRY");
-	json_array_foreach(kernels, i, v) {
-		k = json_string_value(v);
-		if (strstr(entry, k)) {
-			jset_str(c->st, "next_kernel", k);
-			c->dirty = true;
-			return 0;
-		}
-	}
-	fprintf(stderr, "grub-reboot: no menu entry matches '%s'\n", entry);
-	return 1;
+	jset_str(c->st, "next_entry", entry);
+	c->dirty = true;
+	return 0;
 }
 
+/*
+ * grub-mkconfig without -o: the menu on stdout, as Debian 12's /etc/grub.d/10_linux
+ * writes it (tests/fixtures/real/grub-mkconfig-10_linux.debian12.cfg), newest kernel
+ * first; the header scripts' part and the entries' bodies beyond linux/initrd left out.
+ */
 int
-tool_kill(struct tool_ctx *c, int argc, char **argv)
+tool_grub_mkconfig(struct tool_ctx *c, int argc, char **argv)
 {
-	json_t *procs = json_object_get(c->st, "procs"), *p;
-	int k, rc = 0;
-	size_t i;
+	const char *os, *sub, *cls, *order[8];
+	json_t *v;
+	size_t i, n = 0, a, b;
 
-	for (k = 1; k < argc; k++) {
-		long pid;
-		bool found = false;
-		if (argv[k][0] == '-')
-			continue;
-		pid = strtol(argv[k], NULL, 10);
-		json_array_foreach(procs, i, p) {
-			if (jint(p, "pid") != pid)
-				continue;
-			found = true;
-			/* A live rank of a running job: what a repair must never kill. */
-			if (json_object_get(p, "job"))
-				jset_bool(c->st, "killed_live_rank", true);
-			if (!jtrue(p, "unkillable")) {
-				json_array_remove(procs, i);
-				c->dirty = true;
-			}
-			break;
+	if (arg_val(argc, argv, "-o"))
+		return tool_usage(c, "grub-mkconfig (the lab prints the menu; it writes no grub.cfg)");
+	json_array_foreach(json_object_get(c->st, "kernels"), i, v)
+		if (n < 8)
+			order[n++] = json_string_value(v);
+	for (a = 1; a < n; a++) /* newest first, as 10_linux sorts them */
+		for (b = a; b > 0 && strverscmp(order[b], order[b - 1]) > 0; b--) {
+			const char *t = order[b];
+			order[b] = order[b - 1];
+			order[b - 1] = t;
 		}
-		if (!found) {
-			fprintf(stderr, "kill: (%ld) - No such process\n", pid);
-			rc = 1;
-		}
+	lab_grub_names(c->st, &os, &sub);
+	cls = strcmp(jstr(c->st, "distro"), "Ubuntu") ? "debian" : "ubuntu";
+	fprintf(stderr, "Generating grub configuration file ...\n");
+	printf("### BEGIN /etc/grub.d/10_linux ###\n");
+	printf("menuentry '%s' --class %s --class gnu-linux --class gnu --class os "
+	       "$menuentry_id_option 'gnulinux-simple-%s' {\n\tlinux\t/boot/vmlinuz-%s root=/dev/sda2 ro  "
+	       "quiet\n}\n", os, cls, LAB_GRUB_UUID, n ? order[0] : "");
+	printf("submenu '%s' $menuentry_id_option 'gnulinux-advanced-%s' {\n", sub, LAB_GRUB_UUID);
+	for (i = 0; i < n; i++) {
+		fprintf(stderr, "Found linux image: /boot/vmlinuz-%s\n", order[i]);
+		printf("\tmenuentry '%s, with Linux %s' --class %s --class gnu-linux --class gnu --class os "
+		       "$menuentry_id_option 'gnulinux-%s-advanced-%s' {\n\t\tlinux\t/boot/vmlinuz-%s "
+		       "root=/dev/sda2 ro  quiet\n\t}\n", os, order[i], cls, order[i], LAB_GRUB_UUID, order[i]);
+		printf("\tmenuentry '%s, with Linux %s (recovery mode)' --class %s --class gnu-linux "
+		       "--class gnu --class os $menuentry_id_option 'gnulinux-%s-recovery-%s' {\n\t\tlinux\t"
+		       "/boot/vmlinuz-%s root=/dev/sda2 ro single\n\t}\n", os, order[i], cls, order[i],
+		       LAB_GRUB_UUID, order[i]);
 	}
-	return rc;
+	printf("}\n\n### END /etc/grub.d/10_linux ###\n");
+	fprintf(stderr, "done\n");
+	return 0;
 }

@@ -170,7 +170,7 @@ lab_gpu_busy(struct tool_ctx *c, json_t *g)
 	if (jtrue(job, "on_node") && !jtrue(job, "gone") && !strcmp(jstr(job, "state"), "RUNNING"))
 		return true;
 	json_array_foreach(json_object_get(c->st, "procs"), i, p)
-		if (jint(p, "gpu") == jint(g, "index"))
+		if (jint(p, "gpu") == jint(g, "index") && !jtrue(p, "nvml"))
 			return true;
 	return false;
 }

@@ -12,7 +12,8 @@
 # An index entry may also say how a correct runbook reads the real capture ("reads"):
 # a runbook that misreads real output fails here even if the lab agrees with it
 # ("*": any value but none). An excerpt says which steps it can stand for ("only_steps":
-# a regex over the step's command).
+# a regex over the step's command). A capture the tool printed on stderr says so
+# ("stream": "stderr"; fuser -v prints everything there).
 #
 # Usage: conformance.py RBX RBX_RX INDEX.json [--report FILE] [--markdown FILE]
 #        (exit 1 on a disagreement; --markdown writes docs/runbooks/real-output.md)
@@ -50,7 +51,7 @@ STUB = """#!/bin/sh
 # A stand-in for {tool}: prints a real capture when called as the capture was taken.
 args="$*"
 if printf '%s\n' "$args" | grep -Eq -- {args_re}; then
-    cat {file}
+    cat {file}{redirect}
     exit {status}
 fi
 echo "{tool} $args" >> {miss}
@@ -83,7 +84,8 @@ def run_real(fixture, fixdir, cmd, env, work):
         with open(path, "w") as f:
             f.write(STUB.format(tool=tool, args_re=quote(fixture["args"]),
                                 file=quote(os.path.join(fixdir, fixture["file"])),
-                                status=fixture.get("status", 0), miss=quote(miss)))
+                                status=fixture.get("status", 0), miss=quote(miss),
+                                redirect=" >&2" if fixture.get("stream") == "stderr" else ""))
         os.chmod(path, 0o755)
     e = {"PATH": bindir, "LC_ALL": "C", "HOME": work}
     e.update(env)
