@@ -233,6 +233,7 @@ lab_boot(json_t *st)
 		jset_str(st, "module_version", built);
 	if (!persistent && *built)
 		jset_str(st, "gsp_fw", built);
+	lab_gsp_check(st);
 	json_array_foreach(json_object_get(st, "gpus"), i, g) {
 		json_array_clear(json_object_get(g, "gis"));
 		/* A pending ECC mode takes effect at boot, and only then (NVML's nvmlDeviceSetEccMode). */

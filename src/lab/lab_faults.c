@@ -264,15 +264,20 @@ f_dkms(struct fault_ctx *f)
 static int
 f_gsp(struct fault_ctx *f)
 {
-	char *msg;
+	json_t *pk = json_object_get(f->st, "packages");
 
-	if (strcmp(f->val, "mismatch"))
-		return err_set(f->err, "gsp=%s: use gsp=mismatch", f->val);
-	jset_str(f->st, "gsp_fw", "550.54.15");
-	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): 119, pid=1962, name=nvidia-smi, %s",
-			jstr(f->gpu, "bus"), xid_text(119));
-	lab_log_kernel(f->st, lab_now(f->st) - 60, msg);
-	free(msg);
+	if (!strcmp(f->val, "missing")) {
+		/* The firmware package stayed at the old release while the driver moved on. */
+		jset_str(pk, "firmware-nvidia-gsp", "550.54.15-1");
+	} else if (!strcmp(f->val, "stale-module")) {
+		/* Libraries and firmware moved on; DKMS never rebuilt the module, which loads
+		 * and asks for its own (old) release's firmware. */
+		jset_str(json_object_get(f->st, "dkms"), jstr(f->st, "kernel"), "550.54.15");
+		jset_str(f->st, "module_version", "550.54.15");
+	} else {
+		return err_set(f->err, "gsp=%s: use gsp=missing or stale-module", f->val);
+	}
+	lab_gsp_check(f->st);
 	return 0;
 }
 
@@ -499,6 +504,7 @@ f_drift(struct fault_ctx *f)
 	/* An older driver than the golden image: a node that missed the last rollout. */
 	jset_str(pk, "nvidia-driver-550", "550.54.15-1");
 	jset_str(pk, "libnvidia-compute-550", "550.54.15-1");
+	jset_str(pk, "firmware-nvidia-gsp", "550.54.15-1");
 	jset_str(f->st, "driver", "550.54.15");
 	jset_str(f->st, "module_version", "550.54.15");
 	jset_str(f->st, "gsp_fw", "550.54.15");
@@ -563,7 +569,8 @@ static const struct fault {
 	{"kernel", f_kernel, "kernel=new           booted a new kernel with no nvidia module built for it"},
 	{"headers", f_headers, "headers=missing      the running kernel's headers are not installed (DKMS cannot build)"},
 	{"dkms", f_dkms, "dkms=fail            DKMS cannot build the module"},
-	{"gsp", f_gsp, "gsp=mismatch         GSP firmware older than the driver, XID 119"},
+	{"gsp", f_gsp, "gsp=missing|stale-module   the GSP firmware of the module's release is not installed; or "
+		     "the module is older than libraries and firmware: no GPU initialises"},
 	{"persistence", f_persistence, "persistence=off|broken|no-pm-unit   nvidia-persistenced stopped; cannot start; or runs "
 		      "with --no-persistence-mode (Ubuntu's packaged unit)"},
 	{"fm", f_fm, "fm=down|mismatch|broken   Fabric Manager stopped, a version behind the driver, or failing"},

@@ -47,6 +47,7 @@ bool arg_has(int argc, char **argv, const char *flag);
 const char *arg_val(int argc, char **argv, const char *flag); /* "-i 3", "--x=3", "-i3" */
 int tool_usage(struct tool_ctx *c, const char *msg);
 bool service_active(json_t *st, const char *unit);
+bool lab_in_list(json_t *arr, const char *s);
 void lab_log_kernel(json_t *st, long long when, const char *msg);
 /* The node's clock: the real one plus the waits the lab let pass at once (clock_skew_ms). */
 long long lab_now(json_t *st);
@@ -66,6 +67,9 @@ const char *lab_grub_entry_kernel(json_t *st, const char *entry);
 const char *lab_grub_default(json_t *st);
 void lab_grub_names(json_t *st, const char **os, const char **submenu);
 #define LAB_GRUB_UUID "0f3e7c2a-5b1d-4e8f-9a61-2c4d8b7e1f30"
+
+/* GPUs initialise only with the GSP firmware of the module's release; logs why not. */
+void lab_gsp_check(json_t *st);
 
 /* A boot of the node: the next kernel, its module, services, what a power cycle clears. */
 void lab_boot(json_t *st);

@@ -43,6 +43,10 @@ smi_driver_check(struct tool_ctx *c)
 		       "Make sure that the latest NVIDIA driver is installed and running.\n\n");
 		return 9;
 	}
+	if (jint(c->st, "gsp_failed_boot")) { /* loaded, but no GPU initialised */
+		printf("No devices were found\n");
+		return 6;
+	}
 	if (strcmp(jstr(c->st, "module_version"), jstr(c->st, "driver"))) {
 		printf("Failed to initialize NVML: Driver/library version mismatch\n"
 		       "NVML library version: %.6s\n", jstr(c->st, "driver"));

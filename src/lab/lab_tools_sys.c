@@ -1,7 +1,6 @@
 /* lab_tools_sys.c - the lab's system tools: services, kernel modules, DKMS, packages,
- * boot entries. They change the simulated node, never the machine they run on. */
+ * boot entries (packages: lab_tools_apt.c). They change the simulated node, never the machine they run on. */
 #define _GNU_SOURCE
-#include <fnmatch.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,18 +15,6 @@ unit_name(const char *u)
 	if (dot)
 		*dot = 0;
 	return s;
-}
-
-static bool
-in_list(json_t *arr, const char *s)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(arr, i, v)
-		if (!strcmp(json_string_value(v), s))
-			return true;
-	return false;
 }
 
 int
@@ -105,7 +92,7 @@ tool_systemctl(struct tool_ctx *c, int argc, char **argv)
 			bool fm_mismatch = !strcmp(u, "nvidia-fabricmanager") &&
 					   (strcmp(jstr(c->st, "fm_version"), jstr(c->st, "driver")) ||
 					    !jtrue(c->st, "nvswitch"));
-			if (in_list(json_object_get(c->st, "broken_services"), u) || fm_mismatch) {
+			if (lab_in_list(json_object_get(c->st, "broken_services"), u) || fm_mismatch) {
 				fprintf(stderr, "Job for %s.service failed because the control process exited "
 						"with error code.\nSee \"systemctl status %s.service\" and "
 						"\"journalctl -xeu %s.service\" for details.\n", u, u, u);
@@ -183,6 +170,7 @@ tool_modprobe(struct tool_ctx *c, int argc, char **argv)
 		jset_str(c->st, "module_version", built);
 		if (!jtrue(c->st, "persistent"))
 			jset_str(c->st, "gsp_fw", built);
+		lab_gsp_check(c->st);
 	}
 	c->dirty = true;
 	return 0;
@@ -294,243 +282,6 @@ tool_mokutil(struct tool_ctx *c, int argc, char **argv)
 		return tool_usage(c, "the lab simulates 'mokutil --sb-state'");
 	printf("SecureBoot %s\n", jtrue(c->st, "secure_boot") ? "enabled" : "disabled");
 	return 0;
-}
-
-/* ---- packages ------------------------------------------------------------------------- */
-
-static bool
-repo_has(struct tool_ctx *c, const char *pkg, const char *ver)
-{
-	json_t *vers = json_object_get(json_object_get(c->st, "repo"), pkg);
-
-	return vers && (!ver || in_list(vers, ver));
-}
-
-/* The branch suffix of nvidia-driver-560 -> "560"; NULL for other packages. */
-static const char *
-nvidia_family(const char *pkg, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return !strncmp(pkg, prefix, n) ? pkg + n : NULL;
-}
-
-/* "560.35.03-1" -> "560.35.03": what the driver itself reports. Allocated. */
-static char *
-upstream(const char *deb_version)
-{
-	const char *dash = strrchr(deb_version, '-');
-	return dash ? xstrndup(deb_version, (size_t)(dash - deb_version)) : xstrdup(deb_version);
-}
-
-static void
-install_pkg(struct tool_ctx *c, const char *pkg, const char *ver)
-{
-	json_t *pk = json_object_get(c->st, "packages");
-	char *up = upstream(ver);
-	const char *k;
-	json_t *v;
-	void *tmp;
-
-	/* One driver branch at a time: installing nvidia-driver-560 replaces -550. */
-	json_object_foreach_safe(pk, tmp, k, v) {
-		if ((nvidia_family(pkg, "nvidia-driver-") && nvidia_family(k, "nvidia-driver-")) ||
-		    (nvidia_family(pkg, "nvidia-fabricmanager-") &&
-		     nvidia_family(k, "nvidia-fabricmanager-")) ||
-		    (nvidia_family(pkg, "libnvidia-compute-") && nvidia_family(k, "libnvidia-compute-")))
-			json_object_del(pk, k);
-	}
-	jset_str(pk, pkg, ver);
-	if (nvidia_family(pkg, "nvidia-driver-")) {
-		/* The libraries change now; DKMS builds the module now; it loads at the next boot. */
-		jset_str(c->st, "driver", up);
-		jset_str(json_object_get(c->st, "dkms"), jstr(c->st, "kernel"), up);
-		if (!jtrue(c->st, "persistent"))
-			jset_str(c->st, "gsp_fw_pending", up);
-	}
-	if (nvidia_family(pkg, "nvidia-fabricmanager-")) {
-		jset_str(c->st, "fm_version", up);
-		/* The package brings its unit; it starts at the next boot or when started. */
-		if (!*jstr(json_object_get(c->st, "services"), "nvidia-fabricmanager"))
-			jset_str(json_object_get(c->st, "services"), "nvidia-fabricmanager", "inactive");
-	}
-	free(up);
-}
-
-int
-tool_apt_get(struct tool_ctx *c, int argc, char **argv)
-{
-	int k;
-	bool reinstall = arg_has(argc, argv, "--reinstall");
-
-	if (argc < 2 || strcmp(argv[1], "install")) {
-		for (k = 1; k < argc && argv[k][0] == '-'; k++)
-			;
-		if (k >= argc || strcmp(argv[k], "install"))
-			return tool_usage(c, "the lab simulates 'apt-get install [-y] [--reinstall] PKG[=VER]...'");
-	}
-	if (jtrue(c->st, "apt_broken")) {
-		printf("Reading package lists...\nSetting up nvidia-dkms ...\n");
-		fprintf(stderr, "E: Sub-process /usr/bin/dpkg returned an error code (1)\n");
-		return 100;
-	}
-	printf("Reading package lists...\nBuilding dependency tree...\n");
-	for (k = 1; k < argc; k++) {
-		char *pkg, *eq;
-		const char *ver;
-		json_t *vers;
-		if (argv[k][0] == '-' || !strcmp(argv[k], "install"))
-			continue;
-		pkg = xstrdup(argv[k]);
-		eq = strchr(pkg, '=');
-		if (eq)
-			*eq++ = 0;
-		vers = json_object_get(json_object_get(c->st, "repo"), pkg);
-		ver = eq ? eq : json_string_value(json_array_get(vers, json_array_size(vers) - 1));
-		if (!repo_has(c, pkg, eq)) {
-			fprintf(stderr, eq ? "E: Version '%s' for '%s' was not found\n"
-					   : "E: Unable to locate package %s%s\n", eq ? eq : pkg,
-				eq ? pkg : "");
-			free(pkg);
-			return 100;
-		}
-		printf("%s %s (%s) ...\n", reinstall ? "Reinstalling" : "Setting up", pkg, ver);
-		install_pkg(c, pkg, ver);
-		free(pkg);
-	}
-	c->dirty = true;
-	return 0;
-}
-
-int
-tool_apt_cache(struct tool_ctx *c, int argc, char **argv)
-{
-	json_t *vers;
-	const char *inst;
-	size_t i;
-
-	if (argc >= 3 && !strcmp(argv[1], "madison")) {
-		/* As NVIDIA's repository answers (tests/fixtures/real: apt-cache-madison...). */
-		vers = json_object_get(json_object_get(c->st, "repo"), argv[2]);
-		for (i = json_array_size(vers); i-- > 0;)
-			printf("%s | %s | https://developer.download.nvidia.com/compute/cuda/repos/"
-			       "debian12/x86_64  Packages\n", argv[2],
-			       json_string_value(json_array_get(vers, i)));
-		return 0;
-	}
-	if (argc < 3 || strcmp(argv[1], "policy"))
-		return tool_usage(c, "the lab simulates 'apt-cache policy|madison PKG'");
-	vers = json_object_get(json_object_get(c->st, "repo"), argv[2]);
-	inst = jstr(json_object_get(c->st, "packages"), argv[2]);
-	if (!vers)
-		return 0; /* apt-cache prints nothing for an unknown package */
-	printf("%s:\n  Installed: %s\n  Candidate: %s\n  Version table:\n", argv[2],
-	       *inst ? inst : "(none)", json_string_value(json_array_get(vers, json_array_size(vers) - 1)));
-	for (i = json_array_size(vers); i-- > 0;)
-		printf("     %s 600\n        600 https://developer.download.nvidia.com/compute/cuda/repos/"
-		       "debian12/x86_64  Packages\n", json_string_value(json_array_get(vers, i)));
-	return 0;
-}
-
-int
-tool_apt_mark(struct tool_ctx *c, int argc, char **argv)
-{
-	json_t *held = json_object_get(c->st, "held");
-	int k;
-	size_t i;
-
-	if (argc < 2)
-		return tool_usage(c, "the lab simulates 'apt-mark hold|unhold|showhold PKG...'");
-	if (!strcmp(argv[1], "showhold")) {
-		for (i = 0; i < json_array_size(held); i++)
-			printf("%s\n", json_string_value(json_array_get(held, i)));
-		return 0;
-	}
-	for (k = 2; k < argc; k++) {
-		if (!strcmp(argv[1], "hold")) {
-			if (!in_list(held, argv[k]))
-				json_array_append_new(held, json_string(argv[k]));
-			printf("%s set on hold.\n", argv[k]);
-		} else if (!strcmp(argv[1], "unhold")) {
-			for (i = 0; i < json_array_size(held); i++)
-				if (!strcmp(json_string_value(json_array_get(held, i)), argv[k]))
-					json_array_remove(held, i--);
-			printf("Canceled hold on %s.\n", argv[k]);
-		}
-	}
-	c->dirty = true;
-	return 0;
-}
-
-static int
-cmp_key(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A dpkg-query -f format: ${Package}, ${Version} and \n, as dpkg-query(1) expands them. */
-static void
-print_format(const char *fmt, const char *pkg, const char *ver)
-{
-	const char *p;
-
-	for (p = fmt; *p; p++) {
-		if (!strncmp(p, "${Package}", 10)) {
-			fputs(pkg, stdout);
-			p += 9;
-		} else if (!strncmp(p, "${Version}", 10)) {
-			fputs(ver, stdout);
-			p += 9;
-		} else if (!strncmp(p, "${Status}", 9)) {
-			fputs("install ok installed", stdout); /* the lab's packages are all installed */
-			p += 8;
-		} else if (p[0] == '\\' && p[1] == 'n') {
-			putchar('\n');
-			p++;
-		} else {
-			putchar(*p);
-		}
-	}
-}
-
-int
-tool_dpkg_query(struct tool_ctx *c, int argc, char **argv)
-{
-	json_t *pk = json_object_get(c->st, "packages"), *v;
-	const char *k, *fmt = arg_val(argc, argv, "-f"), *patterns[16];
-	const char *keys[64];
-	size_t n = 0, i, np = 0, j;
-	int a;
-
-	if (!arg_has(argc, argv, "-W"))
-		return tool_usage(c, "the lab simulates 'dpkg-query -W [-f FORMAT] [PATTERN]'");
-	for (a = 1; a < argc; a++)
-		if (argv[a][0] != '-' && (a == 1 || strcmp(argv[a - 1], "-f")) && np < 16)
-			patterns[np++] = argv[a];
-	json_object_foreach(pk, k, v) {
-		bool hit = !np;
-		for (j = 0; j < np && !hit; j++)
-			hit = fnmatch(patterns[j], k, 0) == 0;
-		if (hit && n < 64)
-			keys[n++] = k;
-	}
-	/* As dpkg-query does: a pattern nothing matches is an error, the rest still print. */
-	for (j = 0, a = 0; j < np; j++) {
-		bool any = false;
-		for (i = 0; i < n && !any; i++)
-			any = fnmatch(patterns[j], keys[i], 0) == 0;
-		if (!any) {
-			fprintf(stderr, "dpkg-query: no packages found matching %s\n", patterns[j]);
-			a = 1;
-		}
-	}
-	qsort(keys, n, sizeof(keys[0]), cmp_key);
-	for (i = 0; i < n; i++) {
-		if (fmt)
-			print_format(fmt, keys[i], jstr(pk, keys[i]));
-		else
-			printf("%s\t%s\n", keys[i], jstr(pk, keys[i]));
-	}
-	return a;
 }
 
 /* Debian's 10_linux titles "Debian GNU/Linux"; Ubuntu patches it to plain "Ubuntu". */

@@ -210,3 +210,16 @@ lab_train_append(FILE *fp, long from, long to, double jump)
 		fprintf(fp, "step %ld loss %.4f lr %.3e tokens_per_sec 135200\n", s, train_loss(s) + jump,
 			3e-4 * (1.0 - (double)s / 100000.0));
 }
+
+/* Is s one of the strings of the JSON array arr? */
+bool
+lab_in_list(json_t *arr, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return true;
+	return false;
+}
