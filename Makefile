@@ -46,7 +46,7 @@ CORE := core/model core/when core/schema core/template core/runbook core/runbook
 	core/runbook_find core/lint core/inventory core/engine core/engine_record \
 	core/engine_step core/resume core/plan core/reading
 LAB := lab/lab lab/lab_faults lab/lab_faults_cluster lab/lab_transport lab/lab_sandbox lab/lab_state lab/lab_tools \
-	lab/lab_tools_smi lab/lab_tools_smi_ctl lab/lab_tools_sys lab/lab_tools_apt lab/lab_tools_proc lab/lab_tools_pci lab/lab_tools_fabric \
+	lab/lab_tools_smi lab/lab_tools_smi_ctl lab/lab_tools_sys lab/lab_tools_kube lab/lab_tools_apt lab/lab_tools_proc lab/lab_tools_pci lab/lab_tools_fabric \
 	lab/lab_tools_cluster lab/lab_tools_bmc lab/lab_tools_util lab/lab_backend
 APP := app/ui app/target app/runner app/roll app/plan
 CLI := cli/args cli/registry cli/term cli/report cli/cmd_run cli/cmd_plan cli/cmd_lint cli/cmd_list cli/cmd_show \

@@ -384,8 +384,13 @@ f_mig(struct fault_ctx *f)
 		jset_bool(f->st, "mig_busy", true);
 		return 0;
 	}
-	if (strcmp(f->val, "stale"))
-		return err_set(f->err, "mig=%s: use mig=stale or mig=busy", f->val);
+	if (strcmp(f->val, "stale") && strcmp(f->val, "managed"))
+		return err_set(f->err, "mig=%s: use mig=stale, managed or busy", f->val);
+	/* The GPU Operator's MIG manager owns MIG here, and its last apply failed. */
+	if (!strcmp(f->val, "managed")) {
+		jset_bool(f->st, "mig_manager", true);
+		jset_str(json_object_get(f->st, "labels"), "nvidia.com/mig.config.state", "failed");
+	}
 	/* Seven 1g.10gb instances left behind by a job, where the site wants two 3g.40gb. */
 	jset_str(f->gpu, "mig_mode", "Enabled");
 	jset_str(f->gpu, "mig_pending", "Enabled");
@@ -579,7 +584,8 @@ static const struct fault {
 	{"memtemp", f_memtemp, "memtemp=C [gpu=I]    the GPU's memory (HBM) running hot while its core is not"},
 	{"cooling", f_cooling, "cooling=failed|room  a fan or the CDU is out; or the hall's air is hot: capping power "
 			   "does not cool"},
-	{"mig", f_mig, "mig=stale|busy [gpu=I]   leftover MIG instances; or instances held by a client"},
+	{"mig", f_mig, "mig=stale|managed|busy [gpu=I]   leftover MIG instances; the same where the GPU "
+		       "Operator's MIG manager owns MIG and failed; or instances held by a client"},
 	{"ib", f_ib, "ib=errors|old-errors   InfiniBand errors that keep rising (a straggler); or lifetime counts "
 		     "from long ago"},
 	{"nvlink", f_nvlink, "nvlink=down|flaky [gpu=I]  NVLinks inactive; or up, with errors that rise under traffic"},

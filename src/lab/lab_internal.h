@@ -73,6 +73,8 @@ void lab_gsp_check(json_t *st);
 
 /* A boot of the node: the next kernel, its module, services, what a power cycle clears. */
 void lab_boot(json_t *st);
+/* GPUs the node shows (not lost, module loaded): what Slurm and the device plugin count. */
+unsigned lab_visible_gpus(struct tool_ctx *c);
 /* Move what the cluster does by itself (a requeued job) to the node's clock, for any tool. */
 void lab_cluster_settle(struct tool_ctx *c);
 
