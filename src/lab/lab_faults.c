@@ -429,10 +429,11 @@ f_nvlink(struct fault_ctx *f)
 static int
 f_pcie(struct fault_ctx *f)
 {
-	if (strcmp(f->val, "downtrained"))
-		return err_set(f->err, "pcie=%s: use pcie=downtrained", f->val);
+	if (strcmp(f->val, "downtrained") && strcmp(f->val, "gen4"))
+		return err_set(f->err, "pcie=%s: use pcie=downtrained or gen4", f->val);
+	/* gen4: the full width, one generation short, which only a load shows. */
 	jset_int(f->gpu, "pcie_gen", 4);
-	jset_int(f->gpu, "pcie_width", 8);
+	jset_int(f->gpu, "pcie_width", strcmp(f->val, "gen4") ? 8 : 16);
 	return 0;
 }
 
@@ -589,7 +590,7 @@ static const struct fault {
 	{"ib", f_ib, "ib=errors|old-errors   InfiniBand errors that keep rising (a straggler); or lifetime counts "
 		     "from long ago"},
 	{"nvlink", f_nvlink, "nvlink=down|flaky [gpu=I]  NVLinks inactive; or up, with errors that rise under traffic"},
-	{"pcie", f_pcie, "pcie=downtrained [gpu=I]   link trained at Gen4 x8"},
+	{"pcie", f_pcie, "pcie=downtrained|gen4 [gpu=I]   link trained at Gen4 x8; or at Gen4 x16"},
 	{"acs", f_acs, "acs=on               PCIe ACS redirection on the switches"},
 	{"plugin", f_plugin, "plugin=N|crashloop   the device plugin advertises only N GPUs; once restarted, never registers again"},
 	{"slurm", f_slurm, "slurm=down           the Slurm controller does not answer"},

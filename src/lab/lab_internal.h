@@ -145,6 +145,7 @@ void lab_train_append(FILE *fp, long from, long to, double jump);
 /* Derived figures the fabric and training tools share. */
 double lab_busbw(json_t *st);
 double lab_h2d_gbps(json_t *st, long gpu);
+double lab_p2p_gbps(json_t *st, long a, long b);
 
 /* Commands the lab refuses loudly rather than run (NULL-terminated; lab.c). */
 extern const char *const lab_refused[];

@@ -43,6 +43,39 @@ lab_h2d_gbps(json_t *st, long gpu)
 	return per_lane * (double)jint(g, "pcie_width");
 }
 
+/*
+ * GPU to GPU: over NVLink through the NVSwitches where they are; else over PCIe,
+ * through the switch above both at about the slower link's speed, or, with ACS
+ * redirecting, up through the root complex at a fraction of it.
+ */
+static bool
+acs_redirects(json_t *st)
+{
+	json_t *v;
+	const char *k;
+	size_t cleared = 0;
+
+	/* acs=on sets every GPU's switch port; setpci writes land in acs_ports. */
+	json_object_foreach(json_object_get(st, "acs_ports"), k, v) {
+		if (strcmp(json_string_value(v), "0000"))
+			return true;
+		cleared++;
+	}
+	return jtrue(st, "acs") && cleared < json_array_size(json_object_get(st, "gpus"));
+}
+
+double
+lab_p2p_gbps(json_t *st, long a, long b)
+{
+	double ha = lab_h2d_gbps(st, a), hb = lab_h2d_gbps(st, b);
+
+	if (jtrue(st, "nvswitch"))
+		return 370.5;
+	if (acs_redirects(st))
+		return 11.4;
+	return 0.9 * (ha < hb ? ha : hb);
+}
+
 int
 tool_nv_fabricmanager(struct tool_ctx *c, int argc, char **argv)
 {
@@ -105,26 +138,38 @@ int
 tool_nvbandwidth(struct tool_ctx *c, int argc, char **argv)
 {
 	const char *t = arg_val(argc, argv, "-t");
-	size_t n = json_array_size(jgpus(c)), i;
+	size_t n = json_array_size(jgpus(c)), i, j;
+	bool d2d = t && (!strcmp(t, "device_to_device_memcpy_read_ce") ||
+			 !strcmp(t, "device_to_device_memcpy_write_ce"));
+	double sum = 0;
 
-	if (!t || (strcmp(t, "host_to_device_memcpy_ce") && strcmp(t, "device_to_host_memcpy_ce")))
-		return tool_usage(c, "the lab simulates -t host_to_device_memcpy_ce|device_to_host_memcpy_ce");
+	if (!t || (strcmp(t, "host_to_device_memcpy_ce") && strcmp(t, "device_to_host_memcpy_ce") && !d2d))
+		return tool_usage(c, "the lab simulates -t host_to_device_memcpy_ce|device_to_host_memcpy_ce|"
+				     "device_to_device_memcpy_read_ce|device_to_device_memcpy_write_ce");
 	printf("nvbandwidth Version: v0.5\nBuilt from Git version: \n\nNOTE: This tool reports "
 	       "current measured bandwidth on your system.\nAdditional system-specific tuning may be "
 	       "required to achieve maximal peak bandwidth.\n\nCUDA Runtime Version: 12040\nCUDA "
 	       "Driver Version: 12040\nDriver Version: %s\n\n", jstr(c->st, "driver"));
 	for (i = 0; i < n; i++)
 		printf("Device %zu: %s\n", i, jstr(c->st, "model"));
-	printf("\nRunning %s.\nmemcpy CE %s bandwidth (GB/s)\n          ", t,
-	       t[0] == 'h' ? "CPU(row) -> GPU(column)" : "CPU(row) <- GPU(column)");
+	/* The matrix as nvbandwidth's PeerValueMatrix prints it: a space and the column
+	 * numbers in 10-wide fields; each row its bare index, then 10-wide values. */
+	printf("\nRunning %s.\nmemcpy CE %s bandwidth (GB/s)\n ", t,
+	       d2d ? (strstr(t, "write") ? "GPU(row) <- GPU(column)" : "GPU(row) -> GPU(column)")
+		   : t[0] == 'h' ? "CPU(row) -> GPU(column)" : "CPU(row) <- GPU(column)");
 	for (i = 0; i < n; i++)
 		printf("%10zu", i);
-	printf("\n 0        ");
-	double sum = 0;
-	for (i = 0; i < n; i++) {
-		double bw = lab_h2d_gbps(c->st, (long)i);
-		sum += bw;
-		printf("%10.2f", bw);
+	for (i = 0; i < (d2d ? n : 1); i++) {
+		printf("\n%zu", i);
+		for (j = 0; j < n; j++) {
+			double bw = d2d ? lab_p2p_gbps(c->st, (long)i, (long)j) : lab_h2d_gbps(c->st, (long)j);
+			if (d2d && i == j) {
+				printf("%10s", "N/A");
+				continue;
+			}
+			sum += bw;
+			printf("%10.2f", bw);
+		}
 	}
 	printf("\n\nSUM %s %.2f\n", t, sum);
 	return 0;

@@ -72,7 +72,7 @@ check "the log starts with the run and ends with its end" "printf '%s\n' \"\$OUT
 expect_exit "rbx log of a bad id is refused" 2 log '../../etc/passwd'
 
 # A fault's value is checked, and a bad one names the fault and what it takes.
-for bad in job_procs=abc 'job_procs=2;rm' recovery=xyz cooling=warm ib=bad headers=gone vllm=new memtemp=hot nvlink=up holder=daemon distro=arch gsp=mismatch mig=manual; do
+for bad in job_procs=abc 'job_procs=2;rm' recovery=xyz cooling=warm ib=bad headers=gone vllm=new memtemp=hot nvlink=up holder=daemon distro=arch gsp=mismatch mig=manual pcie=gen3; do
 	expect_exit "lab inject refuses $bad" 2 lab inject n42 "$bad"
 	check "(it names it: $bad)" "contains \"\$ERR\" \"${bad%%=*}=\""
 done

@@ -9,6 +9,8 @@
 #         (`rbx lab exec`, the very environment of a lab step).
 # Both outputs are read by rbx's own reader (tests/tools/rbx_rx.c): the step's verdict
 # and each capture. They must agree: same verdict, same captures found or not found.
+# An entry's "captures" gives a step the values it needs (RBX_C_* captures, or RBX_P_*
+# parameters other than the index's, to read the same capture against another floor).
 # An index entry may also say how a correct runbook reads the real capture ("reads"):
 # a runbook that misreads real output fails here even if the lab agrees with it
 # ("*": any value but none). An excerpt says which steps it can stand for ("only_steps":
@@ -201,7 +203,10 @@ def main():
             plan = json.loads(r.stdout)
             for phase, idx, undo, s in steps_of(plan):
                 ex = s.get("expect", {})
-                if "cmd" not in s or not (ex.get("stdout") or ex.get("stdout_not") or s.get("capture")):
+                # A step reads a tool's output by a regex, a capture, or a pipeline judged
+                # by its exit status (nvbandwidth | awk ... END { exit bad }).
+                if "cmd" not in s or not (ex.get("stdout") or ex.get("stdout_not") or s.get("capture")
+                                          or "|" in s["cmd"]):
                     continue
                 step_id = "%s/%s/%d%s" % (rb, phase, idx, "/undo" if undo else "")
                 for fx in fixtures:
