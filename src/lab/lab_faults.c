@@ -127,15 +127,20 @@ f_recovery(struct fault_ctx *f)
 {
 	char *msg;
 
-	if (strcmp(f->val, "reboot") && strcmp(f->val, "reset"))
-		return err_set(f->err, "recovery=%s: use recovery=reboot or recovery=reset", f->val);
+	bool reboot = !strcmp(f->val, "reboot") || !strcmp(f->val, "os-reboot");
+
+	if (!reboot && strcmp(f->val, "reset"))
+		return err_set(f->err, "recovery=%s: use recovery=reboot, os-reboot or reset", f->val);
+	/* os-reboot: the wording later drivers print for the same action ("0x2 (OS Reboot)"). */
 	msg = xasprintf("NVRM: Xid (PCI:0000:%s:00): 154, GPU recovery action changed from 0x0 "
 			"(None) to %s", jstr(f->gpu, "bus"),
-			!strcmp(f->val, "reboot") ? "0x2 (Node Reboot Required)" : "0x1 (GPU Reset Required)");
+			!strcmp(f->val, "reboot")	 ? "0x2 (Node Reboot Required)"
+			: !strcmp(f->val, "os-reboot") ? "0x2 (OS Reboot)"
+							 : "0x1 (GPU Reset Required)");
 	lab_log_kernel(f->st, lab_now(f->st) - 58, msg);
 	free(msg);
 	/* A GPU that needs the node rebooted is not recovered by a reset. */
-	if (!strcmp(f->val, "reboot"))
+	if (reboot)
 		jset_bool(f->gpu, "needs_reboot", true);
 	return 0;
 }
@@ -561,7 +566,8 @@ static const struct fault {
 } faults[] = {
 	{"xid", f_xid, "xid=N [gpu=I]        an XID in the kernel log (79: off the bus; 48/63/94/95/140: "
 		       "remap pending; 64: remap failed; 74: NVLink down)"},
-	{"recovery", f_recovery, "recovery=reboot|reset [gpu=I]   XID 154: the driver says the GPU needs the node rebooted (or a reset)"},
+	{"recovery", f_recovery, "recovery=reboot|os-reboot|reset [gpu=I]   XID 154: the driver says the GPU needs the "
+				 "node rebooted (in an older or a newer driver's words), or a reset"},
 	{"rebooted", f_rebooted, "rebooted             the node rebooted by itself since (what it logged is an earlier boot)"},
 	{"peermem", f_peermem, "peermem=loaded       nvidia_peermem (GPUDirect RDMA) is loaded and holds nvidia"},
 	{"dcgm", f_dcgm, "dcgm=fail|pass       the DCGM diagnostic fails under stress (or passes again)"},
