@@ -84,6 +84,7 @@ parse_trigger(struct loader *L, yaml_node_t *n)
 	t->node_label = ydoc_get_str(L->y, n, "node_label");
 	if (!t->node_label)
 		t->node_label = xstrdup("Hostname");
+	runbook_parse_rules(L, n);
 	al = ydoc_get(L->y, n, "alerts");
 	if (!al)
 		return;
@@ -400,6 +401,7 @@ runbook_free(struct runbook *rb)
 		free(rb->trigger.alerts[i].values);
 	}
 	free(rb->trigger.alerts);
+	runbook_rules_free(&rb->trigger);
 	for (i = 0; i < rb->nparams; i++) {
 		free(rb->params[i].name);
 		free(rb->params[i].description);

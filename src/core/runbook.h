@@ -109,11 +109,21 @@ struct matcher {
 	size_t n;
 };
 
+/* A Prometheus alerting rule the runbook owns: `rbx rules` renders it, with its tests. */
+struct alert_rule {
+	char *alert, *expr, *for_, *severity, *summary, *description;
+	char **firing, **healthy; /* "SERIES VALUES" lines for promtool's unit tests */
+	size_t nfiring, nhealthy;
+	struct matcher labels; /* the labels the expression gives the firing alert */
+};
+
 struct trigger {
 	char *summary;
 	struct matcher *alerts;
 	size_t nalerts;
 	char *node_label;
+	struct alert_rule *rules;
+	size_t nrules;
 };
 
 struct guard {
@@ -171,6 +181,13 @@ char *runbook_find(const char *name, struct rbx_err *err);
 /* The search path as a NULL-terminated array (allocated; free with runbook_path_free). */
 char **runbook_search_path(void);
 void runbook_path_free(char **dirs);
+/*
+ * Every *.yaml of dir, loaded and sorted by name, into *out (runbooks_free them). Load
+ * errors go to d; -1 with err when the directory cannot be read.
+ */
+int runbook_load_dir(const char *dir, struct runbook ***out, size_t *n, struct diags *d,
+		     struct rbx_err *err);
+void runbooks_free(struct runbook **rbs, size_t n);
 
 const struct param *runbook_param(const struct runbook *rb, const char *name);
 /* True when any step of the runbook (or an undo) mutates the node. */

@@ -4,6 +4,7 @@
 #include "core/runbook.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -165,3 +166,49 @@ runbook_when_text(const struct when *w, struct buf *b)
 	buf_adds(b, "]");
 }
 
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(struct runbook *const *)a)->name, (*(struct runbook *const *)b)->name);
+}
+
+int
+runbook_load_dir(const char *dir, struct runbook ***out, size_t *n, struct diags *d,
+		 struct rbx_err *err)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	*out = NULL;
+	*n = 0;
+	if (!dp)
+		return err_set(err, "cannot read %s: %s", dir, strerror(errno));
+	while ((de = readdir(dp)) != NULL) {
+		size_t l = strlen(de->d_name);
+		char *path;
+		struct runbook *rb;
+		if (l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		rb = runbook_load(path, d);
+		free(path);
+		if (!rb)
+			continue;
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = rb;
+	}
+	closedir(dp);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), cmp_name);
+	return 0;
+}
+
+void
+runbooks_free(struct runbook **rbs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		runbook_free(rbs[i]);
+	free(rbs);
+}

@@ -30,6 +30,10 @@ int loader_enum_index(const char *const *choices, const char *s);
 bool loader_check_enum(struct loader *L, yaml_node_t *map, const char *schema_name, const char *key, int *out);
 bool loader_valid_ident(const char *s);
 
+/* trigger.rules into L->rb (runbook_rules.c). */
+void runbook_parse_rules(struct loader *L, yaml_node_t *trigger);
+void runbook_rules_free(struct trigger *t);
+
 /* The steps of one phase (pre_checks, procedure, ...) into L->rb. */
 void runbook_parse_phase(struct loader *L, yaml_node_t *root, enum phase p);
 void runbook_step_free(struct step *s);

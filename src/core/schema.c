@@ -58,6 +58,38 @@ static const struct field trigger_fields[] = {
 	 "alert here."},
 	{"node_label", FT_STRING, 0, NULL, NULL,
 	 "Which alert label names the node (default `Hostname`)."},
+	{"rules", FT_OBJECTS, 0, "rule", NULL,
+	 "The Prometheus alerting rules this runbook answers (see `rule`); `rbx rules` renders "
+	 "them with a `runbook_url` to the runbook's page for the alert's node."},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const char *const severities[] = {"critical", "warning", "info", NULL};
+
+static const struct field rule_fields[] = {
+	{"alert", FT_STRING, F_REQUIRED, NULL, NULL,
+	 "The alert's name; one of the trigger's `alerts` matchers names it."},
+	{"expr", FT_STRING, F_REQUIRED, NULL, NULL,
+	 "The PromQL expression, over the real exporters' metric names."},
+	{"for", FT_DURATION, 0, NULL, NULL, "How long it must hold before it fires (default 0s)."},
+	{"severity", FT_ENUM, F_REQUIRED, NULL, severities, "The `severity` label."},
+	{"summary", FT_STRING, F_REQUIRED, NULL, NULL,
+	 "One line; may name labels as `{{ $labels.NAME }}`."},
+	{"description", FT_STRING, F_REQUIRED, NULL, NULL,
+	 "What it means and what to do; may name labels as `{{ $labels.NAME }}`."},
+	{"test", FT_OBJECT, F_REQUIRED, "rule_test", NULL,
+	 "The series it fires on and stays quiet on: `promtool test rules` runs them."},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct field rule_test_fields[] = {
+	{"firing", FT_STRINGS, F_REQUIRED, NULL, NULL,
+	 "Input series, each `METRIC{LABELS} VALUES` in promtool's notation (`79x30`: 31 "
+	 "samples a minute apart), on which the alert fires."},
+	{"healthy", FT_STRINGS, F_REQUIRED, NULL, NULL,
+	 "Input series of a healthy node, on which it stays quiet."},
+	{"labels", FT_MAP, F_REQUIRED, NULL, NULL,
+	 "The labels the expression gives the firing alert (the node label among them)."},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -160,6 +192,8 @@ static const struct field when_fields[] = {
 static const struct schema schemas[] = {
 	{"runbook", "The top level of a runbook file.", runbook_fields},
 	{"trigger", "What sends an operator to the runbook.", trigger_fields},
+	{"rule", "A Prometheus alerting rule, under `trigger.rules`.", rule_fields},
+	{"rule_test", "A rule's unit test for `promtool test rules`.", rule_test_fields},
 	{"param", "One parameter, under `params:`; used as `{{params.NAME}}`.", param_fields},
 	{"guard", "The cordon/drain guard. Either `{none: REASON}` or cordon/drain settings.",
 	 guard_fields},
