@@ -188,6 +188,8 @@ void runbook_path_free(char **dirs);
 int runbook_load_dir(const char *dir, struct runbook ***out, size_t *n, struct diags *d,
 		     struct rbx_err *err);
 void runbooks_free(struct runbook **rbs, size_t n);
+/* Every runbook on the search path, the first of each name winning (as runbook_find). */
+void runbook_load_catalogue(struct runbook ***out, size_t *n, struct diags *d);
 
 const struct param *runbook_param(const struct runbook *rb, const char *name);
 /* True when any step of the runbook (or an undo) mutates the node. */

@@ -212,3 +212,35 @@ runbooks_free(struct runbook **rbs, size_t n)
 		runbook_free(rbs[i]);
 	free(rbs);
 }
+
+void
+runbook_load_catalogue(struct runbook ***out, size_t *n, struct diags *d)
+{
+	char **dirs = runbook_search_path();
+	size_t i, j, k;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; dirs[i]; i++) {
+		struct runbook **some;
+		size_t m;
+		struct rbx_err err;
+		if (runbook_load_dir(dirs[i], &some, &m, d, &err) < 0)
+			continue; /* a directory on the path that does not exist */
+		for (j = 0; j < m; j++) {
+			bool seen = false;
+			for (k = 0; k < *n && !seen; k++)
+				seen = strcmp((*out)[k]->name, some[j]->name) == 0;
+			if (seen) {
+				runbook_free(some[j]);
+				continue;
+			}
+			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+			(*out)[(*n)++] = some[j];
+		}
+		free(some);
+	}
+	runbook_path_free(dirs);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), cmp_name);
+}
