@@ -38,12 +38,12 @@ endif
 # The layers, bottom up; a file uses only its own layer and those listed before it
 # (tests/integration/t0005-layers.sh checks). docs/architecture.md draws them.
 BASE := base/util base/util_fs base/utf8 base/diag
-IO := io/journal io/lock io/http io/fleet io/ydoc
+IO := io/journal io/lock io/http io/fleet io/ydoc io/alertmanager
 BACKENDS := backends/transport backends/exec_local backends/exec_ssh backends/exec_ssh_node \
 	backends/sched backends/sched_slurm backends/sched_k8s backends/sched_command \
 	backends/sched_file backends/registry
 CORE := core/model core/when core/schema core/template core/runbook core/runbook_yaml core/runbook_step core/runbook_rules core/rules core/alert \
-	core/runbook_find core/lint core/inventory core/engine core/engine_record \
+	core/runbook_find core/lint core/inventory core/engine core/engine_silence core/engine_record \
 	core/engine_step core/resume core/plan core/reading
 LAB := lab/lab lab/lab_faults lab/lab_faults_cluster lab/lab_transport lab/lab_sandbox lab/lab_state lab/lab_tools \
 	lab/lab_tools_smi lab/lab_tools_smi_ctl lab/lab_tools_sys lab/lab_tools_kube lab/lab_tools_apt lab/lab_tools_proc lab/lab_tools_pci lab/lab_tools_fabric \

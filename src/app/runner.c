@@ -594,6 +594,8 @@ runner_exec(const struct runner_opts *o, struct runner_result *res, struct rbx_e
 	j.r.fleet = j.fleet_rec;
 	j.target_id = target_identity(&j.tgt);
 	j.r.target = j.target_id;
+	if (j.tgt.conf.alertmanager.url)
+		j.r.alertmanager = &j.tgt.conf.alertmanager;
 	if ((rc = build_parts(&j, o, err)) != 0)
 		goto out;
 	setup_ui(&j);

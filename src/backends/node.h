@@ -4,6 +4,7 @@
 #define RBX_NODE_H
 
 #include "base/util.h"
+#include "io/alertmanager.h"
 #include "io/fleet.h"
 
 struct node_conf {
@@ -25,6 +26,7 @@ struct node_conf {
 	long long connect_timeout_ms;
 	struct strmap labels;
 	struct fleet_conf fleet; /* the budgets this node falls under (none: endpoint NULL) */
+	struct am_conf alertmanager; /* where runs silence the node's alerts (none: url NULL) */
 };
 
 /* Free what c holds and zero it; a zeroed conf is a no-op. */

@@ -156,5 +156,6 @@ node_conf_release(struct node_conf *c)
 	free(c->state_command);
 	strmap_release(&c->labels);
 	fleet_conf_release(&c->fleet);
+	am_conf_release(&c->alertmanager);
 	memset(c, 0, sizeof(*c));
 }

@@ -208,6 +208,26 @@ tty_event(struct report *r, json_t *rec)
 
 /* "/3" for a numbered step, "" for an undo (it has no number of its own). */
 /* The values a command's references stand for: "  [RBX_P_gpu=3]", one line. */
+/* The node's alerts silenced, or seen again: what on-call is told about a run. */
+static void
+silence_line(FILE *fp, json_t *rec)
+{
+	const char *op = js(rec, "op");
+	json_t *ids = json_object_get(rec, "ids"), *failed = json_object_get(rec, "failed");
+
+	if (!strcmp(op, "create"))
+		fprintf(fp, "silence the node's alerts in %s until %s\n", js(rec, "alertmanager"),
+			js(rec, "until"));
+	else if (!strcmp(op, "created"))
+		fprintf(fp, "silence created: %zu silences\n", json_array_size(ids));
+	else if (!strcmp(op, "skipped"))
+		fprintf(fp, "silence skipped (optional): %s\n", js(rec, "error"));
+	else if (!strcmp(op, "expire"))
+		fprintf(fp, "silence expire %zu silences: the node's alerts page again\n", json_array_size(ids));
+	else
+		fprintf(fp, "silence expired%s\n", json_array_size(failed) ? " (some could not be: they end at their deadline)" : "");
+}
+
 static void
 print_env(FILE *fp, json_t *env)
 {
@@ -291,6 +311,8 @@ report_record_line(FILE *fp, json_t *rec)
 	else if (!strcmp(type, "confirm"))
 		fprintf(fp, "confirm \"%s\" -> %s (%s)\n", js(rec, "question"), js(rec, "answer"),
 			js(rec, "by"));
+	else if (!strcmp(type, "silence"))
+		silence_line(fp, rec);
 	else if (!strcmp(type, "run_end"))
 		fprintf(fp, "end %s exit=%lld%s%s\n", js(rec, "state"), ji(rec, "exit"),
 			*js(rec, "error") ? " why: " : "", js(rec, "error"));

@@ -303,6 +303,9 @@ phase_guard(struct run *r)
 			 r->node, st.reason);
 		return EV_FAIL;
 	}
+	/* The node's alerts are silenced before it is touched, or the run stops here. */
+	if (engine_silence_take(r) < 0)
+		return engine_interrupted(r) ? EV_INTERRUPT : EV_FAIL;
 	if (r->rb->guard.cordon) {
 		if (engine_guard_op(r, "cordon", 0) < 0)
 			return EV_FAIL;
@@ -517,6 +520,10 @@ drive(struct run *r, enum run_event ev)
 	}
 	if (r->state == RS_FAILED || r->state == RS_FAILED_UNSAFE)
 		mark_failed(r);
+	/* Ended: on-call sees the node's alerts again (a cordoned node is safe). An
+	 * interrupted run keeps them for its resume; they end by themselves at the deadline. */
+	if (r->state != RS_INTERRUPTED)
+		engine_silence_release(r);
 	emit_run_end(r);
 	return r->state;
 }
@@ -541,6 +548,9 @@ take_seed(struct run *r, struct run_seed *sd)
 	sd->done = NULL;
 	sd->ndone = 0;
 	snprintf(r->failure, sizeof(r->failure), "%s", sd->failure);
+	json_decref(r->silences);
+	r->silences = sd->silences;
+	sd->silences = NULL;
 }
 
 enum run_state
@@ -581,6 +591,8 @@ run_release(struct run *r)
 	free(r->done);
 	r->done = NULL;
 	r->ndone = 0;
+	json_decref(r->silences);
+	r->silences = NULL;
 }
 
 void
@@ -600,5 +612,6 @@ run_seed_release(struct run_seed *sd)
 	strmap_release(&sd->captures);
 	free(sd->done);
 	free(sd->marks);
+	json_decref(sd->silences);
 	run_seed_init(sd);
 }

@@ -9,6 +9,7 @@
 
 #include "backends/exec.h"
 #include "core/runbook.h"
+#include "io/alertmanager.h"
 #include "base/status.h"
 #include "base/util.h"
 
@@ -91,6 +92,7 @@ struct run_seed {
 	bool rollback_failed;	   /* a rollback step had failed before the stop */
 	char rollback_first[1024]; /* why the rollback began */
 	char failure[1024];
+	json_t *silences; /* the Alertmanager silences the run holds (NULL: none) */
 };
 
 void run_seed_init(struct run_seed *sd);
@@ -127,6 +129,7 @@ struct run {
 	rbx_flag *lease_lost; /* the fleet slot's lease ran out (NULL: no fleet) */
 	json_t *fleet;			   /* the slots held, for run_start and resume (borrowed) */
 	json_t *target;			   /* target_identity, for run_start (borrowed; NULL: none) */
+	const struct am_conf *alertmanager; /* silence the node's alerts while held (NULL: none) */
 
 	/* Kept by the engine. */
 	enum run_state state;
@@ -145,6 +148,7 @@ struct run {
 	int64_t started_ms;
 
 	int was_cordoned; /* a resumed run: the node's state its guard found (-1 unknown) */
+	json_t *silences; /* ids of the silences this run created and has not expired */
 	/* While a resume re-enters its state: the journal's seed, for that one visit. */
 	const struct run_seed *seed;
 };

@@ -34,6 +34,14 @@ void run_add_done(struct run *r, const struct step *s);
 bool engine_interrupted(const struct run *r);
 /* One guard operation ("cordon", "drain", "uncordon"), its intent journaled first. */
 int engine_guard_op(struct run *r, const char *op, long long timeout_ms);
+/*
+ * Before the guard: silence the node's alerts until the run's worst-case end, intent
+ * journaled first (a resumed run keeps its own). -1 (r->failure says why) when
+ * Alertmanager cannot be reached and silences are not optional.
+ */
+int engine_silence_take(struct run *r);
+/* At the end: expire them, so on-call sees the node's alerts (errors are journaled). */
+void engine_silence_release(struct run *r);
 /* One step: `when`, the guard invariant, then its action. 0 ok or skipped, -1 failed. */
 int engine_run_step(struct run *r, const struct step *s, bool *skipped);
 

@@ -157,6 +157,7 @@ struct inventory {
 	struct entry *entries; /* entries[0] is the defaults */
 	size_t n;
 	struct fleet_conf fleet; /* budgets: label in label, limit; value unset */
+	struct am_conf am;
 };
 
 static const char *const entry_keys[] = {
@@ -363,6 +364,40 @@ load_fleet(struct ydoc *y, yaml_node_t *map, struct fleet_conf *fc)
 		ydoc_error(y, map, "fleet needs 'etcd' (http://host:port)");
 }
 
+/* alertmanager: {url: http://host:9093, optional: false, node_labels: [Hostname, node, instance]} */
+static void
+load_alertmanager(struct ydoc *y, yaml_node_t *map, struct am_conf *am)
+{
+	const char *url = ydoc_is_map(map) ? ydoc_scalar(ydoc_get(y, map, "url")) : NULL;
+	yaml_node_t *labels = ydoc_is_map(map) ? ydoc_get(y, map, "node_labels") : NULL;
+	size_t i;
+
+	if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) ||
+	    url[strlen(url) - 1] == '/' || strpbrk(url, " '\"")) {
+		ydoc_error(y, map, "alertmanager needs 'url': http(s)://host:port, no trailing '/'");
+		return;
+	}
+	for (i = 0; i < ydoc_len(map); i++) {
+		const char *k = ydoc_scalar(ydoc_key(y, map, i));
+		if (!k || (strcmp(k, "url") && strcmp(k, "optional") && strcmp(k, "node_labels")))
+			ydoc_error(y, ydoc_key(y, map, i), "alertmanager: '%s' is not url, optional or "
+				   "node_labels", k ? k : "?");
+	}
+	am->url = xstrdup(url);
+	am->optional = ydoc_bool(y, ydoc_get(y, map, "optional"), "optional", false);
+	if (labels) {
+		am->node_labels = ydoc_strings(y, labels, "node_labels", &am->nlabels);
+	} else {
+		static const char *const def[] = {"Hostname", "node", "instance"};
+		am->node_labels = xcalloc(4, sizeof(char *));
+		for (i = 0; i < 3; i++)
+			am->node_labels[am->nlabels++] = xstrdup(def[i]);
+	}
+	for (i = 0; i < am->nlabels; i++)
+		if (!am->node_labels[i][0] || strspn(am->node_labels[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(am->node_labels[i]))
+			ydoc_error(y, labels, "alertmanager: '%s' is not a label name", am->node_labels[i]);
+}
+
 static void
 load_top(struct ydoc *y, struct inventory *inv)
 {
@@ -388,10 +423,11 @@ load_top(struct ydoc *y, struct inventory *inv)
 			}
 		} else if (!strcmp(key, "fleet")) {
 			load_fleet(y, v, &inv->fleet);
+		} else if (!strcmp(key, "alertmanager")) {
+			load_alertmanager(y, v, &inv->am);
 		} else {
-			ydoc_error(y, k,
-				   "unknown key '%s' at the top of the inventory (defaults, nodes, fleet)",
-				   key);
+			ydoc_error(y, k, "unknown key '%s' at the top of the inventory (defaults, nodes, "
+				   "fleet, alertmanager)", key);
 		}
 	}
 }
@@ -455,6 +491,7 @@ inventory_free(struct inventory *inv)
 	free(inv->entries);
 	free(inv->path);
 	fleet_conf_release(&inv->fleet);
+	am_conf_release(&inv->am);
 	free(inv);
 }
 
@@ -532,6 +569,7 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 			strmap_set(&out->labels, e->labels.keys[k], e->labels.vals[k]);
 	}
 	/* The budgets this node falls under: those whose label it carries. */
+	am_conf_copy(&out->alertmanager, &inv->am);
 	if (inv->fleet.endpoint) {
 		struct fleet_conf *fc = &out->fleet;
 		fc->endpoint = xstrdup(inv->fleet.endpoint);

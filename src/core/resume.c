@@ -157,6 +157,21 @@ replay_state(struct run_seed *sd, json_t *rec, struct resume_info *info)
 	info->in_doubt = NULL;
 }
 
+/* The silences the run created and did not expire: the resumed run keeps and ends them. */
+static void
+replay_silence(struct run_seed *sd, json_t *rec)
+{
+	const char *op = str(rec, "op");
+
+	if (!strcmp(op, "created")) {
+		json_decref(sd->silences);
+		sd->silences = json_deep_copy(json_object_get(rec, "ids"));
+	} else if (!strcmp(op, "expired")) {
+		json_decref(sd->silences);
+		sd->silences = NULL;
+	}
+}
+
 static void
 replay_guard(struct run_seed *sd, json_t *rec, const char *node)
 {
@@ -243,6 +258,8 @@ resume_replay(struct resume_info *info, const struct runbook *rb, struct run_see
 			replay_state(sd, rec, info);
 		else if (!strcmp(type, "guard"))
 			replay_guard(sd, rec, node);
+		else if (!strcmp(type, "silence"))
+			replay_silence(sd, rec);
 		else if ((!strncmp(type, "step_", 5) && strcmp(type, "step_skip") != 0) ||
 			 !strcmp(type, "confirm")) {
 			if (replay_step(sd, rb, rec, type, info, err) < 0)
