@@ -19,6 +19,8 @@
 #include "io/journal.h"
 #include "io/lock.h"
 #include "core/resume.h"
+#include "core/alert.h"
+#include "core/inventory.h"
 #include "core/runbook.h"
 
 enum node_phase { RN_WAITING, RN_STARTED, RN_DONE };
@@ -47,6 +49,10 @@ struct roll {
 	int failures;
 	struct runner_opts run;
 	struct strmap params; /* what new runs get */
+	char *halt;	      /* --halt-on-alert as given (journaled for a resume) */
+	struct strmap halt_m; /* its labels */
+	struct am_conf am;    /* the inventory's Alertmanager, asked between batches */
+	bool halted;
 };
 
 static const char *
@@ -73,6 +79,9 @@ roll_release(struct roll *R)
 	journal_close(R->j);
 	lock_release(R->lock_fd);
 	strmap_release(&R->params);
+	strmap_release(&R->halt_m);
+	am_conf_release(&R->am);
+	free(R->halt);
 	free(R->id);
 	free(R->state_dir);
 	free(R->runbook);
@@ -233,6 +242,8 @@ roll_state(const struct roll *R, bool stopped_by_signal)
 
 	if (stopped_by_signal)
 		return "INTERRUPTED";
+	if (R->halted)
+		return "HALTED";
 	for (i = 0; i < R->n; i++)
 		all &= R->nodes[i].phase == RN_DONE && !strcmp(R->nodes[i].end, "SUCCEEDED");
 	return all ? "SUCCEEDED" : "FAILED";
@@ -250,6 +261,8 @@ roll_exit(const struct roll *R, const char *state)
 
 	if (!strcmp(state, "INTERRUPTED"))
 		return RBX_INTERRUPTED;
+	if (!strcmp(state, "HALTED"))
+		return RBX_FAILED;
 	for (k = 0; worst[k]; k++)
 		for (i = 0; i < R->n; i++)
 			if (R->nodes[i].phase == RN_DONE && !strcmp(R->nodes[i].end, worst[k]))
@@ -284,6 +297,98 @@ summary(const struct roll *R)
 		  R->id, ok, bad, idle);
 }
 
+/*
+ * The canary gate: does the halt matcher's alert fire (in Alertmanager, not silenced)
+ * on a node this roll already did? Then it stops before the next batch, naming both.
+ */
+static bool
+halt_now(struct roll *R)
+{
+	struct rbx_err err;
+	json_t *alerts, *a;
+	size_t i, k, l;
+	bool any_done = false, halt = false;
+
+	for (i = 0; i < R->n; i++)
+		any_done |= R->nodes[i].phase == RN_DONE;
+	if (!R->halt || !any_done)
+		return false;
+	if (am_active_alerts(&R->am, &alerts, &err) < 0) {
+		ui_notice(R->run.ui, UI_ERROR, "halting: cannot check --halt-on-alert: %s", err.msg);
+		emit(R, json_pack("{s:s, s:s}", "type", "roll_halt", "error", err.msg));
+		return true;
+	}
+	json_array_foreach(alerts, i, a) {
+		json_t *labels = json_object_get(a, "labels");
+		bool match = true;
+		for (k = 0; k < R->halt_m.n && match; k++)
+			match = !strcmp(js(labels, R->halt_m.keys[k]), R->halt_m.vals[k]);
+		for (l = 0; match && !halt && l < R->am.nlabels; l++) {
+			const char *v = js(labels, R->am.node_labels[l]);
+			char *node = *v ? alert_node(v, NULL, 0, &err) : NULL;
+			for (k = 0; node && k < R->n && !halt; k++)
+				if (R->nodes[k].phase == RN_DONE && !strcmp(R->nodes[k].name, node)) {
+					ui_notice(R->run.ui, UI_INFO, "halting: %s fires on %s, which this "
+						  "roll already did; when it is fixed:  rbx resume %s",
+						  js(labels, "alertname"), node, R->id);
+					emit(R, json_pack("{s:s, s:s, s:s, s:O}", "type", "roll_halt", "node",
+							  node, "alert", js(labels, "alertname"), "labels",
+							  labels));
+					halt = true;
+				}
+			free(node);
+		}
+		if (halt)
+			break;
+	}
+	json_decref(alerts);
+	return halt;
+}
+
+/* --halt-on-alert label=value[,label=value]; the inventory's Alertmanager answers it. */
+static int
+halt_setup(struct roll *R, const char *matcher, struct rbx_err *err)
+{
+	char *copy, *save = NULL, *tok, *path = NULL;
+	struct inventory *inv = NULL;
+	struct node_conf c;
+	struct diags d;
+	int rc = -1;
+
+	if (!matcher || !*matcher)
+		return 0;
+	R->halt = xstrdup(matcher);
+	copy = xstrdup(matcher);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq || eq == tok || !eq[1] || strspn(tok, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t)(eq - tok)) {
+			err_set(err, "--halt-on-alert '%s': give label=value[,label=value]", matcher);
+			free(copy);
+			return -1;
+		}
+		*eq = 0;
+		strmap_set(&R->halt_m, tok, eq + 1);
+	}
+	free(copy);
+	diags_init(&d);
+	memset(&c, 0, sizeof(c));
+	path = inventory_default_path(R->run.inventory);
+	if (!path || !(inv = inventory_load(path, &d)) ||
+	    inventory_resolve(inv, R->nodes[0].name, &c, err) < 0 || !c.alertmanager.url) {
+		err_set(err, "--halt-on-alert asks the inventory's Alertmanager: give an inventory "
+			     "with an alertmanager entry");
+		goto out;
+	}
+	am_conf_copy(&R->am, &c.alertmanager);
+	rc = 0;
+out:
+	node_conf_release(&c);
+	inventory_free(inv);
+	diags_release(&d);
+	free(path);
+	return rc;
+}
+
 static int
 drive(struct roll *R, rbx_flag *stop, struct rbx_err *err)
 {
@@ -312,6 +417,10 @@ drive(struct roll *R, rbx_flag *stop, struct rbx_err *err)
 			;
 		if (i >= R->n)
 			break;
+		if (halt_now(R)) {
+			R->halted = true;
+			break;
+		}
 		buf_reset(&line);
 		buf_addf(&line, "== batch %zu: ", ++nbatch);
 		t0 = util_now_ms();
@@ -410,6 +519,8 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 		R.nodes[i].name = xstrdup(names[i]);
 	R.n = n;
 	R.lock_fd = -1;
+	if (halt_setup(&R, o->halt_on_alert, err) < 0)
+		goto out;
 	if (util_state_dir_ready(R.state_dir, err) < 0 ||
 	    (R.lock_fd = lock_node(R.state_dir, R.id, R.id, err)) < 0 || prepare(&R, err) < 0 ||
 	    !(R.j = journal_create_roll(R.state_dir, R.id, err))) {
@@ -419,11 +530,11 @@ roll_exec(const struct roll_opts *o, struct rbx_err *err)
 	list = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(list, json_string(names[i]));
-	emit(&R, json_pack("{s:s, s:s, s:s, s:o, s:i, s:i, s:o, s:b, s:s?, s:s?}", "type",
+	emit(&R, json_pack("{s:s, s:s, s:s, s:o, s:i, s:i, s:o, s:b, s:s?, s:s?, s:s?}", "type",
 			   "roll_start", "runbook", R.runbook, "hostlist", o->nodes, "nodes", list,
 			   "batch", R.batch, "max_failures", R.max_failures, "params",
 			   params_record(rb, &R.params), "yes", o->run.yes, "via", o->run.via,
-			   "inventory", o->run.inventory));
+			   "inventory", o->run.inventory, "halt_on_alert", R.halt));
 	ui_notice(o->run.ui, UI_INFO,
 		  "ROLL %s: %s on %zu node%s (%s), %d at a time, stop after %d failure%s", R.id,
 		  rb->name, n, n == 1 ? "" : "s", o->nodes, R.batch, R.max_failures,
@@ -474,7 +585,8 @@ replay(struct roll *R, json_t *recs, const struct runner_opts *given, struct rbx
 		const char *type = js(rec, "type");
 		for (i = 0; i < R->n && strcmp(R->nodes[i].name, js(rec, "node")); i++)
 			;
-		if (!strcmp(type, "roll_end") && strcmp(js(rec, "state"), "INTERRUPTED") != 0)
+		if (!strcmp(type, "roll_end") && strcmp(js(rec, "state"), "INTERRUPTED") != 0 &&
+		    strcmp(js(rec, "state"), "HALTED") != 0)
 			return err_set(err, "roll %s already ended %s; nothing to resume", R->id,
 				       js(rec, "state"));
 		if (i >= R->n)
@@ -554,7 +666,8 @@ roll_resume(const struct runner_opts *o, struct rbx_err *err)
 	path = journal_roll_path(R.state_dir, R.id);
 	recs = journal_read(path, &torn, &good, err);
 	free(path);
-	if (!recs || replay(&R, recs, o, err) < 0)
+	if (!recs || replay(&R, recs, o, err) < 0 ||
+	    halt_setup(&R, *js(json_array_get(recs, 0), "halt_on_alert") ? js(json_array_get(recs, 0), "halt_on_alert") : NULL, err) < 0)
 		goto out;
 	last = json_array_get(recs, json_array_size(recs) - 1);
 	if (prepare(&R, err) < 0 ||

@@ -13,6 +13,7 @@ struct roll_opts {
 	const char *nodes; /* a hostlist: n[001-128] */
 	int batch;	   /* nodes at once, >= 1 */
 	int max_failures;  /* stop starting nodes once failures exceed this */
+	const char *halt_on_alert; /* "label=value,...": halt when it fires on a node done */
 	struct runner_opts run; /* what each node's run gets (node and run_id set per node) */
 };
 

@@ -16,6 +16,7 @@ static const struct opt roll_opts[] = {
 	{"lab", 0, NULL, "run against simulated nodes (the lab)", false},
 	{"inventory", 'i', "FILE", "the inventory (default $RBX_INVENTORY, /etc/rbx/inventory.yaml)", false},
 	{"fleet-wait", 0, "DURATION", "how long each node waits for a fleet maintenance slot (default 30m)", false},
+	{"halt-on-alert", 0, "LABEL=VALUE,...", "between batches, stop if such an alert fires on a node already done (the inventory's Alertmanager)", false},
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -63,12 +64,13 @@ roll_cmd_exec(struct args *a, struct rbx_err *err)
 	o.run.inventory = args_get(a, "inventory");
 	o.run.yes = args_has(a, "yes");
 	o.run.via = args_has(a, "lab") ? "lab" : NULL;
+	o.halt_on_alert = args_get(a, "halt-on-alert");
 	o.run.ui = term_ui(&t, o.run.format);
 	return roll_exec(&o, err);
 }
 
 const struct cmd cmd_roll = {
-	"roll", "RUNBOOK --nodes HOSTLIST [--batch N] [--max-failures K] [--yes] [--lab | --inventory FILE]",
+	"roll", "RUNBOOK --nodes HOSTLIST [--batch N] [--max-failures K] [--halt-on-alert L=V,...] [--yes] [--lab | --inventory FILE]",
 	"run a runbook over many nodes in batches, each a full run behind its own guard",
 	roll_opts, 1, 1, roll_cmd_exec,
 };

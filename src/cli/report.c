@@ -313,6 +313,13 @@ report_record_line(FILE *fp, json_t *rec)
 			js(rec, "by"));
 	else if (!strcmp(type, "silence"))
 		silence_line(fp, rec);
+	else if (!strcmp(type, "gate") && !strcmp(js(rec, "op"), "wait"))
+		fprintf(fp, "gate: waiting while %s fires on the node or its pool (until %s)\n",
+			json_string_value(json_object_get(json_array_get(json_object_get(rec, "alerts"), 0),
+							  "alertname")) ?: "?",
+			js(rec, "until"));
+	else if (!strcmp(type, "gate"))
+		fprintf(fp, "gate %s%s%s\n", js(rec, "op"), *js(rec, "error") ? ": " : "", js(rec, "error"));
 	else if (!strcmp(type, "run_end"))
 		fprintf(fp, "end %s exit=%lld%s%s\n", js(rec, "state"), ji(rec, "exit"),
 			*js(rec, "error") ? " why: " : "", js(rec, "error"));

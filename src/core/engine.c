@@ -303,8 +303,9 @@ phase_guard(struct run *r)
 			 r->node, st.reason);
 		return EV_FAIL;
 	}
-	/* The node's alerts are silenced before it is touched, or the run stops here. */
-	if (engine_silence_take(r) < 0)
+	/* No guard while a blocking alert fires there; then the node's alerts are silenced
+	 * before it is touched, or the run stops here. */
+	if (engine_gate_wait(r) < 0 || engine_silence_take(r) < 0)
 		return engine_interrupted(r) ? EV_INTERRUPT : EV_FAIL;
 	if (r->rb->guard.cordon) {
 		if (engine_guard_op(r, "cordon", 0) < 0)

@@ -35,6 +35,12 @@ bool engine_interrupted(const struct run *r);
 /* One guard operation ("cordon", "drain", "uncordon"), its intent journaled first. */
 int engine_guard_op(struct run *r, const char *op, long long timeout_ms);
 /*
+ * Before the guard (and its silences, which would hide them): wait while a blocking
+ * alert fires on the node or its pool, up to the Alertmanager's gate_timeout; the wait
+ * is journaled. -1 (r->failure says why) when it does not stop in time.
+ */
+int engine_gate_wait(struct run *r);
+/*
  * Before the guard: silence the node's alerts until the run's worst-case end, intent
  * journaled first (a resumed run keeps its own). -1 (r->failure says why) when
  * Alertmanager cannot be reached and silences are not optional.

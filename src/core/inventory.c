@@ -379,12 +379,17 @@ load_alertmanager(struct ydoc *y, yaml_node_t *map, struct am_conf *am)
 	}
 	for (i = 0; i < ydoc_len(map); i++) {
 		const char *k = ydoc_scalar(ydoc_key(y, map, i));
-		if (!k || (strcmp(k, "url") && strcmp(k, "optional") && strcmp(k, "node_labels")))
-			ydoc_error(y, ydoc_key(y, map, i), "alertmanager: '%s' is not url, optional or "
-				   "node_labels", k ? k : "?");
+		if (!k || (strcmp(k, "url") && strcmp(k, "optional") && strcmp(k, "node_labels") &&
+			   strcmp(k, "blocking_alerts") && strcmp(k, "gate_timeout")))
+			ydoc_error(y, ydoc_key(y, map, i), "alertmanager: '%s' is not url, optional, "
+				   "node_labels, blocking_alerts or gate_timeout", k ? k : "?");
 	}
 	am->url = xstrdup(url);
 	am->optional = ydoc_bool(y, ydoc_get(y, map, "optional"), "optional", false);
+	am->blocking = ydoc_strings(y, ydoc_get(y, map, "blocking_alerts"), "blocking_alerts",
+				    &am->nblocking);
+	am->gate_timeout_ms = ydoc_duration(y, ydoc_get(y, map, "gate_timeout"), "gate_timeout",
+					    30 * 60 * 1000LL);
 	if (labels) {
 		am->node_labels = ydoc_strings(y, labels, "node_labels", &am->nlabels);
 	} else {
@@ -568,8 +573,10 @@ inventory_resolve(const struct inventory *inv, const char *node, struct node_con
 		for (k = 0; k < e->labels.n; k++)
 			strmap_set(&out->labels, e->labels.keys[k], e->labels.vals[k]);
 	}
-	/* The budgets this node falls under: those whose label it carries. */
 	am_conf_copy(&out->alertmanager, &inv->am);
+	if (out->alertmanager.url && strmap_get(&out->labels, "pool"))
+		out->alertmanager.pool = xstrdup(strmap_get(&out->labels, "pool"));
+	/* The budgets this node falls under: those whose label it carries. */
 	if (inv->fleet.endpoint) {
 		struct fleet_conf *fc = &out->fleet;
 		fc->endpoint = xstrdup(inv->fleet.endpoint);

@@ -145,6 +145,8 @@ parse_guard(struct loader *L, yaml_node_t *n)
 	g->drain_timeout_ms = ydoc_duration(L->y, ydoc_get(L->y, n, "drain_timeout"),
 						  "drain_timeout", g->drain_timeout_ms);
 	g->keep_running = ydoc_get_str(L->y, n, "keep_running");
+	g->blocking_alerts = ydoc_strings(L->y, ydoc_get(L->y, n, "blocking_alerts"), "blocking_alerts",
+					  &g->nblocking);
 	if (g->drain && !g->cordon)
 		ydoc_error(L->y, n, "a guard that drains must also cordon");
 	if (g->keep_running && g->drain)
@@ -414,6 +416,7 @@ runbook_free(struct runbook *rb)
 	free(rb->params);
 	free(rb->guard.none);
 	free(rb->guard.keep_running);
+	ydoc_strings_free(rb->guard.blocking_alerts, rb->guard.nblocking);
 	for (p = 0; p < PHASE_COUNT; p++) {
 		for (i = 0; i < rb->nsteps[p]; i++)
 			runbook_step_free(rb->steps[p][i]);

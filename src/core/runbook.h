@@ -132,6 +132,8 @@ struct guard {
 	bool drain;
 	long long drain_timeout_ms;
 	char *keep_running; /* drain: false: why running work may stay while the procedure runs */
+	char **blocking_alerts; /* alert names that hold the guard back while they fire */
+	size_t nblocking;
 };
 
 struct runbook {

@@ -116,6 +116,10 @@ static const struct field guard_fields[] = {
 	 "With `drain: false`: why the work running on the node may stay while the procedure "
 	 "runs (the job being repaired, which the procedure requeues). Required then: a guard "
 	 "that cordons without draining says so."},
+	{"blocking_alerts", FT_STRINGS, 0, NULL, NULL,
+	 "Alert names that hold the guard back while they fire on the node or its pool "
+	 "(asked of the inventory's Alertmanager, with its own `blocking_alerts`); the run "
+	 "waits up to the Alertmanager's `gate_timeout`, then stops with nothing changed."},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 

@@ -20,6 +20,10 @@ am_conf_release(struct am_conf *c)
 	for (i = 0; i < c->nlabels; i++)
 		free(c->node_labels[i]);
 	free(c->node_labels);
+	for (i = 0; i < c->nblocking; i++)
+		free(c->blocking[i]);
+	free(c->blocking);
+	free(c->pool);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -37,6 +41,46 @@ am_conf_copy(struct am_conf *dst, const struct am_conf *src)
 	for (i = 0; i < src->nlabels; i++)
 		dst->node_labels[i] = xstrdup(src->node_labels[i]);
 	dst->nlabels = src->nlabels;
+	dst->blocking = xcalloc(src->nblocking + 1, sizeof(char *));
+	for (i = 0; i < src->nblocking; i++)
+		dst->blocking[i] = xstrdup(src->blocking[i]);
+	dst->nblocking = src->nblocking;
+	dst->gate_timeout_ms = src->gate_timeout_ms;
+	dst->pool = src->pool ? xstrdup(src->pool) : NULL;
+}
+
+int
+am_active_alerts(const struct am_conf *c, json_t **out, struct rbx_err *err)
+{
+	char *url = xasprintf("%s/api/v2/alerts?active=true&silenced=false&inhibited=false", c->url);
+	struct http_request rq = {0};
+	struct http_response rs;
+	int rc = -1;
+
+	*out = NULL;
+	rq.method = "GET";
+	rq.url = url;
+	rq.timeout_ms = AM_TIMEOUT_MS;
+	rq.max_body = 8u << 20;
+	if (http_perform(&rq, &rs, err) < 0) {
+		err_prefix(err, "Alertmanager %s", c->url);
+		free(url);
+		return -1;
+	}
+	if (rs.status != 200)
+		err_set(err, "Alertmanager %s: HTTP %ld for its alerts", c->url, rs.status);
+	else if (!(*out = json_loadb(rs.body.data ? rs.body.data : "", rs.body.len, 0, NULL)) ||
+		 !json_is_array(*out))
+		err_set(err, "Alertmanager %s answered its alerts with no list", c->url);
+	else
+		rc = 0;
+	if (rc < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	http_response_release(&rs);
+	free(url);
+	return rc;
 }
 
 /* An Alertmanager silence id: a UUID. Anything else is not used in a URL. */

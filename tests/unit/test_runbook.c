@@ -243,8 +243,13 @@ test_schema_table(void **state)
 	(void)state;
 	for (; *all; all++)
 		n++;
-	assert_int_equal(n, 8);
+	assert_int_equal(n, 10);
 	assert_non_null(schema_field(schema_get("step"), "undo"));
+	/* trigger.rules: each rule carries its test; the guard may name blocking alerts. */
+	assert_non_null(schema_field(schema_get("trigger"), "rules"));
+	assert_non_null(schema_field(schema_get("rule"), "test"));
+	assert_non_null(schema_field(schema_get("rule_test"), "firing"));
+	assert_non_null(schema_field(schema_get("guard"), "blocking_alerts"));
 	assert_string_equal(schema_suggest(schema_get("step"), "timout"), "timeout");
 	assert_null(schema_suggest(schema_get("step"), "zzzzzzzz"));
 }

@@ -1,8 +1,9 @@
-# t0160-silence: a run silences its node's alerts in a real Alertmanager 0.25 (Debian's
-# prometheus-alertmanager, on loopback) before the guard, with its intent journaled
-# first; the silence names the run and ends at the run's worst case; success and
-# failure both expire it; a kill -9 leaves it to end by itself, and resume reuses it;
-# an Alertmanager that does not answer stops the run before the guard (exit 3).
+# t0160-alertmanager: runs and rolls with a real Alertmanager 0.25 (Debian's
+# prometheus-alertmanager, on loopback). A run silences its node's alerts before the
+# guard, intent journaled first; the silence names the run and ends at the run's worst
+# case; success and failure both expire it; a kill -9 leaves it to end by itself, and
+# resume reuses it; an Alertmanager that does not answer stops the run before the guard
+# (exit 3). Blocking alerts hold the guard back; a roll halts on a canary's alert.
 . "$TOP/tests/integration/lib.sh"
 
 if ! command -v prometheus-alertmanager >/dev/null; then
@@ -118,3 +119,56 @@ check "(the journal says it went without)" "grep -q '\"op\": *\"skipped\"' '$RBX
 printf 'alertmanager: {url: "http://127.0.0.1:9/", optional: maybe}\nnodes:\n  - {match: "n1", transport: lab}\n' > bad.yaml
 expect_exit "a bad alertmanager entry in the inventory is refused" 2 run gpu-fault --node n1 --inventory bad.yaml
 check "(file:line:col)" "contains \"\$ERR\" 'bad.yaml:1:[0-9]*: error: alertmanager needs'"
+
+# 6. Alert gates: no guard while a blocking alert fires on the node or its pool.
+post_alert() { curl -sf -XPOST -H 'Content-Type: application/json' "$AM/api/v2/alerts" -d "$1" >/dev/null; }
+resolve_alert() { post_alert "[{\"labels\":$1,\"endsAt\":\"$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)\"}]"; }
+printf 'alertmanager: {url: "%s", blocking_alerts: [PoolBusy], gate_timeout: 3s}\nnodes:\n  - {match: "n[40-49]", transport: lab, labels: {pool: p1}}\n  - {match: "m1", transport: lab, labels: {pool: p2}}\n' "$AM" > gate.yaml
+post_alert '[{"labels":{"alertname":"PoolBusy","pool":"p1"}}]'
+"$RBX" lab reset n46 >/dev/null; "$RBX" lab inject n46 xid=48 gpu=3 >/dev/null
+expect_exit "a blocking alert on the node's pool holds the guard back, then stops the run" 3 run gpu-fault --node n46 --inventory gate.yaml
+check "(it names the alert; the wait is journaled; the node was never cordoned or silenced)" "contains \"\$OUT\$ERR\" 'blocking alert PoolBusy still fires on n46 or its pool' && grep -q '\"op\": *\"wait\"' '$RBX_STATE_DIR/runs/'\$(last_run).jsonl && grep -q '\"op\": *\"timeout\"' '$RBX_STATE_DIR/runs/'\$(last_run).jsonl && ! grep -q '\"type\": *\"silence\"' '$RBX_STATE_DIR/runs/'\$(last_run).jsonl && [ \"\$(sched_field n46 cordoned)\" = False ]"
+"$RBX" lab inject m1 xid=48 gpu=3 >/dev/null
+expect_exit "a node of another pool is not held back" 0 run gpu-fault --node m1 --inventory gate.yaml
+printf 'alertmanager: {url: "%s", blocking_alerts: [PoolBusy], gate_timeout: 30s}\nnodes:\n  - {match: "n[40-49]", transport: lab, labels: {pool: p1}}\n' "$AM" > gate30.yaml
+"$RBX" lab reset n47 >/dev/null; "$RBX" lab inject n47 xid=48 gpu=3 >/dev/null
+"$RBX" run gpu-fault --node n47 --inventory gate30.yaml > gate.out 2>&1 &
+gpid=$!
+i=0; until grep -q 'gate: waiting while PoolBusy' gate.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+check "a run waits while the alert fires, and shows it" "grep -q 'gate: waiting while PoolBusy fires on the node or its pool' gate.out && [ \"\$(sched_field n47 cordoned)\" = False ]"
+resolve_alert '{"alertname":"PoolBusy","pool":"p1"}'
+wait $gpid
+rc=$?
+check "once it is resolved the run goes on and succeeds ($rc)" "[ $rc -eq 0 ] && grep -q 'gate clear' gate.out && grep -q 'end SUCCEEDED' gate.out"
+cat > blocked.yaml <<'Y'
+name: blocked
+title: A runbook with its own blocking alert
+subsystem: provisioning
+summary: Holds the node for a moment.
+trigger: {summary: test}
+guard: {cordon: true, drain: true, drain_timeout: 1m, blocking_alerts: [TrainingCheckpointing]}
+procedure:
+  - {name: reset the clocks, ssh: nvidia-smi -rgc, timeout: 1m}
+verify:
+  - {name: the GPUs answer, ssh: nvidia-smi -L, timeout: 1m}
+rollback:
+  - {name: look again, ssh: nvidia-smi -L, timeout: 1m}
+references: [https://example.invalid]
+Y
+printf 'alertmanager: {url: "%s", gate_timeout: 2s}\nnodes:\n  - {match: "n[40-49]", transport: lab}\n' "$AM" > own.yaml
+post_alert '[{"labels":{"alertname":"TrainingCheckpointing","instance":"n48.dc1.example.com:9100"}}]'
+expect_exit "a runbook's own blocking alert, on the node by its instance label, holds it back" 3 run "$WORK/blocked.yaml" --node n48 --inventory own.yaml
+check "(named)" "contains \"\$OUT\$ERR\" 'blocking alert TrainingCheckpointing still fires on n48'"
+
+# 7. A roll with a canary gate: it halts when a node it did fires the alert, resumes after.
+printf 'alertmanager: {url: "%s"}\nnodes:\n  - {match: "c[1-4]", transport: lab}\n' "$AM" > roll.yaml
+post_alert '[{"labels":{"alertname":"GpuXidError","Hostname":"c1","severity":"critical"}}]'
+expect_exit "a roll halts when a node it already did fires the alert" 1 roll "$WORK/blocked.yaml" --nodes 'c[1-4]' --batch 1 --inventory roll.yaml --halt-on-alert alertname=GpuXidError
+roll=$(ls "$RBX_STATE_DIR/rolls" | grep '\.jsonl$' | sed 's/.jsonl$//' | tail -n 1)
+check "(it names the node and the alert, and the others did not start)" "contains \"\$OUT\" 'halting: GpuXidError fires on c1, which this roll already did' && contains \"\$OUT\" 'c2 *NOT_STARTED'"
+expect_exit "resumed while the alert still fires, it halts again" 1 resume "$roll"
+resolve_alert '{"alertname":"GpuXidError","Hostname":"c1","severity":"critical"}'
+expect_exit "once it is resolved, rbx resume finishes the roll" 0 resume "$roll"
+check "(every node succeeded)" "contains \"\$OUT\" '4 succeeded, 0 failed'"
+expect_exit "--halt-on-alert without an Alertmanager in the inventory is refused" 2 roll "$WORK/blocked.yaml" --nodes 'n[40-41]' --inventory "$WORK/down.yaml.none" --halt-on-alert alertname=X
+expect_exit "--halt-on-alert that is not label=value is refused" 2 roll "$WORK/blocked.yaml" --nodes 'c[1-2]' --inventory roll.yaml --halt-on-alert 'alertname'
