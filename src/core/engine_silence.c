@@ -122,8 +122,8 @@ out:
 	return rc;
 }
 
-/* The longest one try of every step can take, every attempt, plus the drain: past it the
- * run is dead or stuck, and its silence must end so on-call sees the node again. */
+/* The longest every try of every step can take, every attempt, plus the drain: past it
+ * the run is dead or stuck, and its silence must end so on-call sees the node again. */
 static long long
 worst_case_ms(const struct runbook *rb)
 {
@@ -134,7 +134,7 @@ worst_case_ms(const struct runbook *rb)
 	for (p = 0; p < PHASE_COUNT; p++) {
 		for (i = 0; i < rb->nsteps[p]; i++) {
 			const struct step *s = rb->steps[p][i];
-			long long t = (s->timeout_ms + s->retry_delay_ms) * (s->retries + 1);
+			long long t = s->timeout_ms * (s->retries + 1) + s->retry_delay_ms * s->retries;
 			if (s->undo)
 				t += s->undo->timeout_ms;
 			if (p == PHASE_PRE_CHECKS)
@@ -143,8 +143,8 @@ worst_case_ms(const struct runbook *rb)
 				per_attempt += t;
 		}
 	}
-	/* Five minutes for the guard's own calls and the restarts between attempts. */
-	return once + per_attempt * (rb->max_attempts > 0 ? rb->max_attempts : 1) + 5 * 60 * 1000LL;
+	/* A minute for the guard's own calls and the HTTP requests around it. */
+	return once + per_attempt * (rb->max_attempts > 0 ? rb->max_attempts : 1) + 60 * 1000LL;
 }
 
 int

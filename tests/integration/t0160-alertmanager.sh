@@ -96,12 +96,12 @@ pkill -f 'sleep 127$' 2>/dev/null # the killed run's step, left running
 id=$(last_run)
 silences_of "$id" > s3.txt
 check "after kill -9 the run's silences are still active" "[ \$(grep -c '^active|' s3.txt) -eq 3 ]"
-check "and end by themselves at the run's worst case: 1m drain + 3m step + 1m verify + 1m rollback + 5m, about 11 minutes" "python3 - s3.txt <<'PY'
+check "and end by themselves at the run's worst case: 1m drain + 3m step + 1m verify + 1m rollback + 1m, about 7 minutes" "python3 - s3.txt <<'PY'
 import sys, datetime
 now = datetime.datetime.now(datetime.timezone.utc)
 for line in open(sys.argv[1]):
     end = datetime.datetime.fromisoformat(line.split('|')[5].replace('Z', '+00:00'))
-    assert now + datetime.timedelta(minutes=9) < end < now + datetime.timedelta(minutes=12), end
+    assert now + datetime.timedelta(minutes=6) < end < now + datetime.timedelta(minutes=8), end
 PY"
 expect_exit "rbx resume finishes the run (the step in doubt taken as done)" 0 resume "$id" --assume-done
 check "reusing its silences: none new, all three expired at the end" "[ \$(silences | python3 -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin) if \"$id\" in s[\"comment\"]))') -eq 3 ] && [ \$(silences_of '$id' | grep -c '^expired|') -eq 3 ]"
