@@ -4,7 +4,7 @@
 
 PREFIX ?= /usr/local
 VERSION := 0.1.0
-PKGS := yaml-0.1 jansson libssh libcurl
+PKGS := yaml-0.1 jansson libssh libcurl libmicrohttpd
 
 CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
@@ -21,7 +21,7 @@ CPPFLAGS += -Isrc -D_FORTIFY_SOURCE=2 -DRBX_VERSION='"$(VERSION)"' \
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) || echo PKGFAIL)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) || echo PKGFAIL)
 ifneq ($(findstring PKGFAIL,$(PKG_CFLAGS) $(PKG_LIBS)),)
-$(error pkg-config cannot find all of: $(PKGS); run `scripts/deps.sh build` (Debian: libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev))
+$(error pkg-config cannot find all of: $(PKGS); run `scripts/deps.sh build` (Debian: libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev libmicrohttpd-dev))
 endif
 
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong $(PKG_CFLAGS)
@@ -48,10 +48,10 @@ CORE := core/model core/when core/schema core/template core/runbook core/runbook
 LAB := lab/lab lab/lab_faults lab/lab_faults_cluster lab/lab_transport lab/lab_sandbox lab/lab_state lab/lab_tools \
 	lab/lab_tools_smi lab/lab_tools_smi_ctl lab/lab_tools_sys lab/lab_tools_kube lab/lab_tools_apt lab/lab_tools_proc lab/lab_tools_pci lab/lab_tools_fabric \
 	lab/lab_tools_cluster lab/lab_tools_bmc lab/lab_tools_util lab/lab_backend
-APP := app/ui app/target app/runner app/roll app/plan app/alerts
+APP := app/ui app/target app/runner app/roll app/plan app/alerts app/serve app/serve_pages
 CLI := cli/args cli/registry cli/term cli/report cli/cmd_run cli/cmd_plan cli/cmd_lint cli/cmd_list cli/cmd_show \
 	cli/cmd_runs cli/cmd_log cli/cmd_graph cli/cmd_lab cli/cmd_docs cli/cmd_nodes \
-	cli/cmd_schema cli/cmd_rules cli/cmd_alert cli/cmd_version cli/cmd_resume cli/cmd_roll cli/main
+	cli/cmd_schema cli/cmd_rules cli/cmd_alert cli/cmd_serve cli/cmd_version cli/cmd_resume cli/cmd_roll cli/main
 
 # Files whose test hooks (RBX_TEST_HOOKS) are compiled only into rbx-test, the
 # binary the crash and fault tests drive; ./rbx carries none.

@@ -1,0 +1,175 @@
+/* serve.c - the HTTP side of rbx serve: libmicrohttpd's daemon on one address, a route
+ * table, the viewer token, and headers that keep a browser from running anything sent. */
+#define _GNU_SOURCE
+#include "app/serve.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct server {
+	const struct serve_opts *o;
+	char *token; /* NULL: none asked */
+};
+
+/* Constant time, so a wrong token's length and prefix are not timed. */
+static bool
+token_ok(const char *want, const char *auth)
+{
+	size_t n = strlen(want), m, i;
+	unsigned char diff = 0;
+
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+		return false;
+	auth += 7;
+	m = strlen(auth);
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? auth[i] : 0);
+	return diff == 0 && n == m;
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *c, struct serve_reply *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		r->body.len, r->body.data ? r->body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc;
+
+	MHD_add_response_header(resp, "Content-Type", r->type);
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; "
+				"frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	rc = MHD_queue_response(c, r->status, resp);
+	MHD_destroy_response(resp);
+	buf_release(&r->body);
+	return rc;
+}
+
+static void
+plain(struct serve_reply *r, unsigned status, const char *text)
+{
+	r->status = status;
+	r->type = "text/plain; charset=utf-8";
+	buf_adds(&r->body, text);
+	buf_adds(&r->body, "\n");
+}
+
+static bool
+wants_json(struct MHD_Connection *c)
+{
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+	return accept && strstr(accept, "application/json") != NULL;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+       const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct server *S = cls;
+	struct serve_reply r = {0};
+
+	(void)version;
+	(void)upload;
+	(void)con_cls;
+	buf_init(&r.body, 0);
+	if (*upload_size) { /* no page takes a body yet */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (S->token && !token_ok(S->token, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+									   "Authorization"))) {
+		plain(&r, MHD_HTTP_UNAUTHORIZED, "a viewer token is needed (Authorization: Bearer ...)");
+		return send_reply(c, &r);
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		plain(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET here");
+		return send_reply(c, &r);
+	}
+	if (!strcmp(url, "/healthz")) {
+		plain(&r, MHD_HTTP_OK, "ok");
+	} else if (!strncmp(url, "/runbooks/", 10)) {
+		serve_page_runbook(S->o, url + 10,
+				   MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "node"),
+				   wants_json(c), &r);
+	} else {
+		plain(&r, MHD_HTTP_NOT_FOUND, "no such page");
+	}
+	return send_reply(c, &r);
+}
+
+static bool
+loopback(const struct sockaddr_in *sa)
+{
+	return (ntohl(sa->sin_addr.s_addr) >> 24) == 127;
+}
+
+static int
+parse_listen(const char *s, struct sockaddr_in *sa, struct rbx_err *err)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	long port;
+	char *end;
+
+	memset(sa, 0, sizeof(*sa));
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return err_set(err, "--listen '%s': give ADDR:PORT (127.0.0.1:9095)", s);
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return err_set(err, "--listen '%s': give an IPv4 ADDR:PORT (127.0.0.1:9095)", s);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+enum rbx_status
+serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
+{
+	struct sockaddr_in sa;
+	struct server S = {o, NULL};
+	struct MHD_Daemon *d;
+	size_t len;
+
+	if (parse_listen(o->listen, &sa, err) < 0)
+		return RBX_USAGE;
+	if (!loopback(&sa) && !o->insecure_http)
+		return err_set(err, "%s is not a loopback address: rbx serve answers other hosts only "
+				    "with --insecure-http and a --token-file (journals hold step output)",
+			       o->listen),
+		       RBX_USAGE;
+	if (!loopback(&sa) && !o->token_file)
+		return err_set(err, "off loopback every request must bear a viewer token: give "
+				    "--token-file FILE"),
+		       RBX_USAGE;
+	if (o->token_file) {
+		S.token = util_read_file(o->token_file, 4096, &len, err);
+		if (!S.token)
+			return RBX_USAGE;
+		S.token[strcspn(S.token, "\r\n")] = 0;
+		if (strlen(S.token) < 16) {
+			free(S.token);
+			return err_set(err, "%s: a token of 16 characters or more", o->token_file), RBX_USAGE;
+		}
+	}
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &S,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+			     (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+	if (!d) {
+		free(S.token);
+		return err_set(err, "cannot listen on %s (in use?)", o->listen), RBX_FAILED;
+	}
+	ui_notice(o->ui, UI_INFO, "rbx serve: http://%s/ (Ctrl-C stops it)", o->listen);
+	while (!*stop)
+		util_sleep_ms(100);
+	MHD_stop_daemon(d);
+	free(S.token);
+	return RBX_OK;
+}

@@ -1,0 +1,51 @@
+# t0600-serve: rbx serve answers the runbook link an alert carries: the runbook, the
+# plan for the node with every command rendered, the node's last runs and the command
+# to type; as HTML with every value escaped (and a CSP), or as JSON. Anything else is
+# refused: paths that are not runbook names, bad node names, other methods, a missing
+# token; and a non-loopback address without --insecure-http and a token.
+. "$TOP/tests/integration/lib.sh"
+
+P=$((28000 + $$ % 4000))
+URL="http://127.0.0.1:$P"
+mkdir -p books
+cp "$TOP/runbooks/gpu-fault.yaml" books/
+sed 's/^name: gpu-fault$/name: hostile/; s/^title: .*/title: "<script>alert(1)<\/script> \& fix"/' "$TOP/runbooks/gpu-fault.yaml" > books/hostile.yaml
+export RBX_RUNBOOKS="$WORK/books"
+start_serve() {
+	"$RBX" serve --lab --listen "127.0.0.1:$P" "$@" > serve.log 2>&1 &
+	SPID=$!
+	i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+}
+stop_serve() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
+trap 'stop_serve; finish' EXIT
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+"$RBX" lab inject n42 xid=48 gpu=3 >/dev/null
+"$RBX" run gpu-fault --node n42 --lab >/dev/null 2>&1
+start_serve
+curl -s -D headers.txt "$URL/runbooks/gpu-fault?node=n42" > page.html
+check "the alert link shows the runbook for the node" "grep -q '<h1>GPU fault' page.html && grep -q '<h2>On n42</h2>' page.html"
+check "the exact command to copy" "grep -q '<pre id=\"command\">rbx run gpu-fault --node n42 --lab</pre>' page.html"
+check "the plan with every command rendered for the node" "grep -q 'on lab:n42' page.html && grep -q 'nvidia-smi -r -i' page.html"
+check "and the node's last run, with how it ended" "grep -q '<td>gpu-fault</td><td>SUCCEEDED</td><td>in service</td>' page.html"
+check "with a Content-Security-Policy and no caching" "grep -qi '^Content-Security-Policy: default-src .none.' headers.txt && grep -qi '^Cache-Control: no-store' headers.txt"
+check "JSON to Accept: application/json" "curl -s -H 'Accept: application/json' '$URL/runbooks/gpu-fault?node=n42' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"command\"] == \"rbx run gpu-fault --node n42 --lab\" and d[\"plan\"][\"node\"] == \"n42\" and d[\"runs\"][0][\"end\"] == \"SUCCEEDED\", d'"
+check "without a node, the runbook alone" "curl -s '$URL/runbooks/gpu-fault' | grep -q '<h1>GPU fault' && ! curl -s '$URL/runbooks/gpu-fault' | grep -q 'id=\"command\"'"
+curl -s "$URL/runbooks/hostile?node=n42" > hostile.html
+check "a title holding <script> shows as text" "grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; fix' hostile.html && ! grep -q '<script>' hostile.html"
+check "a path that is not a runbook name: 404" "[ \$(status --path-as-is '$URL/runbooks/../../etc/passwd') = 404 ] && [ \$(status '$URL/runbooks/nope') = 404 ] && [ \$(status '$URL/runbooks/%2e%2e%2fetc') = 404 ]"
+check "a node name that is not one: 400" "[ \$(status '$URL/runbooks/gpu-fault?node=n42;reboot') = 400 ] && [ \$(status '$URL/runbooks/gpu-fault?node=%24(id)') = 400 ]"
+check "other methods: 405; other pages: 404" "[ \$(status -X POST '$URL/runbooks/gpu-fault') = 405 ] && [ \$(status '$URL/') = 404 ]"
+stop_serve
+
+printf 'short\n' > short.token
+printf 'a-viewer-token-of-some-length\n' > viewer.token
+start_serve --token-file viewer.token
+check "with a token, a request without it: 401" "[ \$(status '$URL/runbooks/gpu-fault') = 401 ]"
+check "with a wrong one: 401" "[ \$(status -H 'Authorization: Bearer a-viewer-token-of-some-lengtX' '$URL/runbooks/gpu-fault') = 401 ]"
+check "with it: 200" "[ \$(status -H 'Authorization: Bearer a-viewer-token-of-some-length' '$URL/runbooks/gpu-fault') = 200 ]"
+stop_serve
+expect_exit "a non-loopback address without --insecure-http is refused" 2 serve --listen 0.0.0.0:$P
+expect_exit "--insecure-http without a token is refused" 2 serve --listen 0.0.0.0:$P --insecure-http
+expect_exit "a token under 16 characters is refused" 2 serve --listen 127.0.0.1:$P --token-file short.token
+expect_exit "a bad listen address is refused" 2 serve --listen localhost
