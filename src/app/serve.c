@@ -92,6 +92,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	}
 	if (!strcmp(url, "/healthz")) {
 		plain(&r, MHD_HTTP_OK, "ok");
+	} else if (!strcmp(url, "/metrics")) {
+		serve_page_metrics(&r);
 	} else if (!strncmp(url, "/runbooks/", 10)) {
 		serve_page_runbook(S->o, url + 10,
 				   MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "node"),

@@ -32,6 +32,8 @@ struct serve_reply {
 /* The pages (serve_pages.c): path is below "/runbooks/", query values already decoded. */
 void serve_page_runbook(const struct serve_opts *o, const char *name, const char *node, bool json,
 			struct serve_reply *r);
+/* GET /metrics (serve_metrics.c). */
+void serve_page_metrics(struct serve_reply *r);
 /* HTML text with <, >, &, " and ' escaped. */
 void serve_html(struct buf *b, const char *s);
 

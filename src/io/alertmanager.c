@@ -64,6 +64,7 @@ am_active_alerts(const struct am_conf *c, json_t **out, struct rbx_err *err)
 	rq.max_body = 8u << 20;
 	if (http_perform(&rq, &rs, err) < 0) {
 		err_prefix(err, "Alertmanager %s", c->url);
+		http_response_release(&rs); /* released either way */
 		free(url);
 		return -1;
 	}
@@ -137,6 +138,7 @@ create_one(const struct am_conf *c, const char *label, const char *node, const c
 	rq.timeout_ms = AM_TIMEOUT_MS;
 	if (http_perform(&rq, &rs, err) < 0) {
 		err_prefix(err, "Alertmanager %s", c->url);
+		http_response_release(&rs); /* released either way */
 		goto out;
 	}
 	if (rs.status != 200) {
@@ -190,6 +192,7 @@ am_silence_expire(const struct am_conf *c, const char *id, struct rbx_err *err)
 	rq.timeout_ms = AM_TIMEOUT_MS;
 	if (http_perform(&rq, &rs, err) < 0) {
 		err_prefix(err, "Alertmanager %s", c->url);
+		http_response_release(&rs); /* released either way */
 		free(url);
 		return -1;
 	}
