@@ -11,8 +11,17 @@
 
 struct server {
 	const struct serve_opts *o;
-	char *token; /* NULL: none asked */
+	char *token;	      /* NULL: none asked */
+	char *receiver_token; /* NULL: no receiver */
 };
+
+/* A request body being received (POST /alertmanager), capped at ALERT_MAX_BYTES. */
+struct upload {
+	struct buf body;
+	bool too_big;
+};
+
+#define UPLOAD_MAX (10u * 1024 * 1024)
 
 /* Constant time, so a wrong token's length and prefix are not timed. */
 static bool
@@ -66,6 +75,62 @@ wants_json(struct MHD_Connection *c)
 	return accept && strstr(accept, "application/json") != NULL;
 }
 
+/* POST /alertmanager: its own token (Alertmanager's http_config.authorization), the body
+ * gathered up to the cap, then read as a notification. */
+static enum MHD_Result
+receive(struct server *S, struct MHD_Connection *c, const char *data, size_t *size, void **con_cls)
+{
+	struct upload *u = *con_cls;
+	struct serve_reply r = {0};
+	const char *cl;
+
+	buf_init(&r.body, 0);
+	if (!u) {
+		if (!S->receiver_token || !token_ok(S->receiver_token, MHD_lookup_connection_value(
+								      c, MHD_HEADER_KIND, "Authorization"))) {
+			plain(&r, MHD_HTTP_UNAUTHORIZED, "the receiver's token is needed");
+			return send_reply(c, &r);
+		}
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > UPLOAD_MAX) {
+			plain(&r, MHD_HTTP_CONTENT_TOO_LARGE, "the notification is over 10 MB");
+			return send_reply(c, &r);
+		}
+		u = xcalloc(1, sizeof(*u));
+		buf_init(&u->body, 0);
+		*con_cls = u;
+		return MHD_YES;
+	}
+	if (*size) {
+		if (u->body.len + *size > UPLOAD_MAX)
+			u->too_big = true; /* read and dropped: memory stays bounded */
+		else
+			buf_add(&u->body, data, *size);
+		*size = 0;
+		return MHD_YES;
+	}
+	if (u->too_big)
+		plain(&r, MHD_HTTP_CONTENT_TOO_LARGE, "the notification is over 10 MB");
+	else
+		serve_receive(S->o, u->body.data ? u->body.data : "", u->body.len, &r);
+	return send_reply(c, &r);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct upload *u = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (u) {
+		buf_release(&u->body);
+		free(u);
+		*con_cls = NULL;
+	}
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
        const char *upload, size_t *upload_size, void **con_cls)
@@ -74,10 +139,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	struct serve_reply r = {0};
 
 	(void)version;
-	(void)upload;
-	(void)con_cls;
+	if (!strcmp(method, "POST") && !strcmp(url, "/alertmanager"))
+		return receive(S, c, upload, upload_size, con_cls);
 	buf_init(&r.body, 0);
-	if (*upload_size) { /* no page takes a body yet */
+	if (*upload_size) { /* no other page takes a body */
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -90,7 +155,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		plain(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET here");
 		return send_reply(c, &r);
 	}
-	if (!strcmp(url, "/healthz")) {
+	if (!strcmp(url, "/")) {
+		serve_page_home(S->o, wants_json(c), &r);
+	} else if (!strcmp(url, "/healthz")) {
 		plain(&r, MHD_HTTP_OK, "ok");
 	} else if (!strcmp(url, "/metrics")) {
 		serve_page_metrics(&r);
@@ -131,13 +198,29 @@ parse_listen(const char *s, struct sockaddr_in *sa, struct rbx_err *err)
 	return 0;
 }
 
+static int
+read_token(const char *path, char **out, struct rbx_err *err)
+{
+	size_t len;
+	char *t = util_read_file(path, 4096, &len, err);
+
+	if (!t)
+		return -1;
+	t[strcspn(t, "\r\n")] = 0;
+	if (strlen(t) < 16) {
+		free(t);
+		return err_set(err, "%s: a token of 16 characters or more", path);
+	}
+	*out = t;
+	return 0;
+}
+
 enum rbx_status
 serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 {
 	struct sockaddr_in sa;
-	struct server S = {o, NULL};
+	struct server S = {o, NULL, NULL};
 	struct MHD_Daemon *d;
-	size_t len;
 
 	if (parse_listen(o->listen, &sa, err) < 0)
 		return RBX_USAGE;
@@ -150,22 +233,20 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 		return err_set(err, "off loopback every request must bear a viewer token: give "
 				    "--token-file FILE"),
 		       RBX_USAGE;
-	if (o->token_file) {
-		S.token = util_read_file(o->token_file, 4096, &len, err);
-		if (!S.token)
-			return RBX_USAGE;
-		S.token[strcspn(S.token, "\r\n")] = 0;
-		if (strlen(S.token) < 16) {
-			free(S.token);
-			return err_set(err, "%s: a token of 16 characters or more", o->token_file), RBX_USAGE;
-		}
+	if (o->token_file && read_token(o->token_file, &S.token, err) < 0)
+		return RBX_USAGE;
+	if (o->receiver_token_file && read_token(o->receiver_token_file, &S.receiver_token, err) < 0) {
+		free(S.token);
+		return RBX_USAGE;
 	}
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &S,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
 			     (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
 	if (!d) {
 		free(S.token);
+		free(S.receiver_token);
 		return err_set(err, "cannot listen on %s (in use?)", o->listen), RBX_FAILED;
 	}
 	ui_notice(o->ui, UI_INFO, "rbx serve: http://%s/ (Ctrl-C stops it)", o->listen);
@@ -173,5 +254,6 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 		util_sleep_ms(100);
 	MHD_stop_daemon(d);
 	free(S.token);
+	free(S.receiver_token);
 	return RBX_OK;
 }

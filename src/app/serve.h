@@ -16,6 +16,7 @@ struct serve_opts {
 	const char *via;	/* a simulated transport named instead of the inventory */
 	const char *inventory;
 	const char *run_flags;	/* what the shown rbx run line adds: " --inventory F" or so */
+	const char *receiver_token_file; /* POST /alertmanager's bearer token (NULL: no receiver) */
 	const struct app_ui *ui;
 };
 
@@ -32,6 +33,10 @@ struct serve_reply {
 /* The pages (serve_pages.c): path is below "/runbooks/", query values already decoded. */
 void serve_page_runbook(const struct serve_opts *o, const char *name, const char *node, bool json,
 			struct serve_reply *r);
+/* POST /alertmanager (serve_incidents.c): each alert recorded as an incident. */
+void serve_receive(const struct serve_opts *o, const char *body, size_t len, struct serve_reply *r);
+/* GET /: the incidents, newest first. */
+void serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *r);
 /* GET /metrics (serve_metrics.c). */
 void serve_page_metrics(struct serve_reply *r);
 /* HTML text with <, >, &, " and ' escaped. */

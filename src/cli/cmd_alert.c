@@ -67,44 +67,14 @@ static void
 decide(const struct alert_item *it, struct runbook **rbs, size_t n, char **nodes, size_t nn,
        struct verdict *v)
 {
-	struct runbook *tie = NULL, *rb;
-	const char *value;
-	struct rbx_err e;
+	struct alert_route rt;
 
+	alert_route(it, rbs, n, nodes, nn, &rt);
 	memset(v, 0, sizeof(*v));
-	v->action = "refused";
-	if (strcmp(it->status, "firing") != 0) {
-		v->action = "resolved";
-		snprintf(v->why, sizeof(v->why), "resolved: nothing to run");
-		return;
-	}
-	rb = alert_match(rbs, n, &it->labels, &tie);
-	v->rb = rb;
-	if (!rb) {
-		v->action = "unmatched";
-		snprintf(v->why, sizeof(v->why), "no runbook's trigger matches it");
-		return;
-	}
-	if (tie) {
-		v->action = "ambiguous";
-		snprintf(v->why, sizeof(v->why), "both %s and %s match it as closely: a human picks",
-			 rb->name, tie->name);
-		return;
-	}
-	value = strmap_get(&it->labels, rb->trigger.node_label);
-	if (!value) {
-		snprintf(v->why, sizeof(v->why), "it has no '%s' label to name the node",
-			 rb->trigger.node_label);
-		return;
-	}
-	v->node = alert_node(value, nodes, nn, &e);
-	if (!v->node) {
-		snprintf(v->why, sizeof(v->why), "%s", e.msg);
-		return;
-	}
-	v->action = "would-run";
-	if (strcmp(value, v->node) != 0)
-		snprintf(v->why, sizeof(v->why), "%s %s -> node %s", rb->trigger.node_label, value, v->node);
+	v->action = rt.action;
+	v->rb = rt.rb;
+	v->node = rt.node;
+	snprintf(v->why, sizeof(v->why), "%s", rt.why);
 }
 
 static void

@@ -12,6 +12,7 @@ static const struct opt serve_opts[] = {
 	{"listen", 'l', "ADDR:PORT", "where to listen (default 127.0.0.1:9095)", false},
 	{"insecure-http", 0, NULL, "allow plain HTTP on a non-loopback address (with --token-file)", false},
 	{"token-file", 0, "FILE", "every request must bear this viewer token (Bearer)", false},
+	{"receiver-token-file", 0, "FILE", "POST /alertmanager takes Alertmanager's webhook with this token", false},
 	{"lab", 0, NULL, "the nodes are the lab's simulated nodes (no inventory)", false},
 	{"inventory", 'i', "FILE", "the inventory (default $RBX_INVENTORY, /etc/rbx/inventory.yaml)", false},
 	{NULL, 0, NULL, NULL, false},
@@ -28,6 +29,7 @@ serve_exec(struct args *a, struct rbx_err *err)
 	o.listen = args_get(a, "listen") ? args_get(a, "listen") : "127.0.0.1:9095";
 	o.insecure_http = args_has(a, "insecure-http");
 	o.token_file = args_get(a, "token-file");
+	o.receiver_token_file = args_get(a, "receiver-token-file");
 	o.via = args_has(a, "lab") ? "lab" : NULL;
 	o.inventory = args_get(a, "inventory");
 	if (o.via)

@@ -3,6 +3,7 @@
 #include "core/alert.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -230,4 +231,48 @@ alert_node(const char *value, char *const *nodes, size_t nnodes, struct rbx_err 
 bad:
 	free(host);
 	return NULL;
+}
+
+void
+alert_route(const struct alert_item *it, struct runbook *const *rbs, size_t n, char *const *nodes,
+	    size_t nn, struct alert_route *v)
+{
+	struct runbook *tie = NULL, *rb;
+	const char *value;
+	struct rbx_err e;
+
+	memset(v, 0, sizeof(*v));
+	v->action = "refused";
+	if (strcmp(it->status, "firing") != 0) {
+		v->action = "resolved";
+		snprintf(v->why, sizeof(v->why), "resolved: nothing to run");
+		return;
+	}
+	rb = alert_match(rbs, n, &it->labels, &tie);
+	v->rb = rb;
+	if (!rb) {
+		v->action = "unmatched";
+		snprintf(v->why, sizeof(v->why), "no runbook's trigger matches it");
+		return;
+	}
+	if (tie) {
+		v->action = "ambiguous";
+		snprintf(v->why, sizeof(v->why), "both %s and %s match it as closely: a human picks",
+			 rb->name, tie->name);
+		return;
+	}
+	value = strmap_get(&it->labels, rb->trigger.node_label);
+	if (!value) {
+		snprintf(v->why, sizeof(v->why), "it has no '%s' label to name the node",
+			 rb->trigger.node_label);
+		return;
+	}
+	v->node = alert_node(value, nodes, nn, &e);
+	if (!v->node) {
+		snprintf(v->why, sizeof(v->why), "%s", e.msg);
+		return;
+	}
+	v->action = "would-run";
+	if (strcmp(value, v->node) != 0)
+		snprintf(v->why, sizeof(v->why), "%s %s -> node %s", rb->trigger.node_label, value, v->node);
 }

@@ -48,4 +48,16 @@ struct runbook *alert_match(struct runbook *const *rbs, size_t n, const struct s
  */
 char *alert_node(const char *value, char *const *nodes, size_t nnodes, struct rbx_err *err);
 
+/* What rbx makes of one alert of a notification. */
+struct alert_route {
+	const char *action; /* would-run, resolved, unmatched, ambiguous, refused */
+	struct runbook *rb; /* the matched runbook (borrowed), if any */
+	char *node;	    /* the node (allocated), when it would run */
+	char why[1024];	    /* for a human: the mapping shown, or why not */
+};
+
+/* Route one alert: its runbook (rbs) and node (nodes: the inventory's, NULL for any). */
+void alert_route(const struct alert_item *it, struct runbook *const *rbs, size_t n, char *const *nodes,
+		 size_t nn, struct alert_route *out);
+
 #endif

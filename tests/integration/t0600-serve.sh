@@ -35,7 +35,7 @@ curl -s "$URL/runbooks/hostile?node=n42" > hostile.html
 check "a title holding <script> shows as text" "grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; fix' hostile.html && ! grep -q '<script>' hostile.html"
 check "a path that is not a runbook name: 404" "[ \$(status --path-as-is '$URL/runbooks/../../etc/passwd') = 404 ] && [ \$(status '$URL/runbooks/nope') = 404 ] && [ \$(status '$URL/runbooks/%2e%2e%2fetc') = 404 ]"
 check "a node name that is not one: 400" "[ \$(status '$URL/runbooks/gpu-fault?node=n42;reboot') = 400 ] && [ \$(status '$URL/runbooks/gpu-fault?node=%24(id)') = 400 ]"
-check "other methods: 405; other pages: 404" "[ \$(status -X POST '$URL/runbooks/gpu-fault') = 405 ] && [ \$(status '$URL/') = 404 ]"
+check "other methods: 405; other pages: 404" "[ \$(status -X POST '$URL/runbooks/gpu-fault') = 405 ] && [ \$(status '$URL/nope') = 404 ] && [ \$(status '$URL/runs/../x') = 404 ]"
 curl -s "$URL/metrics" > metrics.txt
 check "/metrics counts the run by its end and the node as back in service" "grep -qx 'rbx_runs_total{runbook=\"gpu-fault\",state=\"SUCCEEDED\"} 1' metrics.txt && grep -qx 'rbx_node_held_cordoned{node=\"n42\"} 0' metrics.txt && grep -q '^rbx_step_duration_seconds_count{runbook=\"gpu-fault\"} [1-9]' metrics.txt"
 if command -v promtool >/dev/null; then
