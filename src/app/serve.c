@@ -10,9 +10,11 @@
 #include <string.h>
 
 struct server {
+	struct serve_opts opts; /* the caller's, with the state dir */
 	const struct serve_opts *o;
 	char *token;	      /* NULL: none asked */
 	char *receiver_token; /* NULL: no receiver */
+	char *operator_token; /* NULL: no reset over HTTP */
 };
 
 /* A request body being received (POST /alertmanager), capped at ALERT_MAX_BYTES. */
@@ -142,6 +144,22 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	if (!strcmp(method, "POST") && !strcmp(url, "/alertmanager"))
 		return receive(S, c, upload, upload_size, con_cls);
 	buf_init(&r.body, 0);
+	if (!strcmp(method, "POST") && !strcmp(url, "/breaker/reset")) {
+		/* A bearer token, which no cookie carries: no cross-site request can do this. */
+		const char *by = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Rbx-Operator");
+		if (*upload_size) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		if (!S->operator_token || !token_ok(S->operator_token, MHD_lookup_connection_value(
+									      c, MHD_HEADER_KIND, "Authorization")))
+			plain(&r, MHD_HTTP_UNAUTHORIZED, "the operator's token is needed");
+		else if (!by || !util_valid_node_name(by))
+			plain(&r, MHD_HTTP_BAD_REQUEST, "say who resets it: X-Rbx-Operator: NAME");
+		else
+			serve_breaker_reset(by, &r);
+		return send_reply(c, &r);
+	}
 	if (*upload_size) { /* no other page takes a body */
 		*upload_size = 0;
 		return MHD_YES;
@@ -219,7 +237,7 @@ enum rbx_status
 serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 {
 	struct sockaddr_in sa;
-	struct server S = {o, NULL, NULL};
+	struct server S = {*o, NULL, NULL, NULL, NULL};
 	struct MHD_Daemon *d;
 
 	if (parse_listen(o->listen, &sa, err) < 0)
@@ -235,9 +253,20 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 		       RBX_USAGE;
 	if (o->token_file && read_token(o->token_file, &S.token, err) < 0)
 		return RBX_USAGE;
-	if (o->receiver_token_file && read_token(o->receiver_token_file, &S.receiver_token, err) < 0) {
+	if ((o->receiver_token_file && read_token(o->receiver_token_file, &S.receiver_token, err) < 0) ||
+	    (o->operator_token_file && read_token(o->operator_token_file, &S.operator_token, err) < 0)) {
 		free(S.token);
+		free(S.receiver_token);
 		return RBX_USAGE;
+	}
+	S.opts.state_dir = util_state_dir();
+	S.o = &S.opts;
+	if (util_state_dir_ready(S.opts.state_dir, err) < 0) {
+		free(S.token);
+		free(S.receiver_token);
+		free(S.operator_token);
+		free(S.opts.state_dir);
+		return RBX_FAILED;
 	}
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &S,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
@@ -247,13 +276,19 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 	if (!d) {
 		free(S.token);
 		free(S.receiver_token);
+		free(S.operator_token);
+		free(S.opts.state_dir);
 		return err_set(err, "cannot listen on %s (in use?)", o->listen), RBX_FAILED;
 	}
 	ui_notice(o->ui, UI_INFO, "rbx serve: http://%s/ (Ctrl-C stops it)", o->listen);
-	while (!*stop)
+	while (!*stop) {
 		util_sleep_ms(100);
+		serve_auto_reap();
+	}
 	MHD_stop_daemon(d);
 	free(S.token);
 	free(S.receiver_token);
+	free(S.operator_token);
+	free(S.opts.state_dir);
 	return RBX_OK;
 }

@@ -5,9 +5,13 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+#include <stddef.h>
+
 #include "app/ui.h"
 #include "base/status.h"
 #include "base/util.h"
+#include "core/alert.h"
 
 struct serve_opts {
 	const char *listen;	/* ADDR:PORT; loopback unless insecure_http */
@@ -16,7 +20,14 @@ struct serve_opts {
 	const char *via;	/* a simulated transport named instead of the inventory */
 	const char *inventory;
 	const char *run_flags;	/* what the shown rbx run line adds: " --inventory F" or so */
+	const char *run_args[3]; /* the same as arguments, for the runs it starts */
 	const char *receiver_token_file; /* POST /alertmanager's bearer token (NULL: no receiver) */
+	const char *operator_token_file; /* POST /breaker/reset's bearer token (NULL: none) */
+	char **auto_runbooks;		 /* runbooks an incident runs at once */
+	size_t nauto;
+	int breaker_nodes;		 /* auto runs per pool within the window before it trips */
+	long long breaker_window_ms;
+	char *state_dir; /* set by serve_run */
 	const struct app_ui *ui;
 };
 
@@ -37,6 +48,20 @@ void serve_page_runbook(const struct serve_opts *o, const char *name, const char
 void serve_receive(const struct serve_opts *o, const char *body, size_t len, struct serve_reply *r);
 /* GET /: the incidents, newest first. */
 void serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *r);
+/*
+ * An incident's runbook on the auto list (serve_auto.c): started as an `rbx run` of its
+ * own unless the breaker holds it. Returns the incident's action ("started", "held",
+ * "handled", "refused"), or NULL when it waits for an operator; why says more.
+ */
+const char *serve_auto_consider(const struct serve_opts *o, const struct alert_item *it,
+				const char *rb, const char *node, const char *pool, char *why,
+				size_t whylen);
+/* Collect the auto runs that ended. */
+void serve_auto_reap(void);
+/* The breaker: {"tripped": bool, "reason", "since"...} (new reference). */
+json_t *serve_breaker_state(void);
+/* An operator's reset, recorded with who. */
+void serve_breaker_reset(const char *by, struct serve_reply *r);
 /* GET /metrics (serve_metrics.c). */
 void serve_page_metrics(struct serve_reply *r);
 /* HTML text with <, >, &, " and ' escaped. */

@@ -92,6 +92,19 @@ serve_receive(const struct serve_opts *o, const char *body, size_t len, struct s
 		char *nolist[] = {none};
 		alert_route(&note.items[i], rbs, n, nodes ? nodes : (o->via ? NULL : nolist),
 			    nodes ? nn : (o->via ? 0 : 1), &rt);
+		if (!strcmp(rt.action, "would-run")) {
+			char pool[128] = "";
+			struct node_conf nc;
+			const char *auto_action;
+			memset(&nc, 0, sizeof(nc));
+			if (inv && inventory_resolve(inv, rt.node, &nc, &err) == 0 &&
+			    strmap_get(&nc.labels, "pool"))
+				snprintf(pool, sizeof(pool), "%s", strmap_get(&nc.labels, "pool"));
+			node_conf_release(&nc);
+			auto_action = serve_auto_consider(o, &note.items[i], rt.rb->name, rt.node, pool,
+							  rt.why, sizeof(rt.why));
+			rt.action = auto_action ? auto_action : "waiting";
+		}
 		if (record(state_dir, &note.items[i], &rt, &err) < 0) {
 			r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 			json_object_set_new(out, "error", json_string(err.msg));
@@ -182,7 +195,9 @@ serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *r)
 	(void)o;
 	r->status = MHD_HTTP_OK;
 	if (json) {
-		char *text = json_dumps(json_pack("{s:O}", "incidents", inc), JSON_INDENT(2));
+		json_t *doc = json_pack("{s:O, s:o}", "incidents", inc, "breaker", serve_breaker_state());
+		char *text = json_dumps(doc, JSON_INDENT(2));
+		json_decref(doc);
 		r->type = "application/json";
 		buf_adds(&r->body, text);
 		free(text);
@@ -192,7 +207,19 @@ serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *r)
 	buf_adds(&r->body, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rbx"
 			   "</title><style>body{font-family:sans-serif;max-width:70em;margin:1em auto}"
 			   "td,th{padding:.2em .6em;text-align:left}</style></head><body>\n"
-			   "<h1>rbx</h1>\n<h2>Incidents</h2>\n");
+			   "<h1>rbx</h1>\n");
+	{
+		json_t *br = serve_breaker_state();
+		if (json_is_true(json_object_get(br, "tripped"))) {
+			buf_adds(&r->body, "<p id=\"breaker\"><b>The breaker is tripped:</b> ");
+			serve_html(&r->body, json_string_value(json_object_get(br, "reason")) ?: "");
+			buf_adds(&r->body, ". No incident runs by itself until an operator resets it.</p>\n");
+		} else {
+			buf_adds(&r->body, "<p id=\"breaker\">The breaker is closed.</p>\n");
+		}
+		json_decref(br);
+	}
+	buf_adds(&r->body, "<h2>Incidents</h2>\n");
 	if (!json_array_size(inc))
 		buf_adds(&r->body, "<p>None received.</p>\n");
 	else

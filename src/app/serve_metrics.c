@@ -139,6 +139,13 @@ serve_page_metrics(struct serve_reply *r)
 		label(&r->body, "node", held.keys[i]);
 		buf_addf(&r->body, "} %s\n", held.vals[i]);
 	}
+	{
+		json_t *br = serve_breaker_state();
+		buf_addf(&r->body, "# HELP rbx_breaker_tripped 1 while the breaker holds auto runs back.\n"
+				   "# TYPE rbx_breaker_tripped gauge\nrbx_breaker_tripped %d\n",
+			 json_is_true(json_object_get(br, "tripped")) ? 1 : 0);
+		json_decref(br);
+	}
 	strmap_release(&ends);
 	strmap_release(&held);
 	journal_free_list(ids);

@@ -1,6 +1,7 @@
 /* cmd_serve.c - `rbx serve`: the runbook pages an alert links to, over the state dir the
  * CLI uses, on loopback unless asked otherwise (the server is src/app/serve.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/runner.h"
@@ -13,10 +14,24 @@ static const struct opt serve_opts[] = {
 	{"insecure-http", 0, NULL, "allow plain HTTP on a non-loopback address (with --token-file)", false},
 	{"token-file", 0, "FILE", "every request must bear this viewer token (Bearer)", false},
 	{"receiver-token-file", 0, "FILE", "POST /alertmanager takes Alertmanager's webhook with this token", false},
+	{"auto", 0, "RB,RB", "runbooks an incident runs at once (read-only triage, say); others wait", false},
+	{"breaker-nodes", 0, "K", "auto runs per pool within the window before the breaker trips (default 3)", false},
+	{"breaker-window", 0, "DURATION", "the breaker's sliding window (default 1h)", false},
+	{"operator-token-file", 0, "FILE", "POST /breaker/reset takes this token (and X-Rbx-Operator: NAME)", false},
 	{"lab", 0, NULL, "the nodes are the lab's simulated nodes (no inventory)", false},
 	{"inventory", 'i', "FILE", "the inventory (default $RBX_INVENTORY, /etc/rbx/inventory.yaml)", false},
 	{NULL, 0, NULL, NULL, false},
 };
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
 
 static enum rbx_status
 serve_exec(struct args *a, struct rbx_err *err)
@@ -24,21 +39,58 @@ serve_exec(struct args *a, struct rbx_err *err)
 	struct serve_opts o;
 	struct term t;
 	char flags[600] = "";
+	enum rbx_status st;
 
 	memset(&o, 0, sizeof(o));
 	o.listen = args_get(a, "listen") ? args_get(a, "listen") : "127.0.0.1:9095";
 	o.insecure_http = args_has(a, "insecure-http");
 	o.token_file = args_get(a, "token-file");
 	o.receiver_token_file = args_get(a, "receiver-token-file");
+	o.operator_token_file = args_get(a, "operator-token-file");
+	o.breaker_nodes = 3;
+	o.breaker_window_ms = 60 * 60 * 1000LL;
+	if (args_get(a, "breaker-nodes")) {
+		char *end;
+		long k = strtol(args_get(a, "breaker-nodes"), &end, 10);
+		if (*end || k < 1 || k > 100000)
+			return err_set(err, "--breaker-nodes '%s': a count of 1 or more",
+				       args_get(a, "breaker-nodes")),
+			       RBX_USAGE;
+		o.breaker_nodes = (int)k;
+	}
+	if (args_get(a, "breaker-window") &&
+	    (o.breaker_window_ms = util_parse_duration(args_get(a, "breaker-window"))) <= 0)
+		return err_set(err, "--breaker-window '%s': a duration (1h, 30m)",
+			       args_get(a, "breaker-window")),
+		       RBX_USAGE;
+	if (args_get(a, "auto")) {
+		char *copy = xstrdup(args_get(a, "auto")), *save = NULL, *tok;
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (!util_valid_slug(tok)) {
+				free(copy);
+				strv_free(o.auto_runbooks, o.nauto);
+				return err_set(err, "--auto: '%s' is not a runbook name", tok), RBX_USAGE;
+			}
+			o.auto_runbooks = xrealloc(o.auto_runbooks, (o.nauto + 1) * sizeof(char *));
+			o.auto_runbooks[o.nauto++] = xstrdup(tok);
+		}
+		free(copy);
+	}
 	o.via = args_has(a, "lab") ? "lab" : NULL;
 	o.inventory = args_get(a, "inventory");
-	if (o.via)
+	if (o.via) {
 		snprintf(flags, sizeof(flags), " --lab");
-	else if (o.inventory)
+		o.run_args[0] = "--lab";
+	} else if (o.inventory) {
 		snprintf(flags, sizeof(flags), " --inventory %s", o.inventory);
+		o.run_args[0] = "--inventory";
+		o.run_args[1] = o.inventory;
+	}
 	o.run_flags = flags;
 	o.ui = term_ui(&t, "text");
-	return serve_run(&o, runner_trap_signals(), err);
+	st = serve_run(&o, runner_trap_signals(), err);
+	strv_free(o.auto_runbooks, o.nauto);
+	return st;
 }
 
 const struct cmd cmd_serve = {

@@ -25,10 +25,10 @@ sed 's/"Hostname":"n42"/"Hostname":42/' "$FX/firing-xid.json" > badtype.json
 check "a label that is not a string: 400 naming its JSON path" "[ \$(post -H 'Authorization: Bearer $TOKEN' --data-binary @badtype.json) = 400 ] && grep -q 'alerts\\[0\\].labels.Hostname' resp.json && [ \$(count) -eq 0 ]"
 head -c 11000000 /dev/zero | tr '\\0' ' ' > big.json
 check "over 10 MB: 413" "[ \$(post -H 'Authorization: Bearer $TOKEN' --data-binary @big.json) = 413 ] && [ \$(count) -eq 0 ]"
-check "the notification: 200, the incident matched to gpu-fault on n42" "[ \$(post -H 'Authorization: Bearer $TOKEN' --data-binary @'$FX/firing-xid.json') = 200 ] && python3 -c 'import json; d=json.load(open(\"resp.json\")); i=d[\"incidents\"][0]; assert (i[\"runbook\"], i[\"node\"], i[\"action\"]) == (\"gpu-fault\", \"n42\", \"would-run\"), d'"
+check "the notification: 200, the incident matched to gpu-fault on n42" "[ \$(post -H 'Authorization: Bearer $TOKEN' --data-binary @'$FX/firing-xid.json') = 200 ] && python3 -c 'import json; d=json.load(open(\"resp.json\")); i=d[\"incidents\"][0]; assert (i[\"runbook\"], i[\"node\"], i[\"action\"]) == (\"gpu-fault\", \"n42\", \"waiting\"), d'"
 check "recorded in the state dir, 0600" "[ \$(count) -eq 1 ] && [ \"\$(stat -c %a '$RBX_STATE_DIR'/incidents/*.json)\" = 600 ]"
 curl -s "$URL/" > home.html
-check "the dashboard lists it, linked to the runbook's page for the node" "grep -q '<a href=\"/runbooks/gpu-fault?node=n42\">gpu-fault</a></td><td>n42</td><td>would-run</td>' home.html"
+check "the dashboard lists it, linked to the runbook's page for the node" "grep -q '<a href=\"/runbooks/gpu-fault?node=n42\">gpu-fault</a></td><td>n42</td><td>waiting</td>' home.html"
 check "and as JSON" "curl -s -H 'Accept: application/json' '$URL/' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"incidents\"][0][\"alertname\"] == \"GpuXidError\"'"
 sed 's/"Hostname":"n42"/"Hostname":"<b>n42;reboot"/; s/da72c7ba56643c14/da72c7ba56643c15/g' "$FX/firing-xid.json" > hostile.json
 check "a hostile node label is recorded as refused, and shown as text" "[ \$(post -H 'Authorization: Bearer $TOKEN' --data-binary @hostile.json) = 200 ] && grep -q '\"refused\"' resp.json && curl -s '$URL/' | grep -q '&lt;b&gt;n42;reboot' && ! curl -s '$URL/' | grep -q '<b>n42'"

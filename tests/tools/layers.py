@@ -26,7 +26,8 @@ PRINT_OK = {
 LAB_OK = {"cli/registry.c", "cli/cmd_lab.c"}
 # A forked child ends with _exit(): the process that ends is not rbx's own.
 EXIT_IN_CHILD = {"backends/exec_local.c": "a step's child whose exec failed",
-                 "app/roll.c": "a node's run, forked by the roll"}
+                 "app/roll.c": "a node's run, forked by the roll",
+                 "app/serve_auto.c": "an auto run's child whose exec failed"}
 
 problems = []
 

@@ -1,0 +1,68 @@
+# t0620-serve-breaker: incidents of runbooks on the auto list run at once, each an `rbx
+# run` of its own, until the circuit breaker trips: a storm of 50 matching alerts for 50
+# lab nodes starts at most K runs, holds the rest, shows the breaker tripped on the
+# dashboard and in /metrics, and nothing more runs until an operator's recorded reset.
+. "$TOP/tests/integration/lib.sh"
+
+P=$((36000 + $$ % 4000))
+URL="http://127.0.0.1:$P"
+mkdir -p books
+cat > books/touch.yaml <<'Y'
+name: touch
+title: A quick repair
+subsystem: provisioning
+summary: Holds the node for a moment.
+trigger:
+  summary: NodeTouch fires
+  alerts:
+    - {alertname: NodeTouch}
+  node_label: Hostname
+guard: {cordon: true, drain: true, drain_timeout: 1m}
+procedure:
+  - {name: reset the clocks, ssh: nvidia-smi -rgc, timeout: 1m}
+verify:
+  - {name: the GPUs answer, ssh: nvidia-smi -L, timeout: 1m}
+rollback:
+  - {name: look again, ssh: nvidia-smi -L, timeout: 1m}
+references: [https://example.invalid]
+Y
+export RBX_RUNBOOKS="$WORK/books"
+printf 'a-receiver-token-0123456789\n' > recv.token
+printf 'an-operator-token-0123456789\n' > op.token
+"$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token --operator-token-file op.token \
+	--auto touch --breaker-nodes 3 --breaker-window 1h > serve.log 2>&1 &
+SPID=$!
+trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; finish' EXIT
+i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+storm() { python3 - "$1" "$2" <<'PY'
+import json, sys
+first, last = int(sys.argv[1]), int(sys.argv[2])
+alerts = [{"status": "firing", "labels": {"alertname": "NodeTouch", "Hostname": "t%d" % i},
+           "annotations": {}, "startsAt": "2026-11-26T06:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+           "generatorURL": "", "fingerprint": "%016x" % (0xabc000 + i)} for i in range(first, last + 1)]
+print(json.dumps({"receiver": "rbx", "status": "firing", "alerts": alerts, "version": "4",
+                  "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "",
+                  "groupKey": "{}", "truncatedAlerts": 0}))
+PY
+}
+post() { curl -s -o resp.json -w '%{http_code}' -XPOST -H 'Authorization: Bearer a-receiver-token-0123456789' --data-binary @- "$URL/alertmanager"; }
+runs() { ls "$RBX_STATE_DIR/runs" 2>/dev/null | grep -c 'jsonl$'; }
+ended() { grep -l '"type": *"run_end"\|"type":"run_end"' "$RBX_STATE_DIR"/runs/*.jsonl 2>/dev/null | wc -l; }
+settle() { i=0; while [ "$(ended)" -lt "$1" ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done; }
+
+check "a storm of 50 alerts for 50 nodes is received" "[ \$(storm 1 50 | post) = 200 ]"
+check "(3 started, 47 held by the breaker)" "python3 -c 'import json; a=[i[\"action\"] for i in json.load(open(\"resp.json\"))[\"incidents\"]]; assert a.count(\"started\") == 3 and a.count(\"held\") == 47, a'"
+settle 3
+check "exactly three runs ran, each to SUCCEEDED" "[ \$(runs) -eq 3 ] && [ \$(grep -l 'SUCCEEDED' '$RBX_STATE_DIR'/runs/*.jsonl | wc -l) -eq 3 ]"
+check "no other node was ever cordoned" "for i in \$(seq 4 50); do [ ! -e '$RBX_STATE_DIR/lab/nodes/t'\$i ] || [ \"\$(sched_field t\$i cordoned)\" = False ] || exit 1; done"
+check "the dashboard says the breaker is tripped, and why" "curl -s '$URL/' | grep -q 'The breaker is tripped:</b> 3 nodes of pool'"
+check "and /metrics" "curl -s '$URL/metrics' | grep -qx 'rbx_breaker_tripped 1'"
+check "the same storm again starts nothing" "[ \$(storm 1 50 | post) = 200 ] && sleep 1 && [ \$(runs) -eq 3 ] && ! grep -q '\"started\"' resp.json"
+check "a new alert starts nothing while it is tripped" "[ \$(storm 51 51 | post) = 200 ] && grep -q '\"held\"' resp.json && sleep 1 && [ \$(runs) -eq 3 ]"
+reset() { curl -s -o reset.txt -w '%{http_code}' -XPOST "$@" "$URL/breaker/reset"; }
+check "a reset without the operator's token: 401" "[ \$(reset) = 401 ] && curl -s '$URL/metrics' | grep -qx 'rbx_breaker_tripped 1'"
+check "a reset that does not say who: 400" "[ \$(reset -H 'Authorization: Bearer an-operator-token-0123456789') = 400 ]"
+check "a reset by a named operator: 200, recorded with who" "[ \$(reset -H 'Authorization: Bearer an-operator-token-0123456789' -H 'X-Rbx-Operator: alice') = 200 ] && grep -q '\"reset_by\":\"alice\"' '$RBX_STATE_DIR/serve/breaker.json' && curl -s '$URL/metrics' | grep -qx 'rbx_breaker_tripped 0'"
+check "after it, a new alert runs" "[ \$(storm 52 52 | post) = 200 ] && grep -q '\"started\"' resp.json"
+settle 4
+check "(four runs in all)" "[ \$(runs) -eq 4 ]"
