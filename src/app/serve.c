@@ -177,6 +177,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		serve_page_home(S->o, wants_json(c), &r);
 	} else if (!strcmp(url, "/healthz")) {
 		plain(&r, MHD_HTTP_OK, "ok");
+	} else if (!strncmp(url, "/runs/", 6)) {
+		serve_page_run(url + 6, wants_json(c), &r);
+	} else if (!strncmp(url, "/nodes/", 7)) {
+		serve_page_node(url + 7, wants_json(c), &r);
 	} else if (!strcmp(url, "/metrics")) {
 		serve_page_metrics(&r);
 	} else if (!strncmp(url, "/runbooks/", 10)) {

@@ -62,6 +62,9 @@ void serve_auto_reap(void);
 json_t *serve_breaker_state(void);
 /* An operator's reset, recorded with who. */
 void serve_breaker_reset(const char *by, struct serve_reply *r);
+/* GET /runs/ID and GET /nodes/N (serve_runs.c). */
+void serve_page_run(const char *id, bool json, struct serve_reply *r);
+void serve_page_node(const char *node, bool json, struct serve_reply *r);
 /* GET /metrics (serve_metrics.c). */
 void serve_page_metrics(struct serve_reply *r);
 /* HTML text with <, >, &, " and ' escaped. */

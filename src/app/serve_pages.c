@@ -190,9 +190,11 @@ serve_page_runbook(const struct serve_opts *o, const char *name, const char *nod
 		else
 			buf_adds(&r->body, "<table><tr><th>run</th><th>runbook</th><th>end</th><th>node</th></tr>\n");
 		json_array_foreach(runs, i, v) {
-			buf_adds(&r->body, "<tr><td>");
+			/* A run id is a checked name: safe in a link as it is. */
+			buf_addf(&r->body, "<tr><td><a href=\"/runs/%s\">",
+				 json_string_value(json_object_get(v, "run")));
 			serve_html(&r->body, json_string_value(json_object_get(v, "run")));
-			buf_adds(&r->body, "</td><td>");
+			buf_adds(&r->body, "</a></td><td>");
 			serve_html(&r->body, json_string_value(json_object_get(v, "runbook")));
 			buf_adds(&r->body, "</td><td>");
 			serve_html(&r->body, json_string_value(json_object_get(v, "end")));

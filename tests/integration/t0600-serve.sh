@@ -36,6 +36,36 @@ check "a title holding <script> shows as text" "grep -q '&lt;script&gt;alert(1)&
 check "a path that is not a runbook name: 404" "[ \$(status --path-as-is '$URL/runbooks/../../etc/passwd') = 404 ] && [ \$(status '$URL/runbooks/nope') = 404 ] && [ \$(status '$URL/runbooks/%2e%2e%2fetc') = 404 ]"
 check "a node name that is not one: 400" "[ \$(status '$URL/runbooks/gpu-fault?node=n42;reboot') = 400 ] && [ \$(status '$URL/runbooks/gpu-fault?node=%24(id)') = 400 ]"
 check "other methods: 405; other pages: 404" "[ \$(status -X POST '$URL/runbooks/gpu-fault') = 405 ] && [ \$(status '$URL/nope') = 404 ] && [ \$(status '$URL/runs/../x') = 404 ]"
+id=$(ls "$RBX_STATE_DIR/runs" | sed 's/.jsonl$//' | head -n 1)
+check "the node's run links to its journal" "grep -q \"<a href=\\\"/runs/\$id\\\">\" page.html"
+curl -s "$URL/runs/$id" > run.html
+check "/runs/ID renders the journal, ended, with no refresh" "grep -q '<td>run_end</td><td>SUCCEEDED, exit 0' run.html && grep -q ': ended.</p>' run.html && ! grep -q 'http-equiv=\"refresh\"' run.html"
+check "and as JSON" "curl -s -H 'Accept: application/json' '$URL/runs/$id' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"ended\"] and d[\"records\"][0][\"type\"] == \"run_start\"'"
+check "/nodes/N lists the node's runs" "curl -s '$URL/nodes/n42' | grep -q \"<a href=\\\"/runs/\$id\\\">\" && [ \$(status '$URL/nodes/n42%3Breboot') = 400 ]"
+check "a run id that is not one: 404" "[ \$(status --path-as-is '$URL/runs/../../etc/passwd') = 404 ] && [ \$(status '$URL/runs/..%2F..%2Fetc%2Fpasswd') = 404 ] && [ \$(status '$URL/runs/20991231T000000Z-n1-abcdef') = 404 ]"
+cat > books/slow.yaml <<'Y'
+name: slow
+title: A slow repair
+subsystem: provisioning
+summary: Holds the node for a few seconds.
+trigger: {summary: test}
+guard: {cordon: true, drain: true, drain_timeout: 1m}
+procedure:
+  - {name: wait a little, ssh: sleep 4, timeout: 1m}
+verify:
+  - {name: the GPUs answer, ssh: nvidia-smi -L, timeout: 1m}
+rollback:
+  - {name: look again, ssh: nvidia-smi -L, timeout: 1m}
+references: [https://example.invalid]
+Y
+"$RBX" run slow --node n41 --lab > slow.out 2>&1 &
+rpid=$!
+i=0; until grep -q 'wait a little' slow.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+live=$(ls "$RBX_STATE_DIR/runs" | grep n41 | sed 's/.jsonl$//')
+curl -s "$URL/runs/$live" > live.html
+check "a live run's page says it goes on and refreshes itself" "grep -q 'still going' live.html && grep -q 'http-equiv=\"refresh\"' live.html && grep -q 'wait a little' live.html"
+wait $rpid
+check "and once it ended, says so" "curl -s '$URL/runs/$live' | grep -q ': ended.</p>'"
 curl -s "$URL/metrics" > metrics.txt
 check "/metrics counts the run by its end and the node as back in service" "grep -qx 'rbx_runs_total{runbook=\"gpu-fault\",state=\"SUCCEEDED\"} 1' metrics.txt && grep -qx 'rbx_node_held_cordoned{node=\"n42\"} 0' metrics.txt && grep -q '^rbx_step_duration_seconds_count{runbook=\"gpu-fault\"} [1-9]' metrics.txt"
 if command -v promtool >/dev/null; then

@@ -1,0 +1,177 @@
+/* serve_runs.c - GET /runs/ID and GET /nodes/N: a run's journal as a page (refreshing
+ * itself while the run goes on) and a node's history of runs and incidents. */
+#include "app/serve.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/journal.h"
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "";
+}
+
+/* One line of what a record says, for the page (the journal holds secrets as ***). */
+static void
+summary(struct buf *b, json_t *rec)
+{
+	const char *type = js(rec, "type");
+
+	if (!strcmp(type, "state"))
+		buf_addf(b, "%s -> %s", js(rec, "from"), js(rec, "to"));
+	else if (!strncmp(type, "step_", 5))
+		buf_addf(b, "%s/%lld %s %s", js(rec, "phase"),
+			 (long long)json_integer_value(json_object_get(rec, "index")), js(rec, "name"),
+			 js(rec, "status"));
+	else if (!strcmp(type, "run_end"))
+		buf_addf(b, "%s, exit %lld %s", js(rec, "state"),
+			 (long long)json_integer_value(json_object_get(rec, "exit")), js(rec, "error"));
+	else
+		buf_addf(b, "%s %s %s", js(rec, "op"), js(rec, "status"), js(rec, "error"));
+}
+
+static void
+html_open(struct buf *b, const char *title, bool refresh)
+{
+	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+	if (refresh) /* a live run: the page follows it without any script */
+		buf_adds(b, "<meta http-equiv=\"refresh\" content=\"2\">");
+	buf_adds(b, "<title>");
+	serve_html(b, title);
+	buf_adds(b, "</title><style>body{font-family:sans-serif;max-width:70em;margin:1em auto}"
+		    "td,th{padding:.2em .6em;text-align:left;vertical-align:top}</style></head><body>\n");
+}
+
+void
+serve_page_run(const char *id, bool json, struct serve_reply *r)
+{
+	char *state_dir, *path;
+	struct rbx_err err;
+	json_t *recs, *rec;
+	bool ended;
+	size_t i;
+
+	if (!journal_valid_run_id(id)) {
+		r->status = MHD_HTTP_NOT_FOUND;
+		r->type = "text/plain; charset=utf-8";
+		buf_adds(&r->body, "no such run\n");
+		return;
+	}
+	state_dir = util_state_dir();
+	path = journal_run_path(state_dir, id);
+	recs = journal_read(path, NULL, NULL, &err);
+	free(path);
+	free(state_dir);
+	if (!recs) {
+		r->status = MHD_HTTP_NOT_FOUND;
+		r->type = "text/plain; charset=utf-8";
+		buf_adds(&r->body, "no such run\n");
+		return;
+	}
+	ended = !strcmp(js(json_array_get(recs, json_array_size(recs) - 1), "type"), "run_end");
+	r->status = MHD_HTTP_OK;
+	if (json) {
+		char *text = json_dumps(json_pack("{s:s, s:b, s:O}", "run", id, "ended", ended, "records", recs),
+					JSON_INDENT(2));
+		r->type = "application/json";
+		buf_adds(&r->body, text);
+		free(text);
+		json_decref(recs);
+		return;
+	}
+	r->type = "text/html; charset=utf-8";
+	html_open(&r->body, id, !ended);
+	buf_adds(&r->body, "<h1>Run ");
+	serve_html(&r->body, id);
+	buf_adds(&r->body, "</h1>\n<p>");
+	serve_html(&r->body, js(json_array_get(recs, 0), "runbook"));
+	buf_adds(&r->body, " on <a href=\"/nodes/");
+	serve_html(&r->body, js(json_array_get(recs, 0), "node"));
+	buf_adds(&r->body, "\">");
+	serve_html(&r->body, js(json_array_get(recs, 0), "node"));
+	buf_adds(&r->body, ended ? "</a>: ended.</p>\n" : "</a>: still going; this page follows it.</p>\n");
+	buf_adds(&r->body, "<table id=\"journal\"><tr><th>time</th><th>record</th><th>what</th></tr>\n");
+	json_array_foreach(recs, i, rec) {
+		struct buf line;
+		buf_init(&line, 0);
+		summary(&line, rec);
+		buf_adds(&r->body, "<tr><td>");
+		serve_html(&r->body, js(rec, "ts"));
+		buf_adds(&r->body, "</td><td>");
+		serve_html(&r->body, js(rec, "type"));
+		buf_adds(&r->body, "</td><td>");
+		serve_html(&r->body, line.data ? line.data : "");
+		buf_adds(&r->body, "</td></tr>\n");
+		buf_release(&line);
+	}
+	buf_adds(&r->body, "</table>\n</body></html>\n");
+	json_decref(recs);
+}
+
+void
+serve_page_node(const char *node, bool json, struct serve_reply *r)
+{
+	char *state_dir, **ids;
+	json_t *runs = json_array(), *v;
+	size_t i, n = strlen(node);
+
+	if (!util_valid_node_name(node)) {
+		r->status = MHD_HTTP_BAD_REQUEST;
+		r->type = "text/plain; charset=utf-8";
+		buf_adds(&r->body, "not a node name\n");
+		json_decref(runs);
+		return;
+	}
+	state_dir = util_state_dir();
+	ids = journal_list_runs(state_dir);
+	for (i = 0; ids && ids[i] && json_array_size(runs) < 100; i++) {
+		struct rbx_err err;
+		char *path;
+		json_t *recs;
+		if (strlen(ids[i]) != 17 + n + 7 || strncmp(ids[i] + 17, node, n) || ids[i][17 + n] != '-')
+			continue;
+		path = journal_run_path(state_dir, ids[i]);
+		recs = journal_read(path, NULL, NULL, &err);
+		free(path);
+		if (!recs)
+			continue;
+		v = json_array_get(recs, json_array_size(recs) - 1);
+		json_array_append_new(runs, json_pack("{s:s, s:s, s:s}", "run", ids[i], "runbook",
+						      js(json_array_get(recs, 0), "runbook"), "end",
+						      !strcmp(js(v, "type"), "run_end") ? js(v, "state")
+											  : "UNFINISHED"));
+		json_decref(recs);
+	}
+	journal_free_list(ids);
+	free(state_dir);
+	r->status = MHD_HTTP_OK;
+	if (json) {
+		char *text = json_dumps(json_pack("{s:s, s:O}", "node", node, "runs", runs), JSON_INDENT(2));
+		r->type = "application/json";
+		buf_adds(&r->body, text);
+		free(text);
+		json_decref(runs);
+		return;
+	}
+	r->type = "text/html; charset=utf-8";
+	html_open(&r->body, node, false);
+	buf_adds(&r->body, "<h1>Node ");
+	serve_html(&r->body, node);
+	buf_adds(&r->body, "</h1>\n<table id=\"runs\"><tr><th>run</th><th>runbook</th><th>end</th></tr>\n");
+	json_array_foreach(runs, i, v) {
+		/* Run ids and runbook names are checked names: safe in a link as they are. */
+		buf_addf(&r->body, "<tr><td><a href=\"/runs/%s\">%s</a></td><td>", js(v, "run"), js(v, "run"));
+		serve_html(&r->body, js(v, "runbook"));
+		buf_adds(&r->body, "</td><td>");
+		serve_html(&r->body, js(v, "end"));
+		buf_adds(&r->body, "</td></tr>\n");
+	}
+	buf_adds(&r->body, "</table>\n</body></html>\n");
+	json_decref(runs);
+}
