@@ -173,7 +173,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		plain(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET here");
 		return send_reply(c, &r);
 	}
-	if (!strcmp(url, "/")) {
+	if (!strcmp(url, "/favicon.ico")) { /* browsers ask; an empty answer keeps consoles clean */
+		r.status = MHD_HTTP_NO_CONTENT;
+		r.type = "image/x-icon";
+	} else if (!strcmp(url, "/")) {
 		serve_page_home(S->o, wants_json(c), &r);
 	} else if (!strcmp(url, "/healthz")) {
 		plain(&r, MHD_HTTP_OK, "ok");

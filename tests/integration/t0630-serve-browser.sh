@@ -1,0 +1,51 @@
+# t0630-serve-browser: a real browser (headless Chromium with chromedriver and Selenium,
+# all from Debian) walks the on-call path on rbx serve: dashboard, alert link, runbook
+# page for the node with its plan and command, the node's run, a live run; no console
+# errors (tests/tools/browse.py).
+. "$TOP/tests/integration/lib.sh"
+
+if ! command -v chromedriver >/dev/null || ! /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
+	not_ok "chromium, chromium-driver and python3-selenium are needed (scripts/deps.sh check installs them)"
+	exit 0
+fi
+P=$((40000 + $$ % 4000))
+URL="http://127.0.0.1:$P"
+mkdir -p books
+cp "$TOP/runbooks/gpu-fault.yaml" books/
+cat > books/slow.yaml <<'Y'
+name: slow
+title: A slow repair
+subsystem: provisioning
+summary: Holds the node for a while.
+trigger: {summary: test}
+guard: {cordon: true, drain: true, drain_timeout: 1m}
+procedure:
+  - {name: wait a while, ssh: sleep 20, timeout: 1m}
+verify:
+  - {name: the GPUs answer, ssh: nvidia-smi -L, timeout: 1m}
+rollback:
+  - {name: look again, ssh: nvidia-smi -L, timeout: 1m}
+references: [https://example.invalid]
+Y
+export RBX_RUNBOOKS="$WORK/books"
+"$RBX" lab inject n42 xid=48 gpu=3 >/dev/null
+"$RBX" run gpu-fault --node n42 --lab >/dev/null 2>&1
+printf 'a-receiver-token-0123456789\n' > recv.token
+"$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token > serve.log 2>&1 &
+SPID=$!
+"$RBX" run slow --node n41 --lab > slow.out 2>&1 &
+RPID=$!
+trap 'kill $SPID $RPID 2>/dev/null; wait $SPID $RPID 2>/dev/null; finish' EXIT
+i=0; until curl -s -o /dev/null "$URL/healthz" && grep -q 'wait a while' slow.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+curl -s -o /dev/null -XPOST -H 'Authorization: Bearer a-receiver-token-0123456789' \
+	--data-binary @"$TOP/tests/fixtures/alertmanager/firing-xid.json" "$URL/alertmanager"
+live=$(ls "$RBX_STATE_DIR/runs" | grep n41 | sed 's/.jsonl$//')
+/usr/bin/python3 "$TOP/tests/tools/browse.py" "$URL" "$live" > browse.out 2>&1
+rc=$?
+while read -r line; do
+	case "$line" in
+	"ok - "*) ok "${line#ok - }" ;;
+	"not ok - "*) not_ok "${line#not ok - }" ;;
+	esac
+done < browse.out
+check "the browser session ran to its end ($rc)" "[ $rc -eq 0 ] || { cat browse.out; exit 1; }"
