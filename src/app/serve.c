@@ -246,12 +246,16 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 	struct sockaddr_in sa;
 	struct server S = {*o, NULL, NULL, NULL, NULL};
 	struct MHD_Daemon *d;
+	char *cert = NULL, *key = NULL;
 
 	if (parse_listen(o->listen, &sa, err) < 0)
 		return RBX_USAGE;
-	if (!loopback(&sa) && !o->insecure_http)
+	if (!o->tls_cert != !o->tls_key)
+		return err_set(err, "TLS needs both --tls-cert and --tls-key"), RBX_USAGE;
+	if (!loopback(&sa) && !o->insecure_http && !o->tls_cert)
 		return err_set(err, "%s is not a loopback address: rbx serve answers other hosts only "
-				    "with --insecure-http and a --token-file (journals hold step output)",
+				    "over TLS (--tls-cert, --tls-key) or with --insecure-http, and with a "
+				    "--token-file (journals hold step output)",
 			       o->listen),
 		       RBX_USAGE;
 	if (!loopback(&sa) && !o->token_file)
@@ -275,24 +279,43 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 		free(S.opts.state_dir);
 		return RBX_FAILED;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &S,
+	if (o->tls_cert) {
+		size_t n;
+		if (!(cert = util_read_file(o->tls_cert, 1u << 20, &n, err)) ||
+		    !(key = util_read_file(o->tls_key, 1u << 20, &n, err))) {
+			free(cert);
+			free(S.token);
+			free(S.receiver_token);
+			free(S.operator_token);
+			free(S.opts.state_dir);
+			return RBX_USAGE;
+		}
+	}
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (cert ? MHD_USE_TLS : 0), 0, NULL, NULL,
+			     handle, &S, MHD_OPTION_HTTPS_MEM_CERT, cert ? cert : "",
+			     MHD_OPTION_HTTPS_MEM_KEY, cert ? key : "",
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
 			     (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
 	if (!d) {
+		free(cert);
+		free(key);
 		free(S.token);
 		free(S.receiver_token);
 		free(S.operator_token);
 		free(S.opts.state_dir);
 		return err_set(err, "cannot listen on %s (in use?)", o->listen), RBX_FAILED;
 	}
-	ui_notice(o->ui, UI_INFO, "rbx serve: http://%s/ (Ctrl-C stops it)", o->listen);
+	ui_notice(o->ui, UI_INFO, "rbx serve: %s://%s/ (Ctrl-C stops it)", cert ? "https" : "http",
+		  o->listen);
 	while (!*stop) {
 		util_sleep_ms(100);
 		serve_auto_reap();
 	}
 	MHD_stop_daemon(d);
+	free(cert);
+	free(key);
 	free(S.token);
 	free(S.receiver_token);
 	free(S.operator_token);

@@ -16,6 +16,7 @@
 struct serve_opts {
 	const char *listen;	/* ADDR:PORT; loopback unless insecure_http */
 	bool insecure_http;	/* plain HTTP on a non-loopback address, said out loud */
+	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS (libmicrohttpd's own TLS) */
 	const char *token_file; /* the viewer token every request must bear (NULL: none) */
 	const char *via;	/* a simulated transport named instead of the inventory */
 	const char *inventory;

@@ -12,6 +12,8 @@
 static const struct opt serve_opts[] = {
 	{"listen", 'l', "ADDR:PORT", "where to listen (default 127.0.0.1:9095)", false},
 	{"insecure-http", 0, NULL, "allow plain HTTP on a non-loopback address (with --token-file)", false},
+	{"tls-cert", 0, "FILE", "serve HTTPS with this PEM certificate (and --tls-key)", false},
+	{"tls-key", 0, "FILE", "the certificate's PEM private key", false},
 	{"token-file", 0, "FILE", "every request must bear this viewer token (Bearer)", false},
 	{"receiver-token-file", 0, "FILE", "POST /alertmanager takes Alertmanager's webhook with this token", false},
 	{"auto", 0, "RB,RB", "runbooks an incident runs at once (read-only triage, say); others wait", false},
@@ -44,6 +46,8 @@ serve_exec(struct args *a, struct rbx_err *err)
 	memset(&o, 0, sizeof(o));
 	o.listen = args_get(a, "listen") ? args_get(a, "listen") : "127.0.0.1:9095";
 	o.insecure_http = args_has(a, "insecure-http");
+	o.tls_cert = args_get(a, "tls-cert");
+	o.tls_key = args_get(a, "tls-key");
 	o.token_file = args_get(a, "token-file");
 	o.receiver_token_file = args_get(a, "receiver-token-file");
 	o.operator_token_file = args_get(a, "operator-token-file");

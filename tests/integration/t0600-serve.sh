@@ -86,3 +86,13 @@ expect_exit "a non-loopback address without --insecure-http is refused" 2 serve 
 expect_exit "--insecure-http without a token is refused" 2 serve --listen 0.0.0.0:$P --insecure-http
 expect_exit "a token under 16 characters is refused" 2 serve --listen 127.0.0.1:$P --token-file short.token
 expect_exit "a bad listen address is refused" 2 serve --listen localhost
+
+# TLS, with libmicrohttpd's own: a self-signed certificate for 127.0.0.1.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+start_serve --tls-cert cert.pem --tls-key key.pem
+check "over TLS the page answers, verified against the certificate" "curl -s --cacert cert.pem 'https://127.0.0.1:$P/runbooks/gpu-fault?node=n42' | grep -q '<h2>On n42</h2>'"
+check "and plain HTTP on that port gets nothing" "[ \$(status --max-time 3 '$URL/healthz') = 000 ]"
+stop_serve
+expect_exit "TLS off loopback still wants a viewer token" 2 serve --listen 0.0.0.0:$P --tls-cert cert.pem --tls-key key.pem
+expect_exit "a certificate without its key is refused" 2 serve --listen 127.0.0.1:$P --tls-cert cert.pem
