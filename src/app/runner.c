@@ -584,6 +584,7 @@ runner_exec(const struct runner_opts *o, struct runner_result *res, struct rbx_e
 	j.r.node = org.node;
 	j.r.run_id = j.run_id;
 	j.r.yes = org.yes;
+	j.r.requested_by = o->requested_by;
 	j.r.adopt = org.adopt;
 	j.r.via = j.tgt.via;
 	j.r.loopback_only = j.tgt.tx && (j.tgt.tx->flags & BACKEND_LOOPBACK_ONLY);

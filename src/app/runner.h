@@ -18,6 +18,7 @@ struct runner_opts {
 	const char *inventory;
 	const char *format; /* text or json */
 	const char *run_id; /* a resume: the run; else NULL, or the id to use (roll) */
+	const char *requested_by; /* who asked for the run when it is not its user (rbx serve) */
 	bool resume;
 	bool yes;
 	bool adopt;

@@ -17,10 +17,11 @@ struct server {
 	char *operator_token; /* NULL: no reset over HTTP */
 };
 
-/* A request body being received (POST /alertmanager), capped at ALERT_MAX_BYTES. */
+/* A request body being received (POST /alertmanager, /runs), capped at UPLOAD_MAX. */
 struct upload {
 	struct buf body;
 	bool too_big;
+	bool web_run; /* POST /runs, not the receiver */
 };
 
 #define UPLOAD_MAX (10u * 1024 * 1024)
@@ -80,16 +81,32 @@ wants_json(struct MHD_Connection *c)
 /* POST /alertmanager: its own token (Alertmanager's http_config.authorization), the body
  * gathered up to the cap, then read as a notification. */
 static enum MHD_Result
-receive(struct server *S, struct MHD_Connection *c, const char *data, size_t *size, void **con_cls)
+receive(struct server *S, struct MHD_Connection *c, bool web_run, const char *data, size_t *size,
+	void **con_cls)
 {
 	struct upload *u = *con_cls;
 	struct serve_reply r = {0};
-	const char *cl;
+	const char *cl, *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *by = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Rbx-Operator");
+	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 
 	buf_init(&r.body, 0);
+	if (!u && web_run) {
+		/* Off unless asked for; a bearer token and a JSON body, which no cookie or
+		 * cross-site form can supply: no CSRF. */
+		if (!S->o->allow_web_runs)
+			plain(&r, MHD_HTTP_FORBIDDEN, "starting runs from the web is off (--allow-web-runs)");
+		else if (!S->operator_token || !token_ok(S->operator_token, auth))
+			plain(&r, MHD_HTTP_UNAUTHORIZED, "the operator's token is needed");
+		else if (!by || !util_valid_node_name(by))
+			plain(&r, MHD_HTTP_BAD_REQUEST, "say who asks: X-Rbx-Operator: NAME");
+		else if (!type || strncmp(type, "application/json", 16) != 0)
+			plain(&r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "send application/json");
+		if (r.status)
+			return send_reply(c, &r);
+	}
 	if (!u) {
-		if (!S->receiver_token || !token_ok(S->receiver_token, MHD_lookup_connection_value(
-								      c, MHD_HEADER_KIND, "Authorization"))) {
+		if (!web_run && (!S->receiver_token || !token_ok(S->receiver_token, auth))) {
 			plain(&r, MHD_HTTP_UNAUTHORIZED, "the receiver's token is needed");
 			return send_reply(c, &r);
 		}
@@ -100,6 +117,7 @@ receive(struct server *S, struct MHD_Connection *c, const char *data, size_t *si
 		}
 		u = xcalloc(1, sizeof(*u));
 		buf_init(&u->body, 0);
+		u->web_run = web_run;
 		*con_cls = u;
 		return MHD_YES;
 	}
@@ -112,7 +130,9 @@ receive(struct server *S, struct MHD_Connection *c, const char *data, size_t *si
 		return MHD_YES;
 	}
 	if (u->too_big)
-		plain(&r, MHD_HTTP_CONTENT_TOO_LARGE, "the notification is over 10 MB");
+		plain(&r, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over 10 MB");
+	else if (u->web_run)
+		serve_web_run(S->o, by, u->body.data ? u->body.data : "", u->body.len, &r);
 	else
 		serve_receive(S->o, u->body.data ? u->body.data : "", u->body.len, &r);
 	return send_reply(c, &r);
@@ -141,8 +161,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	struct serve_reply r = {0};
 
 	(void)version;
-	if (!strcmp(method, "POST") && !strcmp(url, "/alertmanager"))
-		return receive(S, c, upload, upload_size, con_cls);
+	if (!strcmp(method, "POST") && (!strcmp(url, "/alertmanager") || !strcmp(url, "/runs")))
+		return receive(S, c, !strcmp(url, "/runs"), upload, upload_size, con_cls);
 	buf_init(&r.body, 0);
 	if (!strcmp(method, "POST") && !strcmp(url, "/breaker/reset")) {
 		/* A bearer token, which no cookie carries: no cross-site request can do this. */

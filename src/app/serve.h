@@ -23,7 +23,8 @@ struct serve_opts {
 	const char *run_flags;	/* what the shown rbx run line adds: " --inventory F" or so */
 	const char *run_args[3]; /* the same as arguments, for the runs it starts */
 	const char *receiver_token_file; /* POST /alertmanager's bearer token (NULL: no receiver) */
-	const char *operator_token_file; /* POST /breaker/reset's bearer token (NULL: none) */
+	const char *operator_token_file; /* POST /breaker/reset's and /runs' bearer token */
+	bool allow_web_runs;		 /* POST /runs starts a run (off by default) */
 	char **auto_runbooks;		 /* runbooks an incident runs at once */
 	size_t nauto;
 	int breaker_nodes;		 /* auto runs per pool within the window before it trips */
@@ -57,6 +58,9 @@ void serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *
 const char *serve_auto_consider(const struct serve_opts *o, const struct alert_item *it,
 				const char *rb, const char *node, const char *pool, char *why,
 				size_t whylen);
+/* POST /runs: an operator's run (--allow-web-runs), journaled with who asked. */
+void serve_web_run(const struct serve_opts *o, const char *by, const char *body, size_t len,
+		   struct serve_reply *r);
 /* Collect the auto runs that ended. */
 void serve_auto_reap(void);
 /* The breaker: {"tripped": bool, "reason", "since"...} (new reference). */

@@ -14,6 +14,7 @@
 
 #include "app/alerts.h"
 #include "app/runner.h"
+#include "core/runbook.h"
 #include "io/journal.h"
 
 static char *
@@ -85,10 +86,11 @@ on_auto_list(const struct serve_opts *o, const char *rb)
 
 /* `rbx run RB --node N --yes` in a process of its own (exec'd: the server has threads). */
 static pid_t
-spawn_run(const struct serve_opts *o, const char *rb, const char *node, const char *logdir)
+spawn_run(const struct serve_opts *o, const char *rb, const char *node, const char *logdir,
+	  const char *by)
 {
 	char *log = xasprintf("%s/%s-%lld.log", logdir, node, (long long)util_wall_ms());
-	const char *argv[12];
+	const char *argv[14];
 	int k = 0, fd;
 	pid_t pid;
 
@@ -98,6 +100,8 @@ spawn_run(const struct serve_opts *o, const char *rb, const char *node, const ch
 	argv[k++] = "--node";
 	argv[k++] = node;
 	argv[k++] = "--yes";
+	argv[k++] = "--requested-by";
+	argv[k++] = by;
 	for (int i = 0; i < 3 && o->run_args[i]; i++)
 		argv[k++] = o->run_args[i];
 	argv[k] = NULL;
@@ -182,7 +186,12 @@ serve_auto_consider(const struct serve_opts *o, const struct alert_item *it, con
 	json_decref(starts);
 	logdir = xasprintf("%s/logs", dir);
 	util_mkdir_p(logdir, 0700, &err);
-	pid = spawn_run(o, rb, node, logdir);
+	{
+		char by[200];
+		snprintf(by, sizeof(by), "rbx serve: alert %s (%s)", it->fingerprint,
+			 strmap_get(&it->labels, "alertname"));
+		pid = spawn_run(o, rb, node, logdir, by);
+	}
 	snprintf(why, whylen, pid > 0 ? "rbx run %s --node %s started (its output in %s)"
 				       : "could not start rbx run %s --node %s (%s)", rb, node, logdir);
 	free(logdir);
@@ -219,4 +228,50 @@ serve_breaker_reset(const char *by, struct serve_reply *r)
 		buf_addf(&r->body, "the breaker is reset (by %s at %s)\n", by, now);
 	}
 	json_decref(st);
+}
+
+void
+serve_web_run(const struct serve_opts *o, const char *by, const char *body, size_t len,
+	      struct serve_reply *r)
+{
+	json_t *doc = json_loadb(body, len, 0, NULL);
+	const char *rb = json_string_value(json_object_get(doc, "runbook"));
+	const char *node = json_string_value(json_object_get(doc, "node"));
+	struct rbx_err err;
+	char *path, *dir, *logdir, who[200];
+	pid_t pid;
+
+	r->type = "application/json";
+	if (!rb || !node || !util_valid_slug(rb) || !util_valid_node_name(node)) {
+		r->status = MHD_HTTP_BAD_REQUEST;
+		buf_adds(&r->body, "{\"error\":\"give {\\\"runbook\\\": NAME, \\\"node\\\": NODE}\"}\n");
+		json_decref(doc);
+		return;
+	}
+	path = runbook_find(rb, &err);
+	if (!path) {
+		r->status = MHD_HTTP_NOT_FOUND;
+		buf_adds(&r->body, "{\"error\":\"no such runbook\"}\n");
+		json_decref(doc);
+		return;
+	}
+	free(path);
+	dir = serve_dir();
+	logdir = xasprintf("%s/logs", dir);
+	util_mkdir_p(logdir, 0700, &err);
+	snprintf(who, sizeof(who), "rbx serve: operator %s", by);
+	pid = spawn_run(o, rb, node, logdir, who);
+	r->status = pid > 0 ? MHD_HTTP_ACCEPTED : MHD_HTTP_INTERNAL_SERVER_ERROR;
+	{
+		json_t *out = json_pack("{s:b, s:s, s:s, s:s}", "started", pid > 0, "runbook", rb, "node", node,
+					"requested_by", who);
+		char *text = json_dumps(out, JSON_COMPACT);
+		buf_adds(&r->body, text);
+		buf_adds(&r->body, "\n");
+		free(text);
+		json_decref(out);
+	}
+	free(logdir);
+	free(dir);
+	json_decref(doc);
 }

@@ -17,6 +17,7 @@ static const struct opt run_opts[] = {
 	{"accept-new-host-key", 0, NULL, "record an unknown SSH host key (a changed one is always refused)", false},
 	{"fleet-wait", 0, "DURATION", "how long to wait for a fleet maintenance slot (default 30m; 0: do not wait)", false},
 	{"format", 'f', "FMT", "text (default) or json (one record per line)", false},
+	{"requested-by", 0, "WHO", "journal who asked for this run (rbx serve names the alert or operator)", false},
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -43,6 +44,9 @@ run_exec(struct args *a, struct rbx_err *err)
 	o.adopt = args_has(a, "adopt");
 	o.via = args_has(a, "lab") ? "lab" : NULL;
 	o.accept_new_host_key = args_has(a, "accept-new-host-key");
+	o.requested_by = args_get(a, "requested-by");
+	if (o.requested_by && (!*o.requested_by || strlen(o.requested_by) > 200))
+		return err_set(err, "--requested-by: 1 to 200 characters"), RBX_USAGE;
 	o.ui = term_ui(&t, o.format);
 	runner_trap_signals();
 	return runner_exec(&o, &res, err);

@@ -19,7 +19,8 @@ static const struct opt serve_opts[] = {
 	{"auto", 0, "RB,RB", "runbooks an incident runs at once (read-only triage, say); others wait", false},
 	{"breaker-nodes", 0, "K", "auto runs per pool within the window before the breaker trips (default 3)", false},
 	{"breaker-window", 0, "DURATION", "the breaker's sliding window (default 1h)", false},
-	{"operator-token-file", 0, "FILE", "POST /breaker/reset takes this token (and X-Rbx-Operator: NAME)", false},
+	{"operator-token-file", 0, "FILE", "POST /breaker/reset and /runs take this token (and X-Rbx-Operator: NAME)", false},
+	{"allow-web-runs", 0, NULL, "POST /runs starts a run (off by default; needs the operator's token)", false},
 	{"lab", 0, NULL, "the nodes are the lab's simulated nodes (no inventory)", false},
 	{"inventory", 'i', "FILE", "the inventory (default $RBX_INVENTORY, /etc/rbx/inventory.yaml)", false},
 	{NULL, 0, NULL, NULL, false},
@@ -51,6 +52,7 @@ serve_exec(struct args *a, struct rbx_err *err)
 	o.token_file = args_get(a, "token-file");
 	o.receiver_token_file = args_get(a, "receiver-token-file");
 	o.operator_token_file = args_get(a, "operator-token-file");
+	o.allow_web_runs = args_has(a, "allow-web-runs");
 	o.breaker_nodes = 3;
 	o.breaker_window_ms = 60 * 60 * 1000LL;
 	if (args_get(a, "breaker-nodes")) {

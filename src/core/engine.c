@@ -476,6 +476,8 @@ engine_run(struct run *r)
 			  r->sched ? r->sched->ops->name : "-", "pid", (int)getpid());
 	if (r->target)
 		json_object_set(start_rec, "target", r->target);
+	if (r->requested_by)
+		json_object_set_new(start_rec, "requested_by", journal_string(r->requested_by));
 	engine_record(r, start_rec, true);
 	if (r->fleet)
 		engine_record(r, json_pack("{s:s, s:s, s:O}", "type", "fleet", "op", "acquired", "slots",

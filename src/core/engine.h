@@ -116,6 +116,7 @@ struct run {
 	struct strmap params; /* bound with engine_bind_params */
 	bool yes;
 	bool adopt;
+	const char *requested_by; /* journaled in run_start: who asked, when not the user */
 	const char *via;	    /* a transport named instead of an inventory (resume goes the same way) */
 	bool loopback_only;	    /* http steps reach loopback addresses only (a simulated target) */
 	const char *inventory;	    /* the file the node came from, or NULL; for resume */

@@ -54,6 +54,7 @@ check "a storm of 50 alerts for 50 nodes is received" "[ \$(storm 1 50 | post) =
 check "(3 started, 47 held by the breaker)" "python3 -c 'import json; a=[i[\"action\"] for i in json.load(open(\"resp.json\"))[\"incidents\"]]; assert a.count(\"started\") == 3 and a.count(\"held\") == 47, a'"
 settle 3
 check "exactly three runs ran, each to SUCCEEDED" "[ \$(runs) -eq 3 ] && [ \$(grep -l 'SUCCEEDED' '$RBX_STATE_DIR'/runs/*.jsonl | wc -l) -eq 3 ]"
+check "each journal names the alert that asked for it" "[ \$(grep -l '\"requested_by\":\"rbx serve: alert 0000000000abc00[1-9] (NodeTouch)\"' '$RBX_STATE_DIR'/runs/*.jsonl | wc -l) -eq 3 ]"
 check "no other node was ever cordoned" "for i in \$(seq 4 50); do [ ! -e '$RBX_STATE_DIR/lab/nodes/t'\$i ] || [ \"\$(sched_field t\$i cordoned)\" = False ] || exit 1; done"
 check "the dashboard says the breaker is tripped, and why" "curl -s '$URL/' | grep -q 'The breaker is tripped:</b> 3 nodes of pool'"
 check "and /metrics" "curl -s '$URL/metrics' | grep -qx 'rbx_breaker_tripped 1'"
