@@ -48,6 +48,8 @@ void serve_page_runbook(const struct serve_opts *o, const char *name, const char
 			struct serve_reply *r);
 /* POST /alertmanager (serve_incidents.c): each alert recorded as an incident. */
 void serve_receive(const struct serve_opts *o, const char *body, size_t len, struct serve_reply *r);
+/* Incidents recorded firing (serve_incidents.c). */
+size_t serve_incidents_open(void);
 /* GET /: the incidents, newest first. */
 void serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *r);
 /*
@@ -72,6 +74,8 @@ void serve_page_run(const char *id, bool json, struct serve_reply *r);
 void serve_page_node(const char *node, bool json, struct serve_reply *r);
 /* GET /metrics (serve_metrics.c). */
 void serve_page_metrics(struct serve_reply *r);
+/* Webhook answers by status since the server started (serve.c; one thread answers). */
+void serve_webhook_counts(unsigned long long out[6]); /* 200 400 401 413 500 other */
 /* HTML text with <, >, &, " and ' escaped. */
 void serve_html(struct buf *b, const char *s);
 

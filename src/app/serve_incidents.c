@@ -177,6 +177,20 @@ incidents(const char *state_dir)
 	return out;
 }
 
+size_t
+serve_incidents_open(void)
+{
+	char *state_dir = util_state_dir();
+	json_t *inc = incidents(state_dir), *v;
+	size_t i, n = 0;
+
+	json_array_foreach(inc, i, v)
+		n += !strcmp(json_string_value(json_object_get(v, "status")) ?: "", "firing");
+	json_decref(inc);
+	free(state_dir);
+	return n;
+}
+
 static void
 cell(struct buf *b, json_t *o, const char *key)
 {
@@ -185,17 +199,48 @@ cell(struct buf *b, json_t *o, const char *key)
 	buf_adds(b, "</td>");
 }
 
+/* The last runs, newest first: in progress (no run_end yet) or how they ended. */
+static json_t *
+recent_runs(const char *state_dir)
+{
+	char **ids = journal_list_runs(state_dir);
+	json_t *out = json_array();
+	size_t i;
+
+	for (i = 0; ids && ids[i] && i < 20; i++) {
+		struct rbx_err err;
+		char *path = journal_run_path(state_dir, ids[i]);
+		json_t *recs = journal_read(path, NULL, NULL, &err), *first, *last;
+		free(path);
+		if (!recs)
+			continue;
+		first = json_array_get(recs, 0);
+		last = json_array_get(recs, json_array_size(recs) - 1);
+		json_array_append_new(
+			out, json_pack("{s:s, s:s, s:s, s:s}", "run", ids[i], "runbook",
+				       json_string_value(json_object_get(first, "runbook")) ?: "?", "node",
+				       json_string_value(json_object_get(first, "node")) ?: "?", "end",
+				       !strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end")
+					       ? json_string_value(json_object_get(last, "state")) ?: "?"
+					       : "RUNNING"));
+		json_decref(recs);
+	}
+	journal_free_list(ids);
+	return out;
+}
+
 void
 serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *r)
 {
 	char *state_dir = util_state_dir();
-	json_t *inc = incidents(state_dir), *v;
+	json_t *inc = incidents(state_dir), *runs = recent_runs(state_dir), *v;
 	size_t i;
 
 	(void)o;
 	r->status = MHD_HTTP_OK;
 	if (json) {
-		json_t *doc = json_pack("{s:O, s:o}", "incidents", inc, "breaker", serve_breaker_state());
+		json_t *doc = json_pack("{s:O, s:O, s:o}", "incidents", inc, "runs", runs, "breaker",
+					serve_breaker_state());
 		char *text = json_dumps(doc, JSON_INDENT(2));
 		json_decref(doc);
 		r->type = "application/json";
@@ -248,8 +293,27 @@ serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *r)
 	}
 	if (json_array_size(inc))
 		buf_adds(&r->body, "</table>\n");
-	buf_adds(&r->body, "</body></html>\n");
+	buf_adds(&r->body, "<h2>Runs</h2>\n<table id=\"runs\"><tr><th>run</th><th>runbook</th><th>node</th>"
+			   "<th>state</th></tr>\n");
+	json_array_foreach(runs, i, v) {
+		/* Escaped in the links too: a file in the state dir names these. */
+		buf_adds(&r->body, "<tr><td><a href=\"/runs/");
+		serve_html(&r->body, json_string_value(json_object_get(v, "run")));
+		buf_adds(&r->body, "\">");
+		serve_html(&r->body, json_string_value(json_object_get(v, "run")));
+		buf_adds(&r->body, "</a></td>");
+		cell(&r->body, v, "runbook");
+		buf_adds(&r->body, "<td><a href=\"/nodes/");
+		serve_html(&r->body, json_string_value(json_object_get(v, "node")));
+		buf_adds(&r->body, "\">");
+		serve_html(&r->body, json_string_value(json_object_get(v, "node")));
+		buf_adds(&r->body, "</a></td>");
+		cell(&r->body, v, "end");
+		buf_adds(&r->body, "</tr>\n");
+	}
+	buf_adds(&r->body, "</table>\n</body></html>\n");
 out:
+	json_decref(runs);
 	json_decref(inc);
 	free(state_dir);
 }

@@ -140,6 +140,18 @@ serve_page_metrics(struct serve_reply *r)
 		buf_addf(&r->body, "} %s\n", held.vals[i]);
 	}
 	{
+		static const char *const codes[] = {"200", "400", "401", "413", "500", "other"};
+		unsigned long long n[6];
+		serve_webhook_counts(n);
+		buf_adds(&r->body, "# HELP rbx_webhook_requests_total Alertmanager webhook posts answered, "
+				   "by status, since rbx serve started.\n# TYPE rbx_webhook_requests_total counter\n");
+		for (i = 0; i < 6; i++)
+			buf_addf(&r->body, "rbx_webhook_requests_total{code=\"%s\"} %llu\n", codes[i], n[i]);
+		buf_addf(&r->body, "# HELP rbx_incidents_open Firing incidents recorded and not resolved.\n"
+				   "# TYPE rbx_incidents_open gauge\nrbx_incidents_open %zu\n",
+			 serve_incidents_open());
+	}
+	{
 		json_t *br = serve_breaker_state();
 		buf_addf(&r->body, "# HELP rbx_breaker_tripped 1 while the breaker holds auto runs back.\n"
 				   "# TYPE rbx_breaker_tripped gauge\nrbx_breaker_tripped %d\n",

@@ -30,6 +30,7 @@ check "recorded in the state dir, 0600" "[ \$(count) -eq 1 ] && [ \"\$(stat -c %
 curl -s "$URL/" > home.html
 check "the dashboard lists it, linked to the runbook's page for the node" "grep -q '<a href=\"/runbooks/gpu-fault?node=n42\">gpu-fault</a></td><td>n42</td><td>waiting</td>' home.html"
 check "and as JSON" "curl -s -H 'Accept: application/json' '$URL/' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"incidents\"][0][\"alertname\"] == \"GpuXidError\"'"
+check "/metrics counts the webhook answers by status and the open incidents" "curl -s '$URL/metrics' > m.txt && grep -qx 'rbx_webhook_requests_total{code=\"200\"} 1' m.txt && grep -qx 'rbx_webhook_requests_total{code=\"401\"} 2' m.txt && grep -qx 'rbx_webhook_requests_total{code=\"400\"} 2' m.txt && grep -qx 'rbx_webhook_requests_total{code=\"413\"} 1' m.txt && grep -qx 'rbx_incidents_open 1' m.txt"
 sed 's/"Hostname":"n42"/"Hostname":"<b>n42;reboot"/; s/da72c7ba56643c14/da72c7ba56643c15/g' "$FX/firing-xid.json" > hostile.json
 check "a hostile node label is recorded as refused, and shown as text" "[ \$(post -H 'Authorization: Bearer $TOKEN' --data-binary @hostile.json) = 200 ] && grep -q '\"refused\"' resp.json && curl -s '$URL/' | grep -q '&lt;b&gt;n42;reboot' && ! curl -s '$URL/' | grep -q '<b>n42'"
 
