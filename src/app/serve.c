@@ -78,26 +78,6 @@ wants_json(struct MHD_Connection *c)
 	return accept && strstr(accept, "application/json") != NULL;
 }
 
-/* POST /alertmanager answers by status: 200 400 401 413 500 other. */
-static unsigned long long webhook_counts[6];
-
-static void
-count_webhook(unsigned status)
-{
-	static const unsigned codes[] = {200, 400, 401, 413, 500};
-	size_t i;
-
-	for (i = 0; i < 5 && codes[i] != status; i++)
-		;
-	webhook_counts[i]++;
-}
-
-void
-serve_webhook_counts(unsigned long long out[6])
-{
-	memcpy(out, webhook_counts, sizeof(webhook_counts));
-}
-
 /* POST /alertmanager: its own token (Alertmanager's http_config.authorization), the body
  * gathered up to the cap, then read as a notification. */
 static enum MHD_Result
@@ -128,14 +108,14 @@ receive(struct server *S, struct MHD_Connection *c, bool web_run, const char *da
 	if (!u) {
 		if (!web_run && (!S->receiver_token || !token_ok(S->receiver_token, auth))) {
 			plain(&r, MHD_HTTP_UNAUTHORIZED, "the receiver's token is needed");
-			count_webhook(r.status);
+			serve_count_webhook(r.status);
 			return send_reply(c, &r);
 		}
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > UPLOAD_MAX) {
 			plain(&r, MHD_HTTP_CONTENT_TOO_LARGE, "the notification is over 10 MB");
 			if (!web_run)
-				count_webhook(r.status);
+				serve_count_webhook(r.status);
 			return send_reply(c, &r);
 		}
 		u = xcalloc(1, sizeof(*u));
@@ -159,7 +139,7 @@ receive(struct server *S, struct MHD_Connection *c, bool web_run, const char *da
 	else
 		serve_receive(S->o, u->body.data ? u->body.data : "", u->body.len, &r);
 	if (!u->web_run)
-		count_webhook(r.status);
+		serve_count_webhook(r.status);
 	return send_reply(c, &r);
 }
 

@@ -74,8 +74,8 @@ void serve_page_run(const char *id, bool json, struct serve_reply *r);
 void serve_page_node(const char *node, bool json, struct serve_reply *r);
 /* GET /metrics (serve_metrics.c). */
 void serve_page_metrics(struct serve_reply *r);
-/* Webhook answers by status since the server started (serve.c; one thread answers). */
-void serve_webhook_counts(unsigned long long out[6]); /* 200 400 401 413 500 other */
+/* Count a webhook answer by its status (one thread answers: no lock). */
+void serve_count_webhook(unsigned status);
 /* HTML text with <, >, &, " and ' escaped. */
 void serve_html(struct buf *b, const char *s);
 

@@ -77,6 +77,20 @@ label(struct buf *b, const char *name, const char *v)
 	buf_adds(b, "\"");
 }
 
+/* POST /alertmanager answers by status since the server started: 200 400 401 413 500 other. */
+static unsigned long long webhook_counts[6];
+
+void
+serve_count_webhook(unsigned status)
+{
+	static const unsigned codes[] = {200, 400, 401, 413, 500};
+	size_t i;
+
+	for (i = 0; i < 5 && codes[i] != status; i++)
+		;
+	webhook_counts[i]++;
+}
+
 void
 serve_page_metrics(struct serve_reply *r)
 {
@@ -141,8 +155,7 @@ serve_page_metrics(struct serve_reply *r)
 	}
 	{
 		static const char *const codes[] = {"200", "400", "401", "413", "500", "other"};
-		unsigned long long n[6];
-		serve_webhook_counts(n);
+		const unsigned long long *n = webhook_counts;
 		buf_adds(&r->body, "# HELP rbx_webhook_requests_total Alertmanager webhook posts answered, "
 				   "by status, since rbx serve started.\n# TYPE rbx_webhook_requests_total counter\n");
 		for (i = 0; i < 6; i++)
