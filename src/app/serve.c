@@ -339,6 +339,7 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 		serve_auto_reap();
 	}
 	MHD_stop_daemon(d);
+	serve_catalogue_release();
 	free(cert);
 	free(key);
 	free(S.token);

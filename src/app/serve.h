@@ -48,6 +48,8 @@ void serve_page_runbook(const struct serve_opts *o, const char *name, const char
 			struct serve_reply *r);
 /* POST /alertmanager (serve_incidents.c): each alert recorded as an incident. */
 void serve_receive(const struct serve_opts *o, const char *body, size_t len, struct serve_reply *r);
+/* Frees the catalogue serve_receive keeps between posts (at shutdown). */
+void serve_catalogue_release(void);
 /* Incidents recorded firing (serve_incidents.c). */
 size_t serve_incidents_open(void);
 /* GET /: the incidents, newest first. */

@@ -192,6 +192,11 @@ int runbook_load_dir(const char *dir, struct runbook ***out, size_t *n, struct d
 void runbooks_free(struct runbook **rbs, size_t n);
 /* Every runbook on the search path, the first of each name winning (as runbook_find). */
 void runbook_load_catalogue(struct runbook ***out, size_t *n, struct diags *d);
+/*
+ * A fingerprint of the catalogue's files (search path, names, inode, size, mtime): equal
+ * stamps mean a loaded catalogue is still what runbook_load_catalogue would load.
+ */
+unsigned long long runbook_catalogue_stamp(void);
 
 const struct param *runbook_param(const struct runbook *rb, const char *name);
 /* True when any step of the runbook (or an undo) mutates the node. */

@@ -244,3 +244,48 @@ runbook_load_catalogue(struct runbook ***out, size_t *n, struct diags *d)
 	if (*n)
 		qsort(*out, *n, sizeof(**out), cmp_name);
 }
+
+static unsigned long long
+stamp_mix(unsigned long long h, const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	while (len--)
+		h = (h ^ *c++) * 1099511628211ULL; /* FNV-1a */
+	return h;
+}
+
+unsigned long long
+runbook_catalogue_stamp(void)
+{
+	char **dirs = runbook_search_path();
+	unsigned long long h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; dirs[i]; i++) {
+		DIR *dp = opendir(dirs[i]);
+		struct dirent *de;
+		unsigned long long sum = 0; /* order-free: readdir's order may change */
+		h = stamp_mix(h, dirs[i], strlen(dirs[i]) + 1);
+		if (!dp)
+			continue;
+		while ((de = readdir(dp)) != NULL) {
+			size_t l = strlen(de->d_name);
+			struct stat st;
+			unsigned long long f = 14695981039346656037ULL;
+			if (l < 6 || strcmp(de->d_name + l - 5, ".yaml") ||
+			    fstatat(dirfd(dp), de->d_name, &st, 0) < 0)
+				continue;
+			f = stamp_mix(f, de->d_name, l);
+			f = stamp_mix(f, &st.st_ino, sizeof(st.st_ino));
+			f = stamp_mix(f, &st.st_size, sizeof(st.st_size));
+			f = stamp_mix(f, &st.st_mtim, sizeof(st.st_mtim));
+			f = stamp_mix(f, &st.st_ctim, sizeof(st.st_ctim));
+			sum += f;
+		}
+		closedir(dp);
+		h = stamp_mix(h, &sum, sizeof(sum));
+	}
+	runbook_path_free(dirs);
+	return h;
+}

@@ -34,10 +34,10 @@ printf 'an-operator-token-0123456789\n' > op.token
 SPID=$!
 trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; finish' EXIT
 i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
-storm() { python3 - "$1" "$2" <<'PY'
+storm() { python3 - "$1" "$2" "${3:-NodeTouch}" <<'PY'
 import json, sys
-first, last = int(sys.argv[1]), int(sys.argv[2])
-alerts = [{"status": "firing", "labels": {"alertname": "NodeTouch", "Hostname": "t%d" % i},
+first, last, name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+alerts = [{"status": "firing", "labels": {"alertname": name, "Hostname": "t%d" % i},
            "annotations": {}, "startsAt": "2026-11-26T06:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
            "generatorURL": "", "fingerprint": "%016x" % (0xabc000 + i)} for i in range(first, last + 1)]
 print(json.dumps({"receiver": "rbx", "status": "firing", "alerts": alerts, "version": "4",
@@ -67,3 +67,13 @@ check "a reset by a named operator: 200, recorded with who" "[ \$(reset -H 'Auth
 check "after it, a new alert runs" "[ \$(storm 52 52 | post) = 200 ] && grep -q '\"started\"' resp.json"
 settle 4
 check "(four runs in all)" "[ \$(runs) -eq 4 ]"
+
+# The receiver keeps the catalogue loaded between posts; a runbook added or edited in
+# place (same size, so only its times change) must be seen by the very next post.
+action() { python3 -c 'import json; i=json.load(open("resp.json"))["incidents"][0]; print(i["action"], i.get("runbook"))'; }
+check "an alert no runbook names is unmatched" "[ \$(storm 60 60 NodeProbe | post) = 200 ] && [ \"\$(action)\" = 'unmatched None' ]"
+sed -e 's/^name: touch/name: probe/' -e 's/NodeTouch/NodeProbe/' books/touch.yaml > books/probe.yaml
+check "a runbook added while serving matches the next post" "[ \$(storm 61 61 NodeProbe | post) = 200 ] && [ \"\$(action)\" = 'waiting probe' ]"
+sed -i 's/NodeProbe/NodeProbx/' books/probe.yaml
+check "edited in place, the old alert no longer matches" "[ \$(storm 62 62 NodeProbe | post) = 200 ] && [ \"\$(action)\" = 'unmatched None' ]"
+check "and the new one does" "[ \$(storm 63 63 NodeProbx | post) = 200 ] && [ \"\$(action)\" = 'waiting probe' ]"

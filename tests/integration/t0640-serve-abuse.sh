@@ -47,4 +47,10 @@ PY
 check "300 webhook posts, 10 at a time, all answered 200" "[ $? -eq 0 ]"
 after=$(rss)
 check "none lost: 300 incidents recorded" "[ \$(ls '$RBX_STATE_DIR/incidents' | wc -l) -eq 300 ]"
-check "the server's memory stayed flat (RSS $before kB -> $after kB, under 8 MB of growth)" "[ \$(( $after - $before )) -lt 8192 ]"
+if [ "${SANITIZE:-0}" = 1 ]; then
+	# ASan keeps freed memory in its quarantine (256 MB by default): RSS says nothing
+	# about rbx there. The release build measures it.
+	ok "the server's memory (measured in the release build; here RSS $before kB -> $after kB)"
+else
+	check "the server's memory stayed flat (RSS $before kB -> $after kB, under 8 MB of growth)" "[ \$(( $after - $before )) -lt 8192 ]"
+fi
