@@ -1,7 +1,8 @@
 # t0610-serve-receiver: rbx serve takes Alertmanager's webhook (POST /alertmanager, with
 # the receiver's bearer token) and records each alert as an incident with its matched
 # runbook and node, listed on the dashboard (GET /). A real Alertmanager 0.25 delivers
-# to it end to end. Bad input: no or a wrong token (401), not JSON or a bad field (400,
+# to it end to end: an alert for a runbook on the auto list (read-only triage) becomes an
+# auto run on a lab node, whose page shows how it ended. Bad input: no or a wrong token (401), not JSON or a bad field (400,
 # the JSON path named), over 10 MB (413); none of them writes anything.
 . "$TOP/tests/integration/lib.sh"
 
@@ -10,7 +11,7 @@ URL="http://127.0.0.1:$P"
 FX="$TOP/tests/fixtures/alertmanager"
 TOKEN=a-receiver-token-0123456789
 printf '%s\n' "$TOKEN" > recv.token
-"$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token > serve.log 2>&1 &
+"$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token --auto gpu-job-pending > serve.log 2>&1 &
 SPID=$!
 AMPID=
 trap 'kill $SPID $AMPID 2>/dev/null; wait $SPID $AMPID 2>/dev/null; finish' EXIT
@@ -52,7 +53,17 @@ Y
 	curl -sf -XPOST -H 'Content-Type: application/json' "http://127.0.0.1:$AP/api/v2/alerts" \
 		-d '[{"labels":{"alertname":"GpuRowRemapFailure","Hostname":"n43","gpu":"1","severity":"critical"}}]' >/dev/null
 	i=0; until grep -ql GpuRowRemapFailure "$RBX_STATE_DIR"/incidents/*.json 2>/dev/null; do i=$((i + 1)); [ $i -gt 150 ] && break; sleep 0.1; done
-	check "Alertmanager's own delivery becomes an incident: gpu-fault on n43" "curl -s -H 'Accept: application/json' '$URL/' | python3 -c 'import json,sys; d=json.load(sys.stdin); i=[x for x in d[\"incidents\"] if x[\"alertname\"] == \"GpuRowRemapFailure\"][0]; assert (i[\"runbook\"], i[\"node\"]) == (\"gpu-fault\", \"n43\"), i'"
+	check "Alertmanager's own delivery becomes an incident: gpu-fault on n43" "curl -s -H 'Accept: application/json' '$URL/' | python3 -c 'import json,sys; d=json.load(sys.stdin); i=[x for x in d[\"incidents\"] if x[\"alertname\"] == \"GpuRowRemapFailure\"][0]; assert (i[\"runbook\"], i[\"node\"], i[\"action\"]) == (\"gpu-fault\", \"n43\", \"waiting\"), i'"
+	check "(and gpu-fault, not on the auto list, did not run)" "[ ! -d '$RBX_STATE_DIR/runs' ] || ! grep -qs gpu-fault '$RBX_STATE_DIR'/runs/*.jsonl"
+	curl -sf -XPOST -H 'Content-Type: application/json' "http://127.0.0.1:$AP/api/v2/alerts" \
+		-d '[{"labels":{"alertname":"GpuJobsPendingTooLong","Hostname":"n44","severity":"warning"}}]' >/dev/null
+	i=0; until grep -qs '"type":"run_end"' "$RBX_STATE_DIR"/runs/*.jsonl; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+	check "an alert for gpu-job-pending (auto) becomes an incident that started a run" "curl -s -H 'Accept: application/json' '$URL/' | python3 -c 'import json,sys; d=json.load(sys.stdin); i=[x for x in d[\"incidents\"] if x[\"alertname\"] == \"GpuJobsPendingTooLong\"][0]; assert (i[\"runbook\"], i[\"node\"], i[\"action\"]) == (\"gpu-job-pending\", \"n44\", \"started\"), i'"
+	RUN=$(grep -l '"runbook":"gpu-job-pending"' "$RBX_STATE_DIR"/runs/*.jsonl 2>/dev/null | head -1)
+	RUN=$(basename "${RUN:-none}" .jsonl)
+	check "the auto run ran on lab node n44 to SUCCEEDED, naming the alert" "grep -q '\"node\":\"n44\"' '$RBX_STATE_DIR/runs/$RUN.jsonl' && grep -q '\"state\":\"SUCCEEDED\"' '$RBX_STATE_DIR/runs/$RUN.jsonl' && grep -q 'rbx serve: alert [0-9a-f]* (GpuJobsPendingTooLong)' '$RBX_STATE_DIR/runs/$RUN.jsonl'"
+	check "its page shows the run and how it ended" "curl -sf '$URL/runs/$RUN' > run.html && grep -q 'gpu-job-pending' run.html && grep -q 'n44' run.html && grep -q 'SUCCEEDED' run.html"
+	check "and the runbook page for n44 lists it" "curl -sf '$URL/runbooks/gpu-job-pending?node=n44' | grep -q \"/runs/$RUN\""
 else
 	not_ok "prometheus-alertmanager is needed (scripts/deps.sh check installs it)"
 fi
