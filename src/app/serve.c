@@ -122,6 +122,7 @@ receive(struct server *S, struct MHD_Connection *c, bool web_run, const char *da
 		buf_init(&u->body, 0);
 		u->web_run = web_run;
 		*con_cls = u;
+		buf_release(&r.body); /* no reply yet: the body comes in the next calls */
 		return MHD_YES;
 	}
 	if (*size) {
@@ -130,6 +131,7 @@ receive(struct server *S, struct MHD_Connection *c, bool web_run, const char *da
 		else
 			buf_add(&u->body, data, *size);
 		*size = 0;
+		buf_release(&r.body);
 		return MHD_YES;
 	}
 	if (u->too_big)

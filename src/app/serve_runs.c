@@ -77,12 +77,13 @@ serve_page_run(const char *id, bool json, struct serve_reply *r)
 	ended = !strcmp(js(json_array_get(recs, json_array_size(recs) - 1), "type"), "run_end");
 	r->status = MHD_HTTP_OK;
 	if (json) {
-		char *text = json_dumps(json_pack("{s:s, s:b, s:O}", "run", id, "ended", ended, "records", recs),
-					JSON_INDENT(2));
+		/* "o" hands recs to the wrapper, whose decref frees both. */
+		json_t *o = json_pack("{s:s, s:b, s:o}", "run", id, "ended", ended, "records", recs);
+		char *text = json_dumps(o, JSON_INDENT(2));
 		r->type = "application/json";
 		buf_adds(&r->body, text);
 		free(text);
-		json_decref(recs);
+		json_decref(o);
 		return;
 	}
 	r->type = "text/html; charset=utf-8";
@@ -152,11 +153,12 @@ serve_page_node(const char *node, bool json, struct serve_reply *r)
 	free(state_dir);
 	r->status = MHD_HTTP_OK;
 	if (json) {
-		char *text = json_dumps(json_pack("{s:s, s:O}", "node", node, "runs", runs), JSON_INDENT(2));
+		json_t *o = json_pack("{s:s, s:o}", "node", node, "runs", runs);
+		char *text = json_dumps(o, JSON_INDENT(2));
 		r->type = "application/json";
 		buf_adds(&r->body, text);
 		free(text);
-		json_decref(runs);
+		json_decref(o);
 		return;
 	}
 	r->type = "text/html; charset=utf-8";

@@ -55,3 +55,15 @@ contains() { printf '%s' "$1" | grep -q -e "$2"; }
 
 lab_state() { "$RBX" lab show "$1" --format json; }
 sched_field() { lab_state "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['sched']['$2'])"; }
+
+# serve_stop: stops the rbx serve of $SPID with SIGTERM and checks it exits 0 with nothing
+# leaked (under SANITIZE=1, LeakSanitizer reports at that exit, into serve.log).
+serve_stop() {
+	[ -n "${SPID:-}" ] || return 0
+	kill -TERM "$SPID" 2>/dev/null
+	wait "$SPID"
+	_src=$?
+	SPID=
+	check "rbx serve stops on SIGTERM with exit 0, nothing leaked ($_src)" \
+		"[ $_src -eq 0 ] && ! grep -q LeakSanitizer serve.log || { tail -n 30 serve.log; false; }"
+}

@@ -31,3 +31,23 @@ check "valgrind: a roll over two nodes (the roll's own process)" "vg roll gpu-fa
 printf 'fleet: {etcd: "http://127.0.0.1:9", budgets: {pool: 1}}\nnodes:\n  - {match: "a[1-3]", transport: lab, labels: {pool: p}}\n' > inv.yaml
 check "valgrind: nodes with a pattern that skips some (their labels were once leaked)" "vg nodes a2 --inventory inv.yaml >out.txt 2>vg.txt && grep -q 'budget pool=p<=1' out.txt || { cat out.txt vg.txt; exit 1; }"
 check "valgrind: a run refused because etcd cannot be reached (its failed request once leaked)" "vg run gpu-fault --node a1 --inventory inv.yaml >out.txt 2>vg.txt; [ \$? -eq 3 ] || { cat out.txt vg.txt; exit 1; }"
+
+# rbx serve: webhook posts (the body arrives in pieces), a page, /metrics, a refused post
+# and a catalogue reload, then SIGTERM; valgrind reports at the server's exit. (Each post
+# once leaked its reply buffer.)
+mkdir -p books && cp "$TOP/runbooks/gpu-fault.yaml" books/
+printf 'a-receiver-token-0123456789\n' > recv.token
+P=$((40000 + $$ % 4000))
+# Not through vg(): a function in the background is a subshell, and SIGTERM must reach
+# valgrind itself.
+RBX_RUNBOOKS="$WORK/books" valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token >serve.out 2>vg.txt &
+vpid=$!
+i=0; until curl -s -o /dev/null "http://127.0.0.1:$P/healthz"; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+hook() { curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'Authorization: Bearer a-receiver-token-0123456789' --data-binary @"$TOP/tests/fixtures/alertmanager/firing-xid.json" "http://127.0.0.1:$P/alertmanager"; }
+codes="$(hook) $(hook)"
+touch -d '2001-01-01' books/gpu-fault.yaml
+codes="$codes $(hook) $(curl -s -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$P/alertmanager" -d x)"
+codes="$codes $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/runbooks/gpu-fault?node=n42") $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/metrics")"
+kill -TERM $vpid; wait $vpid; rc=$?
+check "valgrind: rbx serve answers ($codes) and stops with no leak" "[ '$codes' = '200 200 200 401 200 200' ] && [ $rc -eq 0 ] || { cat vg.txt; exit 1; }"

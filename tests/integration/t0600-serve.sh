@@ -16,7 +16,7 @@ start_serve() {
 	SPID=$!
 	i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
 }
-stop_serve() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
+stop_serve() { serve_stop; }
 trap 'stop_serve; finish' EXIT
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 

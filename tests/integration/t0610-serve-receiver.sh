@@ -67,3 +67,5 @@ Y
 else
 	not_ok "prometheus-alertmanager is needed (scripts/deps.sh check installs it)"
 fi
+
+serve_stop

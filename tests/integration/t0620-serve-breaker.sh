@@ -77,3 +77,4 @@ check "a runbook added while serving matches the next post" "[ \$(storm 61 61 No
 sed -i 's/NodeProbe/NodeProbx/' books/probe.yaml
 check "edited in place, the old alert no longer matches" "[ \$(storm 62 62 NodeProbe | post) = 200 ] && [ \"\$(action)\" = 'unmatched None' ]"
 check "and the new one does" "[ \$(storm 63 63 NodeProbx | post) = 200 ] && [ \"\$(action)\" = 'waiting probe' ]"
+serve_stop

@@ -49,3 +49,4 @@ while read -r line; do
 	esac
 done < browse.out
 check "the browser session ran to its end ($rc)" "[ $rc -eq 0 ] || { cat browse.out; exit 1; }"
+serve_stop

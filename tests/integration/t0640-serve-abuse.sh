@@ -54,3 +54,4 @@ if [ "${SANITIZE:-0}" = 1 ]; then
 else
 	check "the server's memory stayed flat (RSS $before kB -> $after kB, under 8 MB of growth)" "[ \$(( $after - $before )) -lt 8192 ]"
 fi
+serve_stop

@@ -11,7 +11,7 @@ start_serve() {
 	SPID=$!
 	i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
 }
-stop_serve() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
+stop_serve() { serve_stop; }
 trap 'stop_serve; finish' EXIT
 ask() { curl -s -o resp.txt -w '%{http_code}' -XPOST "$@" "$URL/runs"; }
 AUTH='Authorization: Bearer an-operator-token-0123456789'
