@@ -274,7 +274,10 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 	struct server S = {*o, NULL, NULL, NULL, NULL};
 	struct MHD_Daemon *d;
 	char *cert = NULL, *key = NULL;
+	enum rbx_status rc = RBX_USAGE;
+	size_t n;
 
+	S.opts.state_dir = NULL; /* serve_run's own, freed at out */
 	if (parse_listen(o->listen, &sa, err) < 0)
 		return RBX_USAGE;
 	if (!o->tls_cert != !o->tls_key)
@@ -289,35 +292,20 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 		return err_set(err, "off loopback every request must bear a viewer token: give "
 				    "--token-file FILE"),
 		       RBX_USAGE;
-	if (o->token_file && read_token(o->token_file, &S.token, err) < 0)
-		return RBX_USAGE;
-	if ((o->receiver_token_file && read_token(o->receiver_token_file, &S.receiver_token, err) < 0) ||
-	    (o->operator_token_file && read_token(o->operator_token_file, &S.operator_token, err) < 0)) {
-		free(S.token);
-		free(S.receiver_token);
-		return RBX_USAGE;
-	}
+	/* One cleanup: every token, path and PEM below is freed at out, set or not. */
+	if ((o->token_file && read_token(o->token_file, &S.token, err) < 0) ||
+	    (o->receiver_token_file && read_token(o->receiver_token_file, &S.receiver_token, err) < 0) ||
+	    (o->operator_token_file && read_token(o->operator_token_file, &S.operator_token, err) < 0))
+		goto out;
 	S.opts.state_dir = util_state_dir();
 	S.o = &S.opts;
-	if (util_state_dir_ready(S.opts.state_dir, err) < 0) {
-		free(S.token);
-		free(S.receiver_token);
-		free(S.operator_token);
-		free(S.opts.state_dir);
-		return RBX_FAILED;
-	}
-	if (o->tls_cert) {
-		size_t n;
-		if (!(cert = util_read_file(o->tls_cert, 1u << 20, &n, err)) ||
-		    !(key = util_read_file(o->tls_key, 1u << 20, &n, err))) {
-			free(cert);
-			free(S.token);
-			free(S.receiver_token);
-			free(S.operator_token);
-			free(S.opts.state_dir);
-			return RBX_USAGE;
-		}
-	}
+	rc = RBX_FAILED;
+	if (util_state_dir_ready(S.opts.state_dir, err) < 0)
+		goto out;
+	rc = RBX_USAGE;
+	if (o->tls_cert && (!(cert = util_read_file(o->tls_cert, 1u << 20, &n, err)) ||
+			    !(key = util_read_file(o->tls_key, 1u << 20, &n, err))))
+		goto out;
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (cert ? MHD_USE_TLS : 0), 0, NULL, NULL,
 			     handle, &S, MHD_OPTION_HTTPS_MEM_CERT, cert ? cert : "",
 			     MHD_OPTION_HTTPS_MEM_KEY, cert ? key : "",
@@ -326,13 +314,9 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
 	if (!d) {
-		free(cert);
-		free(key);
-		free(S.token);
-		free(S.receiver_token);
-		free(S.operator_token);
-		free(S.opts.state_dir);
-		return err_set(err, "cannot listen on %s (in use?)", o->listen), RBX_FAILED;
+		err_set(err, "cannot listen on %s (in use?)", o->listen);
+		rc = RBX_FAILED;
+		goto out;
 	}
 	ui_notice(o->ui, UI_INFO, "rbx serve: %s://%s/ (Ctrl-C stops it)", cert ? "https" : "http",
 		  o->listen);
@@ -342,11 +326,13 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 	}
 	MHD_stop_daemon(d);
 	serve_catalogue_release();
+	rc = RBX_OK;
+out:
 	free(cert);
 	free(key);
 	free(S.token);
 	free(S.receiver_token);
 	free(S.operator_token);
 	free(S.opts.state_dir);
-	return RBX_OK;
+	return rc;
 }
