@@ -72,6 +72,13 @@ json_t *serve_breaker_state(void);
 /* An operator's reset, recorded with who. */
 void serve_breaker_reset(const char *by, struct serve_reply *r);
 /* GET /runs/ID and GET /nodes/N (serve_runs.c). */
+/* What a run's journal says of it: {run, runbook, node, requested_by, started, end (its
+ * end state; RUNNING or UNFINISHED without one), exit (-1 without one), in_service}. */
+json_t *serve_run_summary(const char *state_dir, const char *id);
+/* The runs, newest first, of one node (NULL: all), at most max (new reference). */
+json_t *serve_runs_list(const char *state_dir, const char *node, size_t max);
+/* Answer doc (stolen) as indented JSON. */
+void serve_reply_json(struct serve_reply *r, json_t *doc);
 void serve_page_run(const char *id, bool json, struct serve_reply *r);
 void serve_page_node(const char *node, bool json, struct serve_reply *r);
 /* GET /metrics (serve_metrics.c). */

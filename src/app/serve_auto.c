@@ -262,15 +262,8 @@ serve_web_run(const struct serve_opts *o, const char *by, const char *body, size
 	snprintf(who, sizeof(who), "rbx serve: operator %s", by);
 	pid = spawn_run(o, rb, node, logdir, who);
 	r->status = pid > 0 ? MHD_HTTP_ACCEPTED : MHD_HTTP_INTERNAL_SERVER_ERROR;
-	{
-		json_t *out = json_pack("{s:b, s:s, s:s, s:s}", "started", pid > 0, "runbook", rb, "node", node,
-					"requested_by", who);
-		char *text = json_dumps(out, JSON_COMPACT);
-		buf_adds(&r->body, text);
-		buf_adds(&r->body, "\n");
-		free(text);
-		json_decref(out);
-	}
+	serve_reply_json(r, json_pack("{s:b, s:s, s:s, s:s}", "started", pid > 0, "runbook", rb,
+				      "node", node, "requested_by", who));
 	free(logdir);
 	free(dir);
 	json_decref(doc);

@@ -157,12 +157,8 @@ serve_receive(const struct serve_opts *o, const char *body, size_t len, struct s
 	inventory_free(inv);
 	free(inv_path);
 	free(state_dir);
-reply:;
-	char *text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	buf_adds(&r->body, text);
-	buf_adds(&r->body, "\n");
-	free(text);
-	json_decref(out);
+reply:
+	serve_reply_json(r, out);
 }
 
 static int
@@ -234,53 +230,18 @@ cell(struct buf *b, json_t *o, const char *key)
 	buf_adds(b, "</td>");
 }
 
-/* The last runs, newest first: in progress (no run_end yet) or how they ended. */
-static json_t *
-recent_runs(const char *state_dir)
-{
-	char **ids = journal_list_runs(state_dir);
-	json_t *out = json_array();
-	size_t i;
-
-	for (i = 0; ids && ids[i] && i < 20; i++) {
-		struct rbx_err err;
-		char *path = journal_run_path(state_dir, ids[i]);
-		json_t *recs = journal_read(path, NULL, NULL, &err), *first, *last;
-		free(path);
-		if (!recs)
-			continue;
-		first = json_array_get(recs, 0);
-		last = json_array_get(recs, json_array_size(recs) - 1);
-		json_array_append_new(
-			out, json_pack("{s:s, s:s, s:s, s:s}", "run", ids[i], "runbook",
-				       json_string_value(json_object_get(first, "runbook")) ?: "?", "node",
-				       json_string_value(json_object_get(first, "node")) ?: "?", "end",
-				       !strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end")
-					       ? json_string_value(json_object_get(last, "state")) ?: "?"
-					       : "RUNNING"));
-		json_decref(recs);
-	}
-	journal_free_list(ids);
-	return out;
-}
-
 void
 serve_page_home(const struct serve_opts *o, bool json, struct serve_reply *r)
 {
 	char *state_dir = util_state_dir();
-	json_t *inc = incidents(state_dir), *runs = recent_runs(state_dir), *v;
+	json_t *inc = incidents(state_dir), *runs = serve_runs_list(state_dir, NULL, 20), *v;
 	size_t i;
 
 	(void)o;
 	r->status = MHD_HTTP_OK;
 	if (json) {
-		json_t *doc = json_pack("{s:O, s:O, s:o}", "incidents", inc, "runs", runs, "breaker",
-					serve_breaker_state());
-		char *text = json_dumps(doc, JSON_INDENT(2));
-		json_decref(doc);
-		r->type = "application/json";
-		buf_adds(&r->body, text);
-		free(text);
+		serve_reply_json(r, json_pack("{s:O, s:O, s:o}", "incidents", inc, "runs", runs,
+					      "breaker", serve_breaker_state()));
 		goto out;
 	}
 	r->type = "text/html; charset=utf-8";

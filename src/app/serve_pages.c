@@ -25,50 +25,6 @@ serve_html(struct buf *b, const char *s)
 	}
 }
 
-/* The node a run id names: TIME-NODE-SUFFIX (node names may hold '-'). */
-static bool
-run_of_node(const char *id, const char *node)
-{
-	size_t n = strlen(node), len = strlen(id);
-
-	return len == 17 + n + 7 && !strncmp(id + 17, node, n) && id[17 + n] == '-';
-}
-
-/* The node's last runs, newest first, as their journals tell: runbook, end, in service. */
-static json_t *
-node_runs(const char *node)
-{
-	char *state_dir = util_state_dir(), **ids = journal_list_runs(state_dir);
-	json_t *out = json_array();
-	size_t i;
-
-	for (i = 0; ids && ids[i] && json_array_size(out) < 10; i++) {
-		struct rbx_err err;
-		char *path;
-		json_t *recs, *first, *last;
-		if (!run_of_node(ids[i], node))
-			continue;
-		path = journal_run_path(state_dir, ids[i]);
-		recs = journal_read(path, NULL, NULL, &err);
-		free(path);
-		if (!recs)
-			continue;
-		first = json_array_get(recs, 0);
-		last = json_array_get(recs, json_array_size(recs) - 1);
-		json_array_append_new(
-			out, json_pack("{s:s, s:s, s:s, s:b}", "run", ids[i], "runbook",
-				       json_string_value(json_object_get(first, "runbook")) ?: "?", "end",
-				       !strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end")
-					       ? json_string_value(json_object_get(last, "state")) ?: "?"
-					       : "UNFINISHED",
-				       "in_service", json_is_true(json_object_get(last, "node_in_service"))));
-		json_decref(recs);
-	}
-	journal_free_list(ids);
-	free(state_dir);
-	return out;
-}
-
 static void
 html_head(struct buf *b, const char *title)
 {
@@ -147,7 +103,9 @@ serve_page_runbook(const struct serve_opts *o, const char *name, const char *nod
 			runbook_free(rb);
 			return;
 		}
-		runs = node_runs(node);
+		char *state_dir = util_state_dir();
+		runs = serve_runs_list(state_dir, node, 10);
+		free(state_dir);
 	}
 	r->status = MHD_HTTP_OK;
 	if (json) {
@@ -160,11 +118,7 @@ serve_page_runbook(const struct serve_opts *o, const char *name, const char *nod
 			json_object_set_new(doc, "command", json_sprintf("rbx run %s --node %s%s", rb->name,
 									 node, o->run_flags ? o->run_flags : ""));
 		}
-		r->type = "application/json";
-		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		buf_adds(&r->body, text);
-		free(text);
-		json_decref(doc);
+		serve_reply_json(r, doc);
 		goto out;
 	}
 	r->type = "text/html; charset=utf-8";

@@ -2,8 +2,10 @@
  * itself while the run goes on) and a node's history of runs and incidents. */
 #include "app/serve.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,77 @@ summary(struct buf *b, json_t *rec)
 			 (long long)json_integer_value(json_object_get(rec, "exit")), js(rec, "error"));
 	else
 		buf_addf(b, "%s %s %s", js(rec, "op"), js(rec, "status"), js(rec, "error"));
+}
+
+void
+serve_reply_json(struct serve_reply *r, json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	r->type = "application/json";
+	buf_adds(&r->body, text);
+	buf_adds(&r->body, "\n");
+	free(text);
+	json_decref(doc);
+}
+
+/* A journal without its run_end is a run going on while its process lives; otherwise one
+ * that stopped (killed, crashed) and waits for `rbx resume`. */
+static const char *
+open_run_state(json_t *start)
+{
+	json_int_t pid = json_integer_value(json_object_get(start, "pid"));
+
+	if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+		return "RUNNING";
+	return "UNFINISHED";
+}
+
+json_t *
+serve_run_summary(const char *state_dir, const char *id)
+{
+	struct rbx_err err;
+	char *path = journal_run_path(state_dir, id);
+	json_t *recs = journal_read(path, NULL, NULL, &err), *first, *last, *out;
+	bool ended;
+
+	free(path);
+	if (!recs)
+		return NULL;
+	first = json_array_get(recs, 0);
+	last = json_array_get(recs, json_array_size(recs) - 1);
+	ended = !strcmp(js(last, "type"), "run_end");
+	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "run", id, "runbook",
+			js(first, "runbook"), "node", js(first, "node"), "requested_by",
+			js(first, "requested_by"), "started", js(first, "ts"), "end",
+			ended ? js(last, "state") : open_run_state(first), "exit",
+			ended ? json_integer_value(json_object_get(last, "exit")) : (json_int_t)-1,
+			"in_service", ended && json_is_true(json_object_get(last, "node_in_service")));
+	json_decref(recs);
+	return out;
+}
+
+/* The node a run id names: TIME-NODE-SUFFIX (node names may hold '-'). */
+static bool
+run_of_node(const char *id, const char *node)
+{
+	size_t n = strlen(node), len = strlen(id);
+
+	return len == 17 + n + 7 && !strncmp(id + 17, node, n) && id[17 + n] == '-';
+}
+
+json_t *
+serve_runs_list(const char *state_dir, const char *node, size_t max)
+{
+	char **ids = journal_list_runs(state_dir);
+	json_t *out = json_array(), *one;
+	size_t i;
+
+	for (i = 0; ids && ids[i] && json_array_size(out) < max; i++)
+		if ((!node || run_of_node(ids[i], node)) && (one = serve_run_summary(state_dir, ids[i])))
+			json_array_append_new(out, one);
+	journal_free_list(ids);
+	return out;
 }
 
 static void
@@ -78,12 +151,7 @@ serve_page_run(const char *id, bool json, struct serve_reply *r)
 	r->status = MHD_HTTP_OK;
 	if (json) {
 		/* "o" hands recs to the wrapper, whose decref frees both. */
-		json_t *o = json_pack("{s:s, s:b, s:o}", "run", id, "ended", ended, "records", recs);
-		char *text = json_dumps(o, JSON_INDENT(2));
-		r->type = "application/json";
-		buf_adds(&r->body, text);
-		free(text);
-		json_decref(o);
+		serve_reply_json(r, json_pack("{s:s, s:b, s:o}", "run", id, "ended", ended, "records", recs));
 		return;
 	}
 	r->type = "text/html; charset=utf-8";
@@ -118,60 +186,38 @@ serve_page_run(const char *id, bool json, struct serve_reply *r)
 void
 serve_page_node(const char *node, bool json, struct serve_reply *r)
 {
-	char *state_dir, **ids;
-	json_t *runs = json_array(), *v;
-	size_t i, n = strlen(node);
+	char *state_dir;
+	json_t *runs, *v;
+	size_t i;
 
 	if (!util_valid_node_name(node)) {
 		r->status = MHD_HTTP_BAD_REQUEST;
 		r->type = "text/plain; charset=utf-8";
 		buf_adds(&r->body, "not a node name\n");
-		json_decref(runs);
 		return;
 	}
 	state_dir = util_state_dir();
-	ids = journal_list_runs(state_dir);
-	for (i = 0; ids && ids[i] && json_array_size(runs) < 100; i++) {
-		struct rbx_err err;
-		char *path;
-		json_t *recs;
-		if (strlen(ids[i]) != 17 + n + 7 || strncmp(ids[i] + 17, node, n) || ids[i][17 + n] != '-')
-			continue;
-		path = journal_run_path(state_dir, ids[i]);
-		recs = journal_read(path, NULL, NULL, &err);
-		free(path);
-		if (!recs)
-			continue;
-		v = json_array_get(recs, json_array_size(recs) - 1);
-		json_array_append_new(runs, json_pack("{s:s, s:s, s:s}", "run", ids[i], "runbook",
-						      js(json_array_get(recs, 0), "runbook"), "end",
-						      !strcmp(js(v, "type"), "run_end") ? js(v, "state")
-											  : "UNFINISHED"));
-		json_decref(recs);
-	}
-	journal_free_list(ids);
+	runs = serve_runs_list(state_dir, node, 100);
 	free(state_dir);
 	r->status = MHD_HTTP_OK;
-	if (json) {
-		json_t *o = json_pack("{s:s, s:o}", "node", node, "runs", runs);
-		char *text = json_dumps(o, JSON_INDENT(2));
-		r->type = "application/json";
-		buf_adds(&r->body, text);
-		free(text);
-		json_decref(o);
-		return;
-	}
+	if (json)
+		return serve_reply_json(r, json_pack("{s:s, s:o}", "node", node, "runs", runs));
 	r->type = "text/html; charset=utf-8";
 	html_open(&r->body, node, false);
 	buf_adds(&r->body, "<h1>Node ");
 	serve_html(&r->body, node);
-	buf_adds(&r->body, "</h1>\n<table id=\"runs\"><tr><th>run</th><th>runbook</th><th>end</th></tr>\n");
+	buf_adds(&r->body, "</h1>\n<table id=\"runs\"><tr><th>run</th><th>runbook</th><th>end</th>"
+			   "<th>node after</th><th>asked by</th></tr>\n");
 	json_array_foreach(runs, i, v) {
 		/* Run ids and runbook names are checked names: safe in a link as they are. */
 		buf_addf(&r->body, "<tr><td><a href=\"/runs/%s\">%s</a></td><td>", js(v, "run"), js(v, "run"));
 		serve_html(&r->body, js(v, "runbook"));
 		buf_adds(&r->body, "</td><td>");
 		serve_html(&r->body, js(v, "end"));
+		buf_adds(&r->body, json_is_true(json_object_get(v, "in_service")) ? "</td><td>in service"
+										  : "</td><td>cordoned");
+		buf_adds(&r->body, "</td><td>");
+		serve_html(&r->body, js(v, "requested_by"));
 		buf_adds(&r->body, "</td></tr>\n");
 	}
 	buf_adds(&r->body, "</table>\n</body></html>\n");
