@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/plan.h"
@@ -23,6 +24,18 @@ serve_html(struct buf *b, const char *s)
 		default: buf_add(b, s, 1);
 		}
 	}
+}
+
+void
+serve_reply_json(struct serve_reply *r, json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	r->type = "application/json";
+	buf_adds(&r->body, text);
+	buf_adds(&r->body, "\n");
+	free(text);
+	json_decref(doc);
 }
 
 static void
