@@ -243,7 +243,7 @@ parse_listen(const char *s, struct sockaddr_in *sa, struct rbx_err *err)
 	memcpy(host, s, (size_t)(colon - s));
 	host[colon - s] = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (*end || port < 1 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+	if (*end || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
 		return err_set(err, "--listen '%s': give an IPv4 ADDR:PORT (127.0.0.1:9095)", s);
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
@@ -318,11 +318,17 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 		rc = RBX_FAILED;
 		goto out;
 	}
-	ui_notice(o->ui, UI_INFO, "rbx serve: %s://%s/ (Ctrl-C stops it)", cert ? "https" : "http",
-		  o->listen);
+	{
+		/* Port 0 asks the kernel for a free one: say which, so a script can find it. */
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+		char host[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
+		ui_notice(o->ui, UI_INFO, "rbx serve: %s://%s:%u/ (Ctrl-C stops it)",
+			  cert ? "https" : "http", host, di ? (unsigned)di->port : ntohs(sa.sin_port));
+	}
 	while (!*stop) {
 		util_sleep_ms(100);
-		serve_auto_reap();
+		serve_auto_reap(S.o);
 	}
 	MHD_stop_daemon(d);
 	serve_catalogue_release();

@@ -28,6 +28,7 @@ struct serve_opts {
 	char **auto_runbooks;		 /* runbooks an incident runs at once */
 	size_t nauto;
 	int breaker_nodes;		 /* auto runs per pool within the window before it trips */
+	int breaker_failures;		 /* failed auto runs per pool within it before it trips */
 	long long breaker_window_ms;
 	char *state_dir; /* set by serve_run */
 	const struct app_ui *ui;
@@ -65,8 +66,8 @@ const char *serve_auto_consider(const struct serve_opts *o, const struct alert_i
 /* POST /runs: an operator's run (--allow-web-runs), journaled with who asked. */
 void serve_web_run(const struct serve_opts *o, const char *by, const char *body, size_t len,
 		   struct serve_reply *r);
-/* Collect the auto runs that ended. */
-void serve_auto_reap(void);
+/* Collect the auto runs that ended; a failed one may trip the breaker at once. */
+void serve_auto_reap(const struct serve_opts *o);
 /* The breaker: {"tripped": bool, "reason", "since"...} (new reference). */
 json_t *serve_breaker_state(void);
 /* An operator's reset, recorded with who. */

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,40 @@ write_json(const char *name, json_t *doc, struct rbx_err *err)
 	return rc;
 }
 
-/* Auto runs started in the window, in the node's pool (STATE/serve/starts.json). */
+/*
+ * The breaker's state changes in two threads: an incident's (MHD's) and the main loop's,
+ * which collects the auto runs that end. One lock keeps a reset from crossing a trip.
+ */
+static pthread_mutex_t breaker_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* STATE/serve/starts.json: each auto run started since the last reset (an array). */
+static json_t *
+starts_load(void)
+{
+	char *dir = serve_dir(), *path = xasprintf("%s/starts.json", dir), *text;
+	struct rbx_err err;
+	json_t *starts = NULL;
+	size_t len;
+
+	text = util_read_file(path, 8u << 20, &len, &err);
+	starts = text ? json_loadb(text, len, 0, NULL) : NULL;
+	free(text);
+	free(path);
+	free(dir);
+	if (json_is_array(starts))
+		return starts;
+	json_decref(starts);
+	return json_array();
+}
+
+static bool
+in_pool_since(json_t *start, const char *pool, int64_t since)
+{
+	return json_integer_value(json_object_get(start, "at")) >= since &&
+	       !strcmp(json_string_value(json_object_get(start, "pool")) ?: "", pool);
+}
+
+/* Auto runs started in the window, in the node's pool. */
 static size_t
 starts_in_window(json_t *starts, const char *pool, int64_t since)
 {
@@ -67,10 +101,88 @@ starts_in_window(json_t *starts, const char *pool, int64_t since)
 	size_t i, n = 0;
 
 	json_array_foreach(starts, i, s)
-		if (json_integer_value(json_object_get(s, "at")) >= since &&
-		    !strcmp(json_string_value(json_object_get(s, "pool")) ?: "", pool))
-			n++;
+		n += in_pool_since(s, pool, since);
 	return n;
+}
+
+/* A start's run, found by the requested_by it was given: did it end failed (exit 1, rolled
+ * back; 4, the rollback failed)? The journals say, so a restart of rbx serve loses none. */
+static bool
+start_failed(const char *state_dir, json_t *start)
+{
+	const char *by = json_string_value(json_object_get(start, "by"));
+	const char *node = json_string_value(json_object_get(start, "node"));
+	json_t *runs, *run;
+	json_int_t code = 0;
+	size_t i;
+
+	if (!by || !node)
+		return false;
+	runs = serve_runs_list(state_dir, node, 50);
+	json_array_foreach(runs, i, run)
+		if (!strcmp(json_string_value(json_object_get(run, "requested_by")) ?: "", by)) {
+			code = json_integer_value(json_object_get(run, "exit"));
+			break;
+		}
+	json_decref(runs);
+	return code == 1 || code == 4;
+}
+
+static size_t
+failures_in_window(const char *state_dir, json_t *starts, const char *pool, int64_t since)
+{
+	json_t *s;
+	size_t i, n = 0;
+
+	json_array_foreach(starts, i, s)
+		n += in_pool_since(s, pool, since) && start_failed(state_dir, s);
+	return n;
+}
+
+/* Whether either limit is reached in the pool; reason says which. */
+static bool
+limit_reached(const struct serve_opts *o, json_t *starts, const char *pool, char *reason,
+	      size_t len)
+{
+	int64_t since = util_wall_ms() - o->breaker_window_ms;
+	size_t n = starts_in_window(starts, pool, since);
+
+	if (n >= (size_t)o->breaker_nodes) {
+		snprintf(reason, len, "%zu nodes of pool '%s' taken out by auto runs within %llds", n,
+			 pool, o->breaker_window_ms / 1000);
+		return true;
+	}
+	n = failures_in_window(o->state_dir, starts, pool, since);
+	if (n >= (size_t)o->breaker_failures) {
+		snprintf(reason, len, "%zu auto runs failed in pool '%s' within %llds", n, pool,
+			 o->breaker_window_ms / 1000);
+		return true;
+	}
+	return false;
+}
+
+static void
+trip(const char *pool, const char *reason)
+{
+	struct rbx_err err;
+	json_t *st = json_pack("{s:b, s:I, s:s, s:s}", "tripped", 1, "since",
+			       (json_int_t)util_wall_ms(), "pool", pool, "reason", reason);
+
+	write_json("breaker.json", st, &err);
+	json_decref(st);
+}
+
+static bool
+tripped(char *why, size_t whylen)
+{
+	json_t *br = serve_breaker_state();
+	bool on = json_is_true(json_object_get(br, "tripped"));
+
+	if (on)
+		snprintf(why, whylen, "the breaker is tripped (%s): an operator resets it",
+			 json_string_value(json_object_get(br, "reason")) ?: "?");
+	json_decref(br);
+	return on;
 }
 
 static bool
@@ -125,12 +237,11 @@ const char *
 serve_auto_consider(const struct serve_opts *o, const struct alert_item *it, const char *rb,
 		    const char *node, const char *pool, char *why, size_t whylen)
 {
-	char *dir, *logdir, *path, *text;
+	char *dir, *logdir, by[200], reason[256];
+	const char *action = "refused";
 	struct rbx_err err;
-	json_t *br, *starts = NULL;
+	json_t *starts;
 	char run_id[160];
-	size_t len, n;
-	int64_t now = util_wall_ms();
 	pid_t pid;
 
 	if (!rb || !node || !on_auto_list(o, rb))
@@ -139,71 +250,85 @@ serve_auto_consider(const struct serve_opts *o, const struct alert_item *it, con
 		snprintf(why, whylen, "this alert started a run already");
 		return "handled";
 	}
-	br = serve_breaker_state();
-	if (json_is_true(json_object_get(br, "tripped"))) {
-		snprintf(why, whylen, "the breaker is tripped (%s): an operator resets it",
-			 json_string_value(json_object_get(br, "reason")) ?: "?");
-		json_decref(br);
+	pthread_mutex_lock(&breaker_mu);
+	if (tripped(why, whylen)) {
+		pthread_mutex_unlock(&breaker_mu);
 		return "held";
 	}
-	json_decref(br);
-	dir = serve_dir();
-	path = xasprintf("%s/starts.json", dir);
-	text = util_read_file(path, 8u << 20, &len, &err);
-	starts = text ? json_loadb(text, len, 0, NULL) : NULL;
-	free(text);
-	free(path);
-	if (!json_is_array(starts)) {
-		json_decref(starts);
-		starts = json_array();
-	}
-	n = starts_in_window(starts, pool, now - o->breaker_window_ms);
-	if (n >= (size_t)o->breaker_nodes) {
-		json_t *st = json_pack("{s:b, s:I, s:s, s:s}", "tripped", 1, "since", (json_int_t)now,
-				       "pool", pool, "reason", "");
-		char reason[256];
-		snprintf(reason, sizeof(reason), "%zu nodes of pool '%s' taken out by auto runs within "
-			 "%llds", n, pool, o->breaker_window_ms / 1000);
-		json_object_set_new(st, "reason", json_string(reason));
-		write_json("breaker.json", st, &err);
-		json_decref(st);
+	starts = starts_load();
+	if (limit_reached(o, starts, pool, reason, sizeof(reason))) {
+		trip(pool, reason);
 		snprintf(why, whylen, "the breaker tripped: %s", reason);
 		json_decref(starts);
-		free(dir);
+		pthread_mutex_unlock(&breaker_mu);
 		return "held";
 	}
-	/* Intent first: the start and the alert are on disk before the run exists. */
+	/* Intent first: the start and the alert are on disk before the run exists. The start
+	 * keeps the requested_by its run's journal will hold, to find how the run ended. */
 	snprintf(run_id, sizeof(run_id), "auto:%s", node);
-	json_array_append_new(starts, json_pack("{s:I, s:s, s:s, s:s}", "at", (json_int_t)now, "node",
-						node, "pool", pool, "runbook", rb));
+	snprintf(by, sizeof(by), "rbx serve: alert %s (%s)", it->fingerprint,
+		 strmap_get(&it->labels, "alertname"));
+	json_array_append_new(starts, json_pack("{s:I, s:s, s:s, s:s, s:s}", "at",
+						(json_int_t)util_wall_ms(), "node", node, "pool", pool,
+						"runbook", rb, "by", by));
 	if (write_json("starts.json", starts, &err) < 0 ||
 	    alerts_remember(o->state_dir, it, run_id, &err) < 0) {
 		snprintf(why, whylen, "%s", err.msg);
 		json_decref(starts);
-		free(dir);
+		pthread_mutex_unlock(&breaker_mu);
 		return "refused";
 	}
 	json_decref(starts);
+	pthread_mutex_unlock(&breaker_mu);
+	dir = serve_dir();
 	logdir = xasprintf("%s/logs", dir);
 	util_mkdir_p(logdir, 0700, &err);
-	{
-		char by[200];
-		snprintf(by, sizeof(by), "rbx serve: alert %s (%s)", it->fingerprint,
-			 strmap_get(&it->labels, "alertname"));
-		pid = spawn_run(o, rb, node, logdir, by);
-	}
+	pid = spawn_run(o, rb, node, logdir, by);
+	if (pid > 0)
+		action = "started";
 	snprintf(why, whylen, pid > 0 ? "rbx run %s --node %s started (its output in %s)"
 				       : "could not start rbx run %s --node %s (%s)", rb, node, logdir);
 	free(logdir);
 	free(dir);
-	return pid > 0 ? "started" : "refused";
+	return action;
+}
+
+/* After an auto run failed: trip now, not at the next alert, so the dashboard says so. */
+static void
+recheck_failures(const struct serve_opts *o)
+{
+	char reason[256];
+	json_t *starts, *s, *pools = json_object();
+	const char *pool;
+	size_t i;
+
+	pthread_mutex_lock(&breaker_mu);
+	if (tripped(reason, sizeof(reason)))
+		goto out;
+	starts = starts_load();
+	json_array_foreach(starts, i, s)
+		json_object_set(pools, json_string_value(json_object_get(s, "pool")) ?: "", json_null());
+	json_object_foreach(pools, pool, s)
+		if (limit_reached(o, starts, pool, reason, sizeof(reason))) {
+			trip(pool, reason);
+			break;
+		}
+	json_decref(starts);
+out:
+	json_decref(pools);
+	pthread_mutex_unlock(&breaker_mu);
 }
 
 void
-serve_auto_reap(void)
+serve_auto_reap(const struct serve_opts *o)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	bool failed = false;
+	int status;
+
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		failed |= WIFEXITED(status) && (WEXITSTATUS(status) == 1 || WEXITSTATUS(status) == 4);
+	if (failed)
+		recheck_failures(o);
 }
 
 void
@@ -214,6 +339,7 @@ serve_breaker_reset(const char *by, struct serve_reply *r)
 	json_t *st;
 
 	util_iso_time(util_wall_ms(), now, sizeof(now));
+	pthread_mutex_lock(&breaker_mu);
 	st = json_pack("{s:b, s:s, s:s}", "tripped", 0, "reset_by", by, "reset_at", now);
 	r->type = "text/plain; charset=utf-8";
 	if (write_json("breaker.json", st, &err) < 0) {
@@ -227,6 +353,7 @@ serve_breaker_reset(const char *by, struct serve_reply *r)
 		r->status = MHD_HTTP_OK;
 		buf_addf(&r->body, "the breaker is reset (by %s at %s)\n", by, now);
 	}
+	pthread_mutex_unlock(&breaker_mu);
 	json_decref(st);
 }
 

@@ -18,6 +18,7 @@ static const struct opt serve_opts[] = {
 	{"receiver-token-file", 0, "FILE", "POST /alertmanager takes Alertmanager's webhook with this token", false},
 	{"auto", 0, "RB,RB", "runbooks an incident runs at once (read-only triage, say); others wait", false},
 	{"breaker-nodes", 0, "K", "auto runs per pool within the window before the breaker trips (default 3)", false},
+	{"breaker-failures", 0, "K", "failed auto runs per pool within the window before it trips (default 3)", false},
 	{"breaker-window", 0, "DURATION", "the breaker's sliding window (default 1h)", false},
 	{"operator-token-file", 0, "FILE", "POST /breaker/reset and /runs take this token (and X-Rbx-Operator: NAME)", false},
 	{"allow-web-runs", 0, NULL, "POST /runs starts a run (off by default; needs the operator's token)", false},
@@ -34,6 +35,24 @@ strv_free(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* A breaker limit: a count of 1 or more, 3 when not given. */
+static int
+count_opt(struct args *a, const char *name, int *out, struct rbx_err *err)
+{
+	const char *v = args_get(a, name);
+	char *end;
+	long k;
+
+	*out = 3;
+	if (!v)
+		return 0;
+	k = strtol(v, &end, 10);
+	if (!*v || *end || k < 1 || k > 100000)
+		return err_set(err, "--%s '%s': a count of 1 or more", name, v);
+	*out = (int)k;
+	return 0;
 }
 
 static enum rbx_status
@@ -53,17 +72,10 @@ serve_exec(struct args *a, struct rbx_err *err)
 	o.receiver_token_file = args_get(a, "receiver-token-file");
 	o.operator_token_file = args_get(a, "operator-token-file");
 	o.allow_web_runs = args_has(a, "allow-web-runs");
-	o.breaker_nodes = 3;
 	o.breaker_window_ms = 60 * 60 * 1000LL;
-	if (args_get(a, "breaker-nodes")) {
-		char *end;
-		long k = strtol(args_get(a, "breaker-nodes"), &end, 10);
-		if (*end || k < 1 || k > 100000)
-			return err_set(err, "--breaker-nodes '%s': a count of 1 or more",
-				       args_get(a, "breaker-nodes")),
-			       RBX_USAGE;
-		o.breaker_nodes = (int)k;
-	}
+	if (count_opt(a, "breaker-nodes", &o.breaker_nodes, err) < 0 ||
+	    count_opt(a, "breaker-failures", &o.breaker_failures, err) < 0)
+		return RBX_USAGE;
 	if (args_get(a, "breaker-window") &&
 	    (o.breaker_window_ms = util_parse_duration(args_get(a, "breaker-window"))) <= 0)
 		return err_set(err, "--breaker-window '%s': a duration (1h, 30m)",

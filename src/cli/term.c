@@ -75,8 +75,10 @@ term_notice(void *arg, enum ui_level level, const char *text)
 
 	switch (level) {
 	case UI_INFO:
-		if (t->mode != REPORT_JSON)
+		if (t->mode != REPORT_JSON) {
 			printf("%s\n", text);
+			fflush(stdout); /* a line at a time into a pipe or the journal, as it happens */
+		}
 		break;
 	case UI_STATUS:
 		fprintf(stderr, "rbx: %s\n", text);

@@ -56,6 +56,24 @@ contains() { printf '%s' "$1" | grep -q -e "$2"; }
 lab_state() { "$RBX" lab show "$1" --format json; }
 sched_field() { lab_state "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['sched']['$2'])"; }
 
+# serve_start ARGS...: rbx serve on a free loopback port (port 0: it prints the one the
+# kernel gave, so no test races another for a fixed port), its output in serve.log; sets
+# SPID and URL and returns once it answers. At exit it stops the server (serve_stop)
+# and kills $SERVE_ALSO.
+serve_start() {
+	"$RBX" serve --listen 127.0.0.1:0 "$@" > serve.log 2>&1 &
+	SPID=$!
+	trap 'serve_stop; [ -z "${SERVE_ALSO:-}" ] || { kill $SERVE_ALSO; wait $SERVE_ALSO; } 2>/dev/null; finish' EXIT
+	URL=
+	_i=0
+	while [ -z "$URL" ] && [ $_i -lt 200 ]; do
+		URL=$(sed -n 's|^rbx serve: \(https*://[^/]*\)/.*|\1|p' serve.log)
+		_i=$((_i + 1))
+		[ -n "$URL" ] || sleep 0.05
+	done
+	[ -n "$URL" ] || { echo "rbx serve did not start:"; cat serve.log; }
+}
+
 # serve_stop: stops the rbx serve of $SPID with SIGTERM and checks it exits 0 with nothing
 # leaked (under SANITIZE=1, LeakSanitizer reports at that exit, into serve.log).
 serve_stop() {

@@ -37,13 +37,13 @@ check "valgrind: a run refused because etcd cannot be reached (its failed reques
 # once leaked its reply buffer.)
 mkdir -p books && cp "$TOP/runbooks/gpu-fault.yaml" books/
 printf 'a-receiver-token-0123456789\n' > recv.token
-P=$((40000 + $$ % 4000))
 # Not through vg(): a function in the background is a subshell, and SIGTERM must reach
 # valgrind itself.
 RBX_RUNBOOKS="$WORK/books" valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
-	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token >serve.out 2>vg.txt &
+	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$RBX" serve --lab --listen 127.0.0.1:0 --receiver-token-file recv.token >serve.out 2>vg.txt &
 vpid=$!
-i=0; until curl -s -o /dev/null "http://127.0.0.1:$P/healthz"; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+i=0; P=
+while [ -z "$P" ] && [ $i -lt 300 ]; do P=$(sed -n 's|^rbx serve: http://127.0.0.1:\([0-9]*\)/.*|\1|p' serve.out); i=$((i + 1)); sleep 0.1; done
 hook() { curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'Authorization: Bearer a-receiver-token-0123456789' --data-binary @"$TOP/tests/fixtures/alertmanager/firing-xid.json" "http://127.0.0.1:$P/alertmanager"; }
 codes="$(hook) $(hook)"
 touch -d '2001-01-01' books/gpu-fault.yaml

@@ -6,16 +6,10 @@
 # the JSON path named), over 10 MB (413); none of them writes anything.
 . "$TOP/tests/integration/lib.sh"
 
-P=$((32000 + $$ % 4000))
-URL="http://127.0.0.1:$P"
 FX="$TOP/tests/fixtures/alertmanager"
 TOKEN=a-receiver-token-0123456789
 printf '%s\n' "$TOKEN" > recv.token
-"$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token --auto gpu-job-pending > serve.log 2>&1 &
-SPID=$!
-AMPID=
-trap 'kill $SPID $AMPID 2>/dev/null; wait $SPID $AMPID 2>/dev/null; finish' EXIT
-i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+serve_start --lab --receiver-token-file recv.token --auto gpu-job-pending
 post() { curl -s -o resp.json -w '%{http_code}' -XPOST "$@" "$URL/alertmanager"; }
 count() { ls "$RBX_STATE_DIR/incidents" 2>/dev/null | wc -l; }
 
@@ -37,7 +31,7 @@ check "a hostile node label is recorded as refused, and shown as text" "[ \$(pos
 
 # End to end: a real Alertmanager delivers an alert posted to its API.
 if command -v prometheus-alertmanager >/dev/null; then
-	AP=$((P + 1))
+	AP=$((32000 + $$ % 4000))
 	cat > am.yml <<Y
 route: {receiver: rbx, group_by: [alertname, Hostname], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}
 receivers:
@@ -48,7 +42,7 @@ receivers:
 Y
 	prometheus-alertmanager --config.file=am.yml --storage.path="$WORK/am" --web.listen-address="127.0.0.1:$AP" \
 		--cluster.listen-address= > am.log 2>&1 &
-	AMPID=$!
+	SERVE_ALSO=$!
 	i=0; until curl -sf "http://127.0.0.1:$AP/-/ready" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 	curl -sf -XPOST -H 'Content-Type: application/json' "http://127.0.0.1:$AP/api/v2/alerts" \
 		-d '[{"labels":{"alertname":"GpuRowRemapFailure","Hostname":"n43","gpu":"1","severity":"critical"}}]' >/dev/null

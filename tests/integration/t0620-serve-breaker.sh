@@ -4,8 +4,6 @@
 # dashboard and in /metrics, and nothing more runs until an operator's recorded reset.
 . "$TOP/tests/integration/lib.sh"
 
-P=$((36000 + $$ % 4000))
-URL="http://127.0.0.1:$P"
 mkdir -p books
 cat > books/touch.yaml <<'Y'
 name: touch
@@ -29,11 +27,8 @@ Y
 export RBX_RUNBOOKS="$WORK/books"
 printf 'a-receiver-token-0123456789\n' > recv.token
 printf 'an-operator-token-0123456789\n' > op.token
-"$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token --operator-token-file op.token \
-	--auto touch --breaker-nodes 3 --breaker-window 1h > serve.log 2>&1 &
-SPID=$!
-trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; finish' EXIT
-i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+serve_start --lab --receiver-token-file recv.token --operator-token-file op.token \
+	--auto touch --breaker-nodes 3 --breaker-window 1h
 storm() { python3 - "$1" "$2" "${3:-NodeTouch}" <<'PY'
 import json, sys
 first, last, name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]

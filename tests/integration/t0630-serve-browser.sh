@@ -8,8 +8,6 @@ if ! command -v chromedriver >/dev/null || ! /usr/bin/python3 -c 'import seleniu
 	not_ok "chromium, chromium-driver and python3-selenium are needed (scripts/deps.sh check installs them)"
 	exit 0
 fi
-P=$((40000 + $$ % 4000))
-URL="http://127.0.0.1:$P"
 mkdir -p books
 cp "$TOP/runbooks/gpu-fault.yaml" books/
 cat > books/slow.yaml <<'Y'
@@ -31,12 +29,10 @@ export RBX_RUNBOOKS="$WORK/books"
 "$RBX" lab inject n42 xid=48 gpu=3 >/dev/null
 "$RBX" run gpu-fault --node n42 --lab >/dev/null 2>&1
 printf 'a-receiver-token-0123456789\n' > recv.token
-"$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token > serve.log 2>&1 &
-SPID=$!
+serve_start --lab --receiver-token-file recv.token
 "$RBX" run slow --node n41 --lab > slow.out 2>&1 &
-RPID=$!
-trap 'kill $SPID $RPID 2>/dev/null; wait $SPID $RPID 2>/dev/null; finish' EXIT
-i=0; until curl -s -o /dev/null "$URL/healthz" && grep -q 'wait a while' slow.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+SERVE_ALSO=$!
+i=0; until grep -q 'wait a while' slow.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 curl -s -o /dev/null -XPOST -H 'Authorization: Bearer a-receiver-token-0123456789' \
 	--data-binary @"$TOP/tests/fixtures/alertmanager/firing-xid.json" "$URL/alertmanager"
 live=$(ls "$RBX_STATE_DIR/runs" | grep n41 | sed 's/.jsonl$//')

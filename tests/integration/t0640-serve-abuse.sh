@@ -4,13 +4,9 @@
 # connection that sends garbage is dropped, not a crash.
 . "$TOP/tests/integration/lib.sh"
 
-P=$((44000 + $$ % 4000))
-URL="http://127.0.0.1:$P"
 printf 'a-receiver-token-0123456789\n' > recv.token
-"$RBX" serve --lab --listen "127.0.0.1:$P" --receiver-token-file recv.token > serve.log 2>&1 &
-SPID=$!
-trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; finish' EXIT
-i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+serve_start --lab --receiver-token-file recv.token
+P=${URL##*:}
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SPID/status"; }
 
 # A slow client: half a request line, then nothing.

@@ -3,16 +3,9 @@
 # cross-site form supplies), and the run's journal says who asked.
 . "$TOP/tests/integration/lib.sh"
 
-P=$((48000 + $$ % 4000))
-URL="http://127.0.0.1:$P"
 printf 'an-operator-token-0123456789\n' > op.token
-start_serve() {
-	"$RBX" serve --lab --listen "127.0.0.1:$P" --operator-token-file op.token "$@" > serve.log 2>&1 &
-	SPID=$!
-	i=0; until curl -s -o /dev/null "$URL/healthz"; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
-}
+start_serve() { serve_start --lab --operator-token-file op.token "$@"; }
 stop_serve() { serve_stop; }
-trap 'stop_serve; finish' EXIT
 ask() { curl -s -o resp.txt -w '%{http_code}' -XPOST "$@" "$URL/runs"; }
 AUTH='Authorization: Bearer an-operator-token-0123456789'
 JSON='Content-Type: application/json'
