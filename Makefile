@@ -4,7 +4,7 @@
 
 PREFIX ?= /usr/local
 VERSION := 0.1.0
-PKGS := yaml-0.1 jansson libssh libcurl libmicrohttpd
+PKGS := yaml-0.1 jansson libssh libcurl libmicrohttpd gnutls
 
 CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
@@ -21,7 +21,7 @@ CPPFLAGS += -Isrc -D_FORTIFY_SOURCE=2 -DRBX_VERSION='"$(VERSION)"' \
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) || echo PKGFAIL)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) || echo PKGFAIL)
 ifneq ($(findstring PKGFAIL,$(PKG_CFLAGS) $(PKG_LIBS)),)
-$(error pkg-config cannot find all of: $(PKGS); run `scripts/deps.sh build` (Debian: libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev libmicrohttpd-dev))
+$(error pkg-config cannot find all of: $(PKGS); run `scripts/deps.sh build` (Debian: libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev))
 endif
 
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong $(PKG_CFLAGS)

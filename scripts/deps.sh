@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [build|check|bench]...   (default: build check)
 set -eu
 
-build_pkgs="gcc make pkg-config libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev libmicrohttpd-dev"
+build_pkgs="gcc make pkg-config libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev"
 check_pkgs="libcmocka-dev valgrind strace procps python3 openssh-server openssh-client slurm-wlm munge openssl etcd-server prometheus prometheus-alertmanager chromium chromium-driver python3-selenium"
 bench_pkgs="hyperfine openssh-server openssh-client ansible-core"
 

@@ -4,6 +4,8 @@
 #include "app/serve.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@ struct server {
 	char *token;	      /* NULL: none asked */
 	char *receiver_token; /* NULL: no receiver */
 	char *operator_token; /* NULL: no reset over HTTP */
+	bool client_ca;	      /* a client certificate it signed stands for the viewer token */
 };
 
 /* A request body being received (POST /alertmanager, /runs), capped at UPLOAD_MAX. */
@@ -40,6 +43,39 @@ token_ok(const char *want, const char *auth)
 	for (i = 0; i < n; i++)
 		diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? auth[i] : 0);
 	return diff == 0 && n == m;
+}
+
+/*
+ * The client certificate of this TLS connection, verified by GnuTLS against --client-ca
+ * (signature chain, validity dates) and for client use: a server certificate the same CA
+ * signed is no viewer's.
+ */
+static bool
+client_cert_ok(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+					 (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+	unsigned int status = 1, n = 0;
+
+	if (!ci || !ci->tls_session || !gnutls_certificate_get_peers(ci->tls_session, &n) || !n)
+		return false;
+	return gnutls_certificate_verify_peers(ci->tls_session, &purpose, 1, &status) ==
+		       GNUTLS_E_SUCCESS &&
+	       status == 0;
+}
+
+/* Every page but the receiver's and the operator's wants the viewer's token or cert. */
+static bool
+viewer_ok(const struct server *S, struct MHD_Connection *c)
+{
+	if (!S->token && !S->client_ca)
+		return true;
+	if (S->client_ca && client_cert_ok(c))
+		return true;
+	return S->token &&
+	       token_ok(S->token, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
 }
 
 static enum MHD_Result
@@ -191,9 +227,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (S->token && !token_ok(S->token, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-									   "Authorization"))) {
-		plain(&r, MHD_HTTP_UNAUTHORIZED, "a viewer token is needed (Authorization: Bearer ...)");
+	if (!viewer_ok(S, c)) {
+		plain(&r, MHD_HTTP_UNAUTHORIZED, S->client_ca ? "a viewer token (Authorization: Bearer ...) "
+								"or client certificate is needed"
+							      : "a viewer token is needed (Authorization: Bearer ...)");
 		return send_reply(c, &r);
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -271,9 +308,9 @@ enum rbx_status
 serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 {
 	struct sockaddr_in sa;
-	struct server S = {*o, NULL, NULL, NULL, NULL};
+	struct server S = {*o, NULL, NULL, NULL, NULL, o->client_ca != NULL};
 	struct MHD_Daemon *d;
-	char *cert = NULL, *key = NULL;
+	char *cert = NULL, *key = NULL, *ca = NULL;
 	enum rbx_status rc = RBX_USAGE;
 	size_t n;
 
@@ -282,15 +319,17 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 		return RBX_USAGE;
 	if (!o->tls_cert != !o->tls_key)
 		return err_set(err, "TLS needs both --tls-cert and --tls-key"), RBX_USAGE;
+	if (o->client_ca && !o->tls_cert)
+		return err_set(err, "--client-ca needs TLS (--tls-cert, --tls-key)"), RBX_USAGE;
 	if (!loopback(&sa) && !o->insecure_http && !o->tls_cert)
 		return err_set(err, "%s is not a loopback address: rbx serve answers other hosts only "
 				    "over TLS (--tls-cert, --tls-key) or with --insecure-http, and with a "
-				    "--token-file (journals hold step output)",
+				    "--token-file or --client-ca (journals hold step output)",
 			       o->listen),
 		       RBX_USAGE;
-	if (!loopback(&sa) && !o->token_file)
-		return err_set(err, "off loopback every request must bear a viewer token: give "
-				    "--token-file FILE"),
+	if (!loopback(&sa) && !o->token_file && !o->client_ca)
+		return err_set(err, "off loopback every request must bear a viewer token or client "
+				    "certificate: give --token-file FILE or --client-ca FILE"),
 		       RBX_USAGE;
 	/* One cleanup: every token, path and PEM below is freed at out, set or not. */
 	if ((o->token_file && read_token(o->token_file, &S.token, err) < 0) ||
@@ -306,13 +345,24 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 	if (o->tls_cert && (!(cert = util_read_file(o->tls_cert, 1u << 20, &n, err)) ||
 			    !(key = util_read_file(o->tls_key, 1u << 20, &n, err))))
 		goto out;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (cert ? MHD_USE_TLS : 0), 0, NULL, NULL,
-			     handle, &S, MHD_OPTION_HTTPS_MEM_CERT, cert ? cert : "",
-			     MHD_OPTION_HTTPS_MEM_KEY, cert ? key : "",
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-			     (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+	if (o->client_ca && !(ca = util_read_file(o->client_ca, 1u << 20, &n, err)))
+		goto out;
+	{
+		/* TLS options only when TLS is asked for: MHD refuses a trust store without it. */
+		struct MHD_OptionItem tls[] = {
+			{cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
+			{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+			{ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, ca},
+			{MHD_OPTION_END, 0, NULL},
+		};
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (cert ? MHD_USE_TLS : 0), 0, NULL,
+				     NULL, handle, &S, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+				     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_ARRAY, tls,
+				     MHD_OPTION_END);
+	}
 	if (!d) {
 		err_set(err, "cannot listen on %s (in use?)", o->listen);
 		rc = RBX_FAILED;
@@ -336,6 +386,7 @@ serve_run(const struct serve_opts *o, rbx_flag *stop, struct rbx_err *err)
 out:
 	free(cert);
 	free(key);
+	free(ca);
 	free(S.token);
 	free(S.receiver_token);
 	free(S.operator_token);

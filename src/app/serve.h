@@ -18,6 +18,7 @@ struct serve_opts {
 	bool insecure_http;	/* plain HTTP on a non-loopback address, said out loud */
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS (libmicrohttpd's own TLS) */
 	const char *token_file; /* the viewer token every request must bear (NULL: none) */
+	const char *client_ca;	/* PEM CA: a client certificate it signed stands for the token */
 	const char *via;	/* a simulated transport named instead of the inventory */
 	const char *inventory;
 	const char *run_flags;	/* what the shown rbx run line adds: " --inventory F" or so */

@@ -15,6 +15,7 @@ static const struct opt serve_opts[] = {
 	{"tls-cert", 0, "FILE", "serve HTTPS with this PEM certificate (and --tls-key)", false},
 	{"tls-key", 0, "FILE", "the certificate's PEM private key", false},
 	{"token-file", 0, "FILE", "every request must bear this viewer token (Bearer)", false},
+	{"client-ca", 0, "FILE", "with TLS, a client certificate this PEM CA signed stands for the viewer token", false},
 	{"receiver-token-file", 0, "FILE", "POST /alertmanager takes Alertmanager's webhook with this token", false},
 	{"auto", 0, "RB,RB", "runbooks an incident runs at once (read-only triage, say); others wait", false},
 	{"breaker-nodes", 0, "K", "auto runs per pool within the window before the breaker trips (default 3)", false},
@@ -69,6 +70,7 @@ serve_exec(struct args *a, struct rbx_err *err)
 	o.tls_cert = args_get(a, "tls-cert");
 	o.tls_key = args_get(a, "tls-key");
 	o.token_file = args_get(a, "token-file");
+	o.client_ca = args_get(a, "client-ca");
 	o.receiver_token_file = args_get(a, "receiver-token-file");
 	o.operator_token_file = args_get(a, "operator-token-file");
 	o.allow_web_runs = args_has(a, "allow-web-runs");
