@@ -33,8 +33,8 @@ local_new(const struct backend_ctx *c, struct rbx_err *err)
 }
 
 static const struct transport_entry builtin_transports[] = {
-	{"ssh", 0, "slurm", ssh_node_new, local_new, NULL, NULL},
-	{"ssh-exec", 0, "slurm", ssh_exec_node_new, local_new, NULL, NULL},
+	{"ssh", 0, "slurm", ssh_node_new, local_new, NULL, NULL, NULL},
+	{"ssh-exec", 0, "slurm", ssh_exec_node_new, local_new, NULL, NULL, NULL},
 };
 
 static struct sched *

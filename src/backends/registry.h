@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "backends/node.h"
 #include "backends/sched.h"
 #include "backends/transport.h"
@@ -29,6 +31,24 @@ enum backend_flags {
 	BACKEND_LOCAL_ON_NODE = 1 << 2,
 };
 
+/*
+ * A simulated node's controls, for `rbx test`: each scenario gets a fresh node in a
+ * state dir of its own, with faults and stubs, and its state is read back after.
+ */
+struct sim_ops {
+	/* Whether these faults (KEY=VALUE or a flag) are ones the simulation knows. */
+	int (*check_faults)(int n, char **faults, struct rbx_err *err);
+	/* Whether name is a command a stub may stand for (not one simulated or provided). */
+	int (*check_stub)(const char *name, struct rbx_err *err);
+	/* A fresh node with these faults; stubs: {NAME: [{stdout, stderr, exit}...]}. */
+	int (*prepare)(const char *state_dir, const char *node, int n, char **faults,
+		       json_t *stubs, struct rbx_err *err);
+	/* The node's state as the simulation keeps it (new reference), or NULL with err. */
+	json_t *(*state)(const char *state_dir, const char *node, struct rbx_err *err);
+	/* Whether a file matching the glob exists in the node's working dir. */
+	bool (*has_file)(const char *state_dir, const char *node, const char *glob);
+};
+
 struct transport_entry {
 	const char *name;
 	unsigned flags;
@@ -40,6 +60,7 @@ struct transport_entry {
 	void (*run_end)(const struct backend_ctx *c);
 	/* One line for the user before a run (allocated), or NULL. */
 	char *(*describe)(const struct backend_ctx *c);
+	const struct sim_ops *sim; /* a simulated node's controls (NULL: a real one) */
 };
 
 struct sched_entry {

@@ -48,6 +48,14 @@ int lab_reboot_node(const char *node_dir, const char *node, struct rbx_err *err)
 
 struct sched *sched_lab_new(const char *state_dir, const char *node);
 
+/* The lab's controls for `rbx test` (lab_sim.c). */
+extern const struct sim_ops lab_sim_ops;
+/* A stub's answer when a lab step calls one (argv[0] names it): its next canned reply. */
+int lab_stub_main(const char *node_dir, const char *node, const char *name);
+/* Link the node's stubs into a run's bin dir. */
+int lab_link_stubs(const char *bin, const char *self, const char *node_dir, const char *node,
+		   struct rbx_err *err);
+
 /* The lab's rows for the backend registry (cli/ registers them). */
 extern const struct transport_entry lab_transport_entry;
 extern const struct sched_entry lab_sched_entry;

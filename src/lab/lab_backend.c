@@ -33,7 +33,7 @@ lab_describe(const struct backend_ctx *c)
 /* Simulated, and its http steps reach loopback only: the lab can never touch the network. */
 const struct transport_entry lab_transport_entry = {
 	"lab", BACKEND_SIMULATED | BACKEND_LOOPBACK_ONLY | BACKEND_LOCAL_ON_NODE, "lab", lab_node_new, lab_local_new,
-	lab_run_end, lab_describe,
+	lab_run_end, lab_describe, &lab_sim_ops,
 };
 
 static struct sched *

@@ -646,6 +646,14 @@ static int
 apply_faults(json_t *st, void *arg, struct rbx_err *err)
 {
 	struct inject_args *a = arg;
+
+	return lab_faults_apply(st, a->n, a->faults, err);
+}
+
+int
+lab_faults_apply(json_t *st, int n, char **given, struct rbx_err *err)
+{
+	struct inject_args args = {n, given}, *a = &args;
 	struct fault_ctx f = {st, NULL, 0, NULL, err};
 	int i;
 

@@ -13,6 +13,10 @@
 #define LAB_NGPUS 8
 
 json_t *lab_state_new(const char *node);
+/* Apply faults (KEY=VALUE or flags, as `rbx lab inject` takes them) to a node's state. */
+int lab_faults_apply(json_t *st, int n, char **faults, struct rbx_err *err);
+/* The text tools a lab step may use (grep, awk, ...): the host's own. */
+extern const char *const lab_allowed[];
 
 /* A simulated tool's view of its node. */
 struct tool_ctx {

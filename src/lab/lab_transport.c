@@ -19,7 +19,7 @@
 #include "lab/lab_internal.h"
 
 /* Harmless text tools from the host, by their real paths. */
-static const char *const lab_allowed[] = {
+const char *const lab_allowed[] = {
 	"grep", "sed", "awk", "cut", "head", "tail", "sort", "uniq", "tr", "wc", "cat", "printf",
 	"echo", "test", "[", "date", "sleep", "true", "false", "seq", "basename", "dirname",
 	"tee", "expr", "xargs", "ls", "stat", "sha256sum", "paste", NULL,
@@ -454,10 +454,18 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 	const char *tz = getenv("TZ");
 
 	if (access(bin, X_OK) != 0) {
+		char *self, *node_dir = lab_node_dir(state_dir, node);
+		int r;
 		free(bin);
 		bin = make_bin_dir(state_dir, run_id, err);
-		if (!bin)
+		self = bin ? self_exe(err) : NULL;
+		r = self ? lab_link_stubs(bin, self, node_dir, node, err) : -1;
+		free(self);
+		free(node_dir);
+		if (r < 0) {
+			free(bin);
 			return NULL;
+		}
 	}
 	l = xcalloc(1, sizeof(*l));
 	l->node = xstrdup(node);

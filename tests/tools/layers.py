@@ -27,7 +27,8 @@ LAB_OK = {"cli/registry.c", "cli/cmd_lab.c"}
 # A forked child ends with _exit(): the process that ends is not rbx's own.
 EXIT_IN_CHILD = {"backends/exec_local.c": "a step's child whose exec failed",
                  "app/roll.c": "a node's run, forked by the roll",
-                 "app/serve_auto.c": "an auto run's child whose exec failed"}
+                 "app/serve_auto.c": "an auto run's child whose exec failed",
+                 "app/test_run.c": "a scenario's run, whose exec failed"}
 
 problems = []
 
