@@ -11,8 +11,8 @@
 #include "io/ydoc.h"
 
 static const char *const file_keys[] = {"runbook", "scenarios", "coverage", NULL};
-static const char *const scenario_keys[] = {"name",  "node", "node_type", "faults", "params",
-					    "yes",   "stubs", "timeout",  "expect", NULL};
+static const char *const scenario_keys[] = {"name",  "node",	  "node_type", "faults", "params",
+					    "yes",   "format", "stubs",	    "timeout", "expect", NULL};
 static const char *const expect_keys[] = {"exit",   "state",	  "node",	    "reason",
 					  "ran",    "skipped",	  "output",	    "node_state",
 					  "node_state_has", "node_state_lacks", "files", NULL};
@@ -320,6 +320,12 @@ load_scenario(struct ydoc *y, yaml_node_t *n, const struct runbook *rb, const st
 	load_faults(y, n, s, sim);
 	load_params(y, ydoc_get(y, n, "params"), s);
 	s->yes = ydoc_bool(y, ydoc_get(y, n, "yes"), "yes", false);
+	if ((v = ydoc_get(y, n, "format"))) {
+		const char *f = ydoc_scalar(v) ?: "";
+		s->json = !strcmp(f, "json");
+		if (!s->json && strcmp(f, "text"))
+			ydoc_error(y, v, "'format' is text or json, not '%s'", f);
+	}
 	s->stubs = load_stubs(y, ydoc_get(y, n, "stubs"), rb, sim);
 	if ((v = ydoc_get(y, n, "timeout")))
 		s->timeout_ms = ydoc_duration(y, v, "timeout", s->timeout_ms);

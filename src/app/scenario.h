@@ -33,6 +33,7 @@ struct scenario {
 	char **params;		/* KEY=VALUE, as --param takes them */
 	size_t nparams;
 	bool yes;		/* answer yes to confirmations */
+	bool json;		/* rbx run reports as JSON (what `output` patterns read) */
 	json_t *stubs;		/* {COMMAND: [{stdout, stderr, exit}...]} */
 	long long timeout_ms;
 	struct scenario_expect expect;

@@ -29,11 +29,30 @@ journal_has(json_t *recs, const char *type, const char *name)
 	json_t *rec;
 	size_t i;
 
-	json_array_foreach(recs, i, rec)
-		if (!strcmp(json_string_value(json_object_get(rec, "type")) ?: "", type) &&
+	json_array_foreach(recs, i, rec) {
+		const char *t = json_string_value(json_object_get(rec, "type")) ?: "";
+		/* A confirmation is journaled as its question, not as a step_start. */
+		if ((!strcmp(t, type) || (!strcmp(type, "step_start") && !strcmp(t, "confirm"))) &&
 		    !strcmp(json_string_value(json_object_get(rec, "name")) ?: "", name))
 			return true;
+	}
 	return false;
+}
+
+/* The first segment of a dotted path into key ("\." is a dot of the key); the rest or NULL. */
+static const char *
+segment(const char *path, char *key, size_t size)
+{
+	size_t n = 0;
+
+	for (; *path && *path != '.'; path++) {
+		if (*path == '\\' && path[1] == '.')
+			path++;
+		if (n + 1 < size)
+			key[n++] = *path;
+	}
+	key[n] = 0;
+	return *path == '.' ? path + 1 : NULL;
 }
 
 /*
@@ -43,16 +62,13 @@ journal_has(json_t *recs, const char *type, const char *name)
 static json_t *
 path_get(json_t *v, const char *path)
 {
-	const char *dot = strchr(path, '.');
-	size_t n = dot ? (size_t)(dot - path) : strlen(path), i;
 	char key[256];
+	const char *rest = segment(path, key, sizeof(key)), *k;
 	json_t *next, *out, *item;
-	const char *k;
+	size_t i;
 
-	if (!v || n >= sizeof(key))
+	if (!v)
 		return NULL;
-	memcpy(key, path, n);
-	key[n] = 0;
 	if (!strcmp(key, "#"))
 		return json_is_array(v) ? json_integer((json_int_t)json_array_size(v))
 		       : json_is_object(v) ? json_integer((json_int_t)json_object_size(v))
@@ -61,25 +77,25 @@ path_get(json_t *v, const char *path)
 		out = json_array();
 		if (json_is_array(v))
 			json_array_foreach(v, i, item)
-				json_array_append_new(out, dot ? path_get(item, dot + 1) : json_incref(item));
+				json_array_append_new(out, rest ? path_get(item, rest) : json_incref(item));
 		else
 			json_object_foreach(v, k, item)
-				json_array_append_new(out, dot ? path_get(item, dot + 1) : json_incref(item));
+				json_array_append_new(out, rest ? path_get(item, rest) : json_incref(item));
 		return out;
 	}
 	if (json_is_array(v)) {
 		char *end;
 		long idx = strtol(key, &end, 10);
-		next = *end || idx < 0 ? NULL : json_array_get(v, (size_t)idx);
+		next = *end || !*key || idx < 0 ? NULL : json_array_get(v, (size_t)idx);
 	} else {
 		next = json_object_get(v, key);
 	}
 	if (!next)
 		return NULL;
-	return dot ? path_get(next, dot + 1) : json_incref(next);
+	return rest ? path_get(next, rest) : json_incref(next);
 }
 
-/* want is a value, or {">=": N} (also <=, >, <, !=). */
+/* want is a value (null: absent, or null), or {">=": N} (also <=, >, <, !=). */
 static bool
 value_holds(json_t *have, json_t *want)
 {
@@ -103,6 +119,8 @@ value_holds(json_t *have, json_t *want)
 				return i == 0 ? a >= b : i == 1 ? a <= b : i == 2 ? a > b : a < b;
 			}
 	}
+	if (json_is_null(want))
+		return !have || json_is_null(have);
 	return have && json_equal(have, want);
 }
 

@@ -20,7 +20,9 @@ seen(const struct scenario_file *f, const struct test_result *r, size_t n, const
 			const char *p = json_string_value(json_object_get(rec, "phase")) ?: "";
 			int idx = (int)json_integer_value(
 				json_object_get(rec, strcmp(phase, "undo") ? "index" : "of"));
-			if (!strcmp(t, type) && !strcmp(p, phase) && idx == index)
+			/* A confirmation is journaled as its question, not as a step_start. */
+			if ((!strcmp(t, type) || (!strcmp(type, "step_start") && !strcmp(t, "confirm"))) &&
+			    !strcmp(p, phase) && idx == index)
 				return true;
 		}
 	}

@@ -36,6 +36,10 @@ run_argv(const struct test_opts *o, const struct scenario_file *f, const struct 
 		v[k++] = o->run_args[i];
 	if (s->yes)
 		v[k++] = "--yes";
+	if (s->json) {
+		v[k++] = "--format";
+		v[k++] = "json";
+	}
 	for (i = 0; i < s->nparams; i++) {
 		v[k++] = "--param";
 		v[k++] = s->params[i];
@@ -152,9 +156,20 @@ finish(const struct test_opts *o, struct slot *sl, int status, bool timed_out,
 		json_t *last = json_array_get(r->records, json_array_size(r->records) - 1);
 		const char *st = json_string_value(json_object_get(last, "state"));
 		bool ended = !strcmp(json_string_value(json_object_get(last, "type")) ?: "", "run_end");
-		snprintf(r->end_state, sizeof(r->end_state), "%s", ended && st ? st : "UNFINISHED");
+		snprintf(r->end_state, sizeof(r->end_state), "%s",
+			 ended && st ? st : json_array_size(r->records) ? "UNFINISHED" : "NEVER_BEGAN");
 	}
 	r->tail = journal_tail(r->records);
+	if (!json_array_size(r->records)) { /* refused before any journal: what rbx said */
+		char *path = xasprintf("%s/output.txt", sl->dir), *text;
+		size_t len;
+		text = util_read_file(path, 1u << 20, &len, &err);
+		free(path);
+		free(r->tail);
+		r->tail = text ? xasprintf("(no journal; rbx run said:)\n%s", len > 4000 ? text + len - 4000 : text)
+			       : xstrdup("");
+		free(text);
+	}
 	if (timed_out) {
 		r->pass = false;
 		buf_addf(&r->why, "timed out after %llds: ended\n", r->s->timeout_ms / 1000);

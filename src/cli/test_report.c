@@ -96,10 +96,19 @@ result_json(const struct test_result *r)
 		json_array_append_new(why, json_stringn(p, nl ? (size_t)(nl - p) : strlen(p)));
 		p = nl ? nl + 1 : NULL;
 	}
-	return json_pack("{s:s, s:s, s:s, s:i, s:b, s:i, s:s, s:I, s:o, s:s?}", "runbook",
-			 r->file->rb->name, "scenario", r->s->name, "file", r->file->path, "line",
-			 r->s->pos.line, "pass", r->pass, "exit", r->exit, "state", r->end_state, "ms",
-			 (json_int_t)r->ms, "why", why, "state_dir", r->state_dir);
+	json_t *faults = json_array(), *params = json_array();
+	size_t i;
+
+	for (i = 0; i < r->s->nfaults; i++)
+		json_array_append_new(faults, json_string(r->s->faults[i]));
+	for (i = 0; i < r->s->nparams; i++)
+		json_array_append_new(params, json_string(r->s->params[i]));
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:b, s:i, s:s, s:I, s:o, s:s?}",
+			 "runbook", r->file->rb->name, "runbook_path", r->file->runbook_path,
+			 "scenario", r->s->name, "file", r->file->path, "line", r->s->pos.line, "node",
+			 r->s->node, "faults", faults, "params", params, "pass", r->pass, "exit", r->exit,
+			 "state", r->end_state, "ms", (json_int_t)r->ms, "why", why, "state_dir",
+			 r->state_dir);
 }
 
 void
