@@ -5,9 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,7 +67,7 @@ new_state_dir(const struct test_opts *o, const struct scenario_file *f, size_t i
 	}
 	{
 		const char *tmp = getenv("TMPDIR");
-		dir = xasprintf("%s/rbx-test.XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+		dir = xasprintf("%s/rbx-scenario.XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
 	}
 	if (!mkdtemp(dir)) {
 		err_set(err, "cannot make a state dir for the scenario: %s", strerror(errno));
@@ -186,6 +189,70 @@ finish(const struct test_opts *o, struct slot *sl, int status, bool timed_out,
 	sl->pid = 0;
 }
 
+/* How long a timed-out run gets to stop as an interrupted run does, before SIGKILL. */
+#define STOP_GRACE_MS 3000
+
+/*
+ * End a run that overran: SIGTERM, as Ctrl-C would, so it stops its step and journals
+ * where it stood; SIGKILL to its group if it has not after the grace.
+ */
+static void
+stop_run(pid_t pid, int *status)
+{
+	long long t0 = util_now_ms();
+
+	kill(-pid, SIGTERM);
+	while (waitpid(pid, status, WNOHANG) == 0) {
+		if (util_now_ms() - t0 > STOP_GRACE_MS) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return;
+		}
+		util_sleep_ms(10);
+	}
+}
+
+/*
+ * rbx test is the subreaper of what its runs start: a step's shell in a group of its
+ * own, orphaned by a run that was killed, comes to it. Any such child that is no run's
+ * is left over: it is killed with its group, and collected.
+ */
+static void
+sweep_orphans(const struct slot *slots, int n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t me = getpid();
+
+	while (d && (de = readdir(d)) != NULL) {
+		pid_t pid = (pid_t)atoi(de->d_name), ppid = 0;
+		char path[64], line[256];
+		FILE *fp;
+		bool ours = false;
+		int i;
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		if (!(fp = fopen(path, "r")))
+			continue;
+		while (fgets(line, sizeof(line), fp))
+			if (!strncmp(line, "PPid:", 5))
+				ppid = (pid_t)atoi(line + 5);
+		fclose(fp);
+		if (ppid != me)
+			continue;
+		for (i = 0; i < n; i++)
+			ours |= slots[i].pid == pid;
+		if (ours)
+			continue;
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Collect what ended and end what overran; returns how many slots freed. */
 static size_t
 reap(const struct test_opts *o, struct slot *slots, int n, struct test_result *res)
@@ -203,10 +270,10 @@ reap(const struct test_opts *o, struct slot *slots, int n, struct test_result *r
 		over = util_now_ms() - sl->t0 > res[sl->idx].s->timeout_ms || (o->stop && *o->stop);
 		if (w == 0 && !over)
 			continue;
-		if (w == 0) { /* the whole group: rbx run, its steps and what they started */
-			kill(-sl->pid, SIGKILL);
-			waitpid(sl->pid, &status, 0);
-		}
+		if (w == 0)
+			stop_run(sl->pid, &status);
+		sl->pid = 0; /* no run's any more: what it left is swept */
+		sweep_orphans(slots, n);
 		finish(o, sl, status, w == 0, &res[sl->idx]);
 		if (o->done)
 			o->done(o->arg, &res[sl->idx]);
@@ -224,6 +291,8 @@ test_run(struct scenario_file **files, size_t nfiles, const struct test_opts *o,
 	struct slot *slots = xcalloc((size_t)jobs, sizeof(*slots));
 	struct test_result *res;
 
+	/* Orphans of the runs (a step's shell in its own group) come back here to be ended. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (i = 0; i < nfiles; i++)
 		total += files[i]->n;
 	res = xcalloc(total + 1, sizeof(*res));
