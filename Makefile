@@ -42,7 +42,7 @@ IO := io/journal io/lock io/http io/fleet io/ydoc io/alertmanager
 BACKENDS := backends/transport backends/exec_local backends/exec_ssh backends/exec_ssh_node \
 	backends/sched backends/sched_slurm backends/sched_k8s backends/sched_command \
 	backends/sched_file backends/registry
-CORE := core/model core/when core/schema core/template core/runbook core/runbook_yaml core/runbook_step core/runbook_rules core/rules core/alert \
+CORE := core/model core/when core/schema core/schema_json core/template core/runbook core/runbook_yaml core/runbook_step core/runbook_rules core/rules core/alert \
 	core/runbook_find core/lint core/inventory core/engine core/engine_silence core/engine_record \
 	core/engine_step core/resume core/plan core/reading
 LAB := lab/lab lab/lab_faults lab/lab_faults_cluster lab/lab_transport lab/lab_sim lab/lab_tools_stub lab/lab_sandbox lab/lab_state lab/lab_tools \
@@ -51,7 +51,7 @@ LAB := lab/lab lab/lab_faults lab/lab_faults_cluster lab/lab_transport lab/lab_s
 APP := app/ui app/target app/runner app/roll app/plan app/alerts app/serve app/serve_pages app/serve_metrics app/serve_incidents app/serve_auto app/serve_runs app/serve_journal app/scenario app/test_run app/test_check app/test_cover
 CLI := cli/args cli/registry cli/term cli/report cli/cmd_run cli/cmd_plan cli/cmd_lint cli/cmd_list cli/cmd_show \
 	cli/cmd_runs cli/cmd_log cli/cmd_graph cli/cmd_lab cli/cmd_docs cli/cmd_nodes \
-	cli/cmd_schema cli/cmd_rules cli/cmd_alert cli/cmd_serve cli/cmd_test cli/test_report cli/cmd_version cli/cmd_resume cli/cmd_roll cli/main
+	cli/cmd_schema cli/cmd_rules cli/cmd_alert cli/cmd_serve cli/cmd_test cli/test_report cli/lint_report cli/cmd_version cli/cmd_resume cli/cmd_roll cli/main
 
 # Files whose test hooks (RBX_TEST_HOOKS) are compiled only into rbx-test, the
 # binary the crash and fault tests drive; ./rbx carries none.
@@ -144,6 +144,7 @@ docs: rbx $(BUILD)/tests/rbx-rx
 	RBX_RUNBOOKS=$(CURDIR)/runbooks python3 tests/tools/conformance.py ./rbx $(BUILD)/tests/rbx-rx \
 		tests/fixtures/real/index.json --markdown docs/runbooks/real-output.md
 	./rbx docs --out docs/runbooks
+	./rbx schema --format json-schema > docs/runbook.schema.json
 	mkdir -p docs/alerts
 	./rbx rules --base-url $(RULES_BASE_URL) > docs/alerts/rbx-rules.yml
 	./rbx rules --base-url $(RULES_BASE_URL) --tests rbx-rules.yml > docs/alerts/rbx-rules.test.yml

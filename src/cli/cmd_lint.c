@@ -8,11 +8,14 @@
 #include <sys/stat.h>
 
 #include "cli/cmd.h"
+#include "cli/lint_report.h"
 #include "core/lint.h"
 #include "core/runbook.h"
 
 static const struct opt lint_opts[] = {
 	{"strict", 0, NULL, "treat warnings as errors", false},
+	{"format", 0, "text|github|sarif|json", "how to report: text on stderr, or github "
+						"annotations, SARIF 2.1.0 or JSON on stdout", false},
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -69,6 +72,15 @@ collect(const char *path, size_t *n, struct rbx_err *err)
 	return v;
 }
 
+/* The rule of each finding from *ntagged up to upto. */
+static void
+tag(const char ***rules, size_t *ntagged, size_t upto, const char *rule)
+{
+	*rules = xrealloc(*rules, (upto + 1) * sizeof(**rules));
+	while (*ntagged < upto)
+		(*rules)[(*ntagged)++] = rule;
+}
+
 static enum rbx_status
 lint_exec(struct args *a, struct rbx_err *err)
 {
@@ -76,9 +88,14 @@ lint_exec(struct args *a, struct rbx_err *err)
 	char *defaults[] = {dflt};
 	char **paths = a->argc ? a->argv : defaults;
 	int npaths = a->argc ? a->argc : 1, i;
-	size_t nfiles = 0, nerr = 0, nwarn = 0, k;
+	static const char *const formats[] = {"text", "github", "sarif", "json", NULL};
+	size_t nfiles = 0, nerr = 0, nwarn = 0, ntagged = 0, k;
+	const char **rules = NULL;
+	const char *format;
 	struct diags d;
 
+	if (args_format(a, "text", formats, &format, err) < 0)
+		return RBX_USAGE;
 	diags_init(&d);
 	for (i = 0; i < npaths; i++) {
 		size_t n;
@@ -88,16 +105,27 @@ lint_exec(struct args *a, struct rbx_err *err)
 			return RBX_USAGE;
 		}
 		for (k = 0; k < n; k++) {
+			/* What the loader refused is rbx/load; what the rules found, rbx/lint. */
 			struct runbook *rb = runbook_load(files[k], &d);
+			tag(&rules, &ntagged, d.n, "rbx/load");
 			if (rb)
 				lint_runbook(rb, &d);
+			tag(&rules, &ntagged, d.n, "rbx/lint");
 			runbook_free(rb);
 			free(files[k]);
 			nfiles++;
 		}
 		free(files);
 	}
-	diags_print(&d, stderr);
+	if (!strcmp(format, "github"))
+		lint_report_github(stdout, &d);
+	else if (!strcmp(format, "sarif"))
+		lint_report_sarif(stdout, &d, rules);
+	else if (!strcmp(format, "json"))
+		lint_report_json(stdout, &d, rules, nfiles);
+	else
+		diags_print(&d, stderr);
+	free(rules);
 	for (k = 0; k < d.n; k++) {
 		if (d.v[k].level == DIAG_ERROR)
 			nerr++;

@@ -3,6 +3,7 @@
 #ifndef RBX_SCHEMA_H
 #define RBX_SCHEMA_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -49,6 +50,9 @@ const char *field_type_name(enum field_type t);
 const struct schema *const *schema_all(void);
 /* Render the schema as Markdown tables (docs/runbook-format.md's reference part). */
 void schema_print_markdown(FILE *fp);
+
+/* The schema as JSON Schema 2020-12 (schema_json.c; a new reference). */
+json_t *schema_json(void);
 
 extern const char *const schema_subsystems[];
 extern const char *const schema_actions[];
