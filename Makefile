@@ -51,7 +51,7 @@ LAB := lab/lab lab/lab_faults lab/lab_faults_cluster lab/lab_transport lab/lab_s
 APP := app/ui app/target app/runner app/roll app/plan app/alerts app/serve app/serve_pages app/serve_metrics app/serve_incidents app/serve_auto app/serve_runs app/serve_journal app/scenario app/test_run app/test_check app/test_cover
 CLI := cli/args cli/registry cli/term cli/report cli/cmd_run cli/cmd_plan cli/cmd_lint cli/cmd_list cli/cmd_show \
 	cli/cmd_runs cli/cmd_log cli/cmd_graph cli/cmd_lab cli/cmd_docs cli/cmd_nodes \
-	cli/cmd_schema cli/cmd_rules cli/cmd_alert cli/cmd_serve cli/cmd_test cli/test_report cli/lint_report cli/cmd_version cli/cmd_resume cli/cmd_roll cli/main
+	cli/cmd_schema cli/cmd_rules cli/cmd_alert cli/cmd_serve cli/cmd_test cli/test_report cli/lint_report cli/cmd_completion cli/cmd_version cli/cmd_resume cli/cmd_roll cli/main
 
 # Files whose test hooks (RBX_TEST_HOOKS) are compiled only into rbx-test, the
 # binary the crash and fault tests drive; ./rbx carries none.

@@ -50,7 +50,7 @@ int args_format(const struct args *a, const char *def, const char *const *allowe
 		const char **out, struct rbx_err *err);
 
 extern const struct cmd cmd_list, cmd_show, cmd_lint, cmd_plan, cmd_run, cmd_runs, cmd_log,
-	cmd_graph, cmd_version, cmd_lab, cmd_schema, cmd_docs, cmd_nodes, cmd_resume, cmd_roll, cmd_rules, cmd_alert, cmd_serve, cmd_test;
+	cmd_graph, cmd_version, cmd_lab, cmd_schema, cmd_docs, cmd_nodes, cmd_resume, cmd_roll, cmd_rules, cmd_alert, cmd_serve, cmd_test, cmd_completion;
 
 /* The table, NULL-terminated. */
 extern const struct cmd *const rbx_commands[];

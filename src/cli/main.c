@@ -14,7 +14,7 @@
 
 const struct cmd *const rbx_commands[] = {
 	&cmd_run, &cmd_plan, &cmd_lint, &cmd_list, &cmd_show, &cmd_runs, &cmd_log, &cmd_graph,
-	&cmd_resume, &cmd_roll, &cmd_nodes, &cmd_lab, &cmd_alert, &cmd_serve, &cmd_test, &cmd_docs, &cmd_rules, &cmd_schema, &cmd_version, NULL,
+	&cmd_resume, &cmd_roll, &cmd_nodes, &cmd_lab, &cmd_alert, &cmd_serve, &cmd_test, &cmd_docs, &cmd_rules, &cmd_schema, &cmd_completion, &cmd_version, NULL,
 };
 
 static void

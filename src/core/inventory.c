@@ -426,6 +426,10 @@ load_top(struct ydoc *y, struct inventory *inv)
 				load_entry(y, ydoc_item(y, v, j), &inv->entries[inv->n], false);
 				inv->n++;
 			}
+		} else if (!strcmp(key, "nodes")) {
+			/* Known, but in the wrong shape: say so, not "unknown key". */
+			ydoc_error(y, v, "'nodes' is a list of entries, each with a 'match' "
+					 "(- match: 'n[001-128]'), not %s", ydoc_kind(v));
 		} else if (!strcmp(key, "fleet")) {
 			load_fleet(y, v, &inv->fleet);
 		} else if (!strcmp(key, "alertmanager")) {

@@ -178,11 +178,32 @@ test_inventory_errors_name_their_place(void **state)
 	free(path);
 }
 
+/* A mapping where the list goes was once "unknown key 'nodes'", which it is not. */
+static void
+test_nodes_as_a_mapping_says_so(void **state)
+{
+	char *path = write_inventory("nodes:\n  gpu[01-03]: {host: 127.0.0.1}\n");
+	struct diags d;
+	char *text;
+
+	(void)state;
+	diags_init(&d);
+	assert_null(inventory_load(path, &d));
+	text = diags_text(&d);
+	assert_non_null(strstr(text, ":2:3: error: 'nodes' is a list of entries, each with a 'match'"));
+	assert_null(strstr(text, "unknown key"));
+	free(text);
+	diags_release(&d);
+	unlink(path);
+	free(path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostlists_expand),
+		cmocka_unit_test(test_nodes_as_a_mapping_says_so),
 		cmocka_unit_test(test_bad_hostlists_are_refused),
 		cmocka_unit_test(test_the_limit_is_inclusive),
 		cmocka_unit_test(test_hostlists_match),
