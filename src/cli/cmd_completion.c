@@ -54,7 +54,7 @@ positional(const struct cmd *c)
 }
 
 static void
-print_bash(void)
+print_bash(const struct cmd *const *table)
 {
 	const struct cmd *const *c;
 	const struct opt *o;
@@ -69,10 +69,10 @@ print_bash(void)
 	       "\tCOMPREPLY=()\n"
 	       "\tif [ \"$COMP_CWORD\" -eq 1 ]; then\n"
 	       "\t\tCOMPREPLY=($(compgen -W \"");
-	for (c = rbx_commands; *c; c++)
-		printf("%s%s", c == rbx_commands ? "" : " ", (*c)->name);
+	for (c = table; *c; c++)
+		printf("%s%s", c == table ? "" : " ", (*c)->name);
 	printf(" help\" -- \"$cur\"))\n\t\treturn\n\tfi\n\tcase \"$cmd:$prev\" in\n");
-	for (c = rbx_commands; *c; c++)
+	for (c = table; *c; c++)
 		for (o = (*c)->opts; o && o->name; o++) {
 			char ch[256];
 			if (!o->arg)
@@ -98,14 +98,14 @@ print_bash(void)
 				printf(")\n\t\t;;\n");
 		}
 	printf("\t*)\n\t\tcase \"$cur\" in\n\t\t-*)\n\t\t\tcase \"$cmd\" in\n");
-	for (c = rbx_commands; *c; c++) {
+	for (c = table; *c; c++) {
 		printf("\t\t\t%s) COMPREPLY=($(compgen -W \"--help", (*c)->name);
 		for (o = (*c)->opts; o && o->name; o++)
 			printf(" --%s", o->name);
 		printf("\" -- \"$cur\"));;\n");
 	}
 	printf("\t\t\tesac;;\n\t\t*)\n\t\t\tcase \"$cmd\" in\n");
-	for (c = rbx_commands; *c; c++) {
+	for (c = table; *c; c++) {
 		const char *p = positional(*c);
 		if (!strcmp(p, "runbooks") || !strcmp(p, "runs"))
 			printf("\t\t\t%s) COMPREPLY=($(compgen -W \"$(rbx completion --list %s "
@@ -117,8 +117,8 @@ print_bash(void)
 	       "reset exec\" -- \"$cur\")) || COMPREPLY=($(compgen -W \"$(rbx completion --list "
 	       "nodes 2>/dev/null)\" -- \"$cur\"));;\n"
 	       "\t\t\thelp|completion) COMPREPLY=($(compgen -W \"");
-	for (c = rbx_commands; *c; c++)
-		printf("%s%s", c == rbx_commands ? "" : " ", (*c)->name);
+	for (c = table; *c; c++)
+		printf("%s%s", c == table ? "" : " ", (*c)->name);
 	printf(" bash zsh\" -- \"$cur\"));;\n\t\t\tesac;;\n\t\tesac;;\n\tesac\n}\n"
 	       "complete -F _rbx rbx\n");
 }
@@ -204,7 +204,7 @@ completion_exec(struct args *a, struct rbx_err *err)
 	if (!strcmp(a->argv[0], "zsh")) /* zsh runs bash completions through bashcompinit */
 		printf("# zsh completion for rbx: zsh's bashcompinit runs the bash one below.\n"
 		       "autoload -U +X bashcompinit && bashcompinit\n");
-	print_bash();
+	print_bash(a->table);
 	return RBX_OK;
 }
 

@@ -96,6 +96,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	a.table = rbx_commands;
 	rc = c->exec(&a, &err);
 	curl_global_cleanup();
 	if (rc != RBX_OK && err.msg[0])
