@@ -209,6 +209,21 @@ resume_record(const struct job *j, const char *decision)
 	return rec;
 }
 
+/* The answers given in advance: the options', or those the resumed run journaled. */
+static void
+set_answers(struct strmap *to, const struct strmap *given, json_t *journaled)
+{
+	const char *step;
+	json_t *v;
+	size_t k;
+
+	for (k = 0; given && k < given->n; k++)
+		strmap_set(to, given->keys[k], given->vals[k]);
+	json_object_foreach(journaled, step, v)
+		if (json_string_value(v))
+			strmap_set(to, step, json_string_value(v));
+}
+
 /* What a run starts from: the options, or the journal of the run being resumed. */
 struct origin {
 	const char *runbook;
@@ -216,6 +231,7 @@ struct origin {
 	const char *inventory;
 	const char *via;
 	bool yes, adopt;
+	json_t *answers; /* {STEP: "yes"|"no"} journaled by the run resumed (borrowed) */
 };
 
 static int
@@ -243,6 +259,7 @@ load_origin(const struct runner_opts *o, struct job *j, struct origin *org,
 				      : json_string_value(json_object_get(st, "inventory"));
 	org->via = org->inventory ? NULL : json_string_value(json_object_get(st, "via"));
 	org->yes = o->yes || json_is_true(json_object_get(st, "yes"));
+	org->answers = json_object_get(st, "answers");
 	org->adopt = json_is_true(json_object_get(st, "adopt"));
 	if (!org->runbook || !org->node)
 		return err_set(err, "run %s: its run_start names no runbook or node", o->run_id);
@@ -584,6 +601,7 @@ runner_exec(const struct runner_opts *o, struct runner_result *res, struct rbx_e
 	j.r.node = org.node;
 	j.r.run_id = j.run_id;
 	j.r.yes = org.yes;
+	set_answers(&j.r.answers, o->resume ? NULL : o->answers, org.answers);
 	j.r.requested_by = o->requested_by;
 	j.r.adopt = org.adopt;
 	j.r.via = j.tgt.via;

@@ -21,6 +21,7 @@ struct runner_opts {
 	const char *requested_by; /* who asked for the run when it is not its user (rbx serve) */
 	bool resume;
 	bool yes;
+	const struct strmap *answers; /* confirm steps answered in advance (NULL: none) */
 	bool adopt;
 	const char *via; /* a simulated transport named instead of an inventory */
 	const struct app_ui *ui; /* how the run speaks to its user (NULL: silent) */

@@ -11,8 +11,9 @@
 #include "io/ydoc.h"
 
 static const char *const file_keys[] = {"runbook", "scenarios", "coverage", NULL};
-static const char *const scenario_keys[] = {"name",  "node",	  "node_type", "faults", "params",
-					    "yes",   "format", "stubs",	    "timeout", "expect", NULL};
+static const char *const scenario_keys[] = {"name",   "node",	 "node_type", "faults",
+					    "params", "yes",	 "answers",   "format",
+					    "stubs",  "timeout", "expect",    NULL};
 static const char *const expect_keys[] = {"exit",   "state",	  "node",	    "reason",
 					  "ran",    "skipped",	  "output",	    "node_state",
 					  "node_state_has", "node_state_lacks", "files", NULL};
@@ -283,6 +284,42 @@ load_faults(struct ydoc *y, yaml_node_t *n, struct scenario *s, const struct sim
 		ydoc_error(y, type, "node_type: %s", err.msg);
 }
 
+/* A confirm step of the runbook by its name, or NULL. */
+static const struct step *
+confirm_step(const struct runbook *rb, const char *name)
+{
+	size_t p, i;
+
+	for (p = 0; p < PHASE_COUNT; p++)
+		for (i = 0; i < rb->nsteps[p]; i++)
+			if (rb->steps[p][i]->kind == STEP_CONFIRM && !strcmp(rb->steps[p][i]->name, name))
+				return rb->steps[p][i];
+	return NULL;
+}
+
+/* answers: {CONFIRM STEP: yes|no}, each step one of the runbook's confirmations. */
+static void
+load_answers(struct ydoc *y, yaml_node_t *n, const struct runbook *rb, struct scenario *s)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	if (!ydoc_is_map(n))
+		return ydoc_error(y, n, "'answers' maps a confirm step's name to yes or no");
+	s->answers = xcalloc(ydoc_len(n) + 1, sizeof(char *));
+	for (i = 0; i < ydoc_len(n); i++) {
+		yaml_node_t *k = ydoc_key(y, n, i), *v = ydoc_value(y, n, i);
+		const char *step = ydoc_scalar(k) ?: "", *a = ydoc_scalar(v) ?: "";
+		if (!confirm_step(rb, step))
+			ydoc_error(y, k, "answers: '%s' is no confirm step of %s", step, rb->name);
+		else if (strcmp(a, "yes") && strcmp(a, "no"))
+			ydoc_error(y, v, "answers: '%s' is yes or no", a);
+		else
+			s->answers[s->nanswers++] = xasprintf("%s=%s", step, a);
+	}
+}
+
 static void
 load_params(struct ydoc *y, yaml_node_t *n, struct scenario *s)
 {
@@ -320,6 +357,7 @@ load_scenario(struct ydoc *y, yaml_node_t *n, const struct runbook *rb, const st
 	load_faults(y, n, s, sim);
 	load_params(y, ydoc_get(y, n, "params"), s);
 	s->yes = ydoc_bool(y, ydoc_get(y, n, "yes"), "yes", false);
+	load_answers(y, ydoc_get(y, n, "answers"), rb, s);
 	if ((v = ydoc_get(y, n, "format"))) {
 		const char *f = ydoc_scalar(v) ?: "";
 		s->json = !strcmp(f, "json");
@@ -479,6 +517,7 @@ scenario_file_free(struct scenario_file *f)
 		free(s->node);
 		ydoc_strings_free(s->faults, s->nfaults);
 		ydoc_strings_free(s->params, s->nparams);
+		ydoc_strings_free(s->answers, s->nanswers);
 		json_decref(s->stubs);
 		expect_release(&s->expect);
 	}

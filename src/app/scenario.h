@@ -33,6 +33,8 @@ struct scenario {
 	char **params;		/* KEY=VALUE, as --param takes them */
 	size_t nparams;
 	bool yes;		/* answer yes to confirmations */
+	char **answers;		/* STEP=yes|no: a confirm step's own answer, as --answer */
+	size_t nanswers;
 	bool json;		/* rbx run reports as JSON (what `output` patterns read) */
 	json_t *stubs;		/* {COMMAND: [{stdout, stderr, exit}...]} */
 	long long timeout_ms;

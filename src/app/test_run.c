@@ -27,7 +27,7 @@ struct slot {
 static const char **
 run_argv(const struct test_opts *o, const struct scenario_file *f, const struct scenario *s)
 {
-	const char **v = xcalloc(8 + 2 * s->nparams + 8, sizeof(char *));
+	const char **v = xcalloc(16 + 2 * (s->nparams + s->nanswers), sizeof(char *));
 	size_t k = 0, i;
 
 	v[k++] = "rbx";
@@ -39,6 +39,10 @@ run_argv(const struct test_opts *o, const struct scenario_file *f, const struct 
 		v[k++] = o->run_args[i];
 	if (s->yes)
 		v[k++] = "--yes";
+	for (i = 0; i < s->nanswers; i++) {
+		v[k++] = "--answer";
+		v[k++] = s->answers[i];
+	}
 	if (s->json) {
 		v[k++] = "--format";
 		v[k++] = "json";

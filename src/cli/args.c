@@ -89,6 +89,15 @@ set_opt(struct args *a, int i, const char *value, struct rbx_err *err)
 		strmap_set(&a->params, k, eq + 1);
 		free(k);
 	}
+	if (!strcmp(o->name, "answer")) {
+		const char *eq = strrchr(value, '=');
+		char *k;
+		if (!eq || eq == value || (strcmp(eq + 1, "yes") && strcmp(eq + 1, "no")))
+			return err_set(err, "--answer takes STEP=yes or STEP=no, not '%s'", value);
+		k = xstrndup(value, (size_t)(eq - value));
+		strmap_set(&a->answers, k, eq + 1);
+		free(k);
+	}
 	return 0;
 }
 

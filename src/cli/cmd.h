@@ -41,6 +41,7 @@ struct args {
 	const char *values[32]; /* last value per option index */
 	int counts[32];
 	struct strmap params; /* every --param k=v */
+	struct strmap answers; /* every --answer STEP=yes|no */
 	const struct cmd *const *table; /* every command (main sets it; completion reads it) */
 };
 

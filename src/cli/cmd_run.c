@@ -11,6 +11,7 @@ static const struct opt run_opts[] = {
 	{"node", 'n', "NODE", "the node to work on (required)", false},
 	{"param", 'p', "NAME=VALUE", "set a runbook parameter (repeatable)", true},
 	{"yes", 'y', NULL, "answer yes to every confirm step", false},
+	{"answer", 0, "STEP=yes|no", "answer the confirm step named STEP in advance (again for more)", true},
 	{"lab", 0, NULL, "run against the embedded simulated node (the lab)", false},
 	{"adopt", 0, NULL, "take over a node that is already cordoned or drained", false},
 	{"inventory", 'i', "FILE", "the inventory (default $RBX_INVENTORY, /etc/rbx/inventory.yaml)", false},
@@ -41,6 +42,7 @@ run_exec(struct args *a, struct rbx_err *err)
 	o.params = &a->params;
 	o.inventory = args_get(a, "inventory");
 	o.yes = args_has(a, "yes");
+	o.answers = &a->answers;
 	o.adopt = args_has(a, "adopt");
 	o.via = args_has(a, "lab") ? "lab" : NULL;
 	o.accept_new_host_key = args_has(a, "accept-new-host-key");

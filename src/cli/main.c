@@ -103,6 +103,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "rbx: error: %s\n", err.msg);
 out:
 	strmap_release(&a.params);
+	strmap_release(&a.answers);
 	free(a.argv);
 	if ((fflush(stdout) != 0 || ferror(stdout)) && !reader_gone()) {
 		fprintf(stderr, "rbx: error: cannot write the output\n");

@@ -189,7 +189,7 @@ unanswerable_confirm(const struct run *r)
 	for (p = PHASE_PROCEDURE; p < PHASE_COUNT; p++) {
 		for (i = 0; i < r->rb->nsteps[p]; i++) {
 			const struct step *s = r->rb->steps[p][i];
-			if (s->kind != STEP_CONFIRM)
+			if (s->kind != STEP_CONFIRM || strmap_get(&r->answers, s->name))
 				continue;
 			if (!s->when || when_now(s->when, &r->params, &r->captures) != 0)
 				return s;
@@ -255,8 +255,8 @@ phase_precheck(struct run *r)
 	if (ev != EV_OK)
 		return ev;
 	if ((s = unanswerable_confirm(r)) != NULL) {
-		engine_fail(r, "%s step %d '%s' asks for confirmation, and there is no TTY to ask "
-			    "and no --yes: stopping before any change",
+		engine_fail(r, "%s step %d '%s' asks for confirmation, and there is no TTY to ask, "
+			    "no --yes and no --answer for it: stopping before any change",
 			 phase_name(s->phase), s->index, s->name);
 		return EV_FAIL;
 	}
@@ -478,6 +478,13 @@ engine_run(struct run *r)
 		json_object_set(start_rec, "target", r->target);
 	if (r->requested_by)
 		json_object_set_new(start_rec, "requested_by", journal_string(r->requested_by));
+	if (r->answers.n) { /* a resume answers them the same */
+		json_t *ans = json_object();
+		size_t k;
+		for (k = 0; k < r->answers.n; k++)
+			json_object_set_new(ans, r->answers.keys[k], json_string(r->answers.vals[k]));
+		json_object_set_new(start_rec, "answers", ans);
+	}
 	engine_record(r, start_rec, true);
 	if (r->fleet)
 		engine_record(r, json_pack("{s:s, s:s, s:O}", "type", "fleet", "op", "acquired", "slots",
@@ -590,6 +597,7 @@ void
 run_release(struct run *r)
 {
 	strmap_release(&r->params);
+	strmap_release(&r->answers);
 	strmap_release(&r->captures);
 	free(r->done);
 	r->done = NULL;

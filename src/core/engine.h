@@ -115,6 +115,7 @@ struct run {
 	const char *run_id;
 	struct strmap params; /* bound with engine_bind_params */
 	bool yes;
+	struct strmap answers; /* confirm steps answered in advance, by name: "yes" or "no" */
 	bool adopt;
 	const char *requested_by; /* journaled in run_start: who asked, when not the user */
 	const char *via;	    /* a transport named instead of an inventory (resume goes the same way) */

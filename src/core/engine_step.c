@@ -369,7 +369,10 @@ run_confirm(struct run *r, const struct step *s)
 		engine_fail(r, "step '%s': %s", s->name, err.msg);
 		return -1;
 	}
-	if (r->yes)
+	/* An answer given for this step in advance wins over --yes: it names the step. */
+	if (strmap_get(&r->answers, s->name))
+		answer = !strcmp(strmap_get(&r->answers, s->name), "yes");
+	else if (r->yes)
 		answer = 1;
 	else if (r->io.confirm)
 		answer = r->io.confirm(r->io.arg, q);
@@ -385,7 +388,8 @@ run_confirm(struct run *r, const struct step *s)
 	json_object_set_new(rec, "question", journal_string(q));
 	json_object_set_new(rec, "answer", json_string(answer == 1 ? "yes" : answer == 0 ? "no"
 										   : "none"));
-	json_object_set_new(rec, "by", json_string(r->yes ? "--yes"
+	json_object_set_new(rec, "by", json_string(strmap_get(&r->answers, s->name) ? "--answer"
+						  : r->yes ? "--yes"
 						  : answer >= 0 ? "operator"
 						  : r->io.confirm ? "end of input"
 								  : "no TTY"));

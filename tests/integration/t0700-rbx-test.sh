@@ -155,6 +155,9 @@ bad "a waiver without a reason" 'scenarios:
 coverage:
   waive:
     - {step: the deep check}' "books/tests/site-fix.yaml:5:7: error: a waiver says why"
+bad "an answer for a step that asks nothing" 'scenarios:
+  - name: x
+    answers: {flush the site cache: "no"}' "books/tests/site-fix.yaml:3:15: error: answers: 'flush the site cache' is no confirm step of site-fix"
 bad "not YAML" 'scenarios: [' "books/tests/site-fix.yaml:2:1: error: YAML"
 cp good.yaml books/tests/site-fix.yaml
 
@@ -164,3 +167,34 @@ cp books/site-fix.yaml books/untested.yaml && sed -i 's/^name: site-fix/name: un
 check "a runbook without scenarios is named" "grep -q 'note books/untested.yaml: no scenarios' out.txt"
 expect_exit "-j 0 is refused" 2 test books -j 0
 expect_exit "a runbook that does not exist is refused" 2 test no-such-runbook
+
+# rbx run --answer (what a scenario's answers become): journaled in run_start, so a run
+# killed before its question and resumed without the option answers it the same.
+cat > books/ask.yaml <<'Y'
+name: ask
+title: Asks before it goes on
+subsystem: provisioning
+summary: Waits, asks, and goes on only when told.
+trigger: {summary: test}
+guard: {cordon: true, drain: true, drain_timeout: 1m}
+procedure:
+  - {name: wait a while, ssh: sleep 2, timeout: 1m, idempotent: true}
+  - {name: go on, confirm: Go on with the repair?}
+  - {name: repair, ssh: nvidia-smi -rgc, timeout: 1m}
+verify:
+  - {name: the GPUs answer, ssh: nvidia-smi -L, timeout: 1m}
+rollback:
+  - {name: look again, ssh: nvidia-smi -L, timeout: 1m}
+references: [https://example.invalid]
+Y
+rm -f books/tests/site-fix.yaml books/untested.yaml
+"$RBX" run books/ask.yaml --node n9 --lab --answer 'go on=no' > ask.out 2>&1 &
+apid=$!
+i=0; until grep -qs '"name":"wait a while"' "$RBX_STATE_DIR"/runs/*-n9-*.jsonl; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05; done
+kill -9 $apid; wait $apid 2>/dev/null
+run=$(ls "$RBX_STATE_DIR/runs" | grep -- '-n9-' | sed 's/\.jsonl$//')
+check "(the run was killed before its question)" "! grep -q '\"type\":\"confirm\"' '$RBX_STATE_DIR/runs/$run.jsonl'"
+"$RBX" resume "$run" --rerun > resume.out 2>&1
+rc=$?
+check "resumed without --answer, the question gets the journaled answer: no (exit $rc)" "[ $rc -eq 1 ] && grep -q '\"type\":\"confirm\".*\"answer\":\"no\",\"by\":\"--answer\"' '$RBX_STATE_DIR/runs/$run.jsonl'"
+expect_exit "--answer wants yes or no" 2 run books/ask.yaml --node n9 --lab --answer 'go on=maybe'
