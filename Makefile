@@ -27,7 +27,13 @@ endif
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong $(PKG_CFLAGS)
 LIBS = $(PKG_LIBS) -lm -pthread
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# libFuzzer builds (clang): the library instrumented, each harness linked with the fuzzer.
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+BUILD := build/fuzz
+else ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=address,undefined
 BUILD := build/asan
@@ -42,7 +48,7 @@ IO := io/journal io/lock io/http io/fleet io/ydoc io/alertmanager
 BACKENDS := backends/transport backends/exec_local backends/exec_ssh backends/exec_ssh_node \
 	backends/sched backends/sched_slurm backends/sched_k8s backends/sched_command \
 	backends/sched_file backends/registry
-CORE := core/model core/when core/schema core/schema_json core/template core/runbook core/runbook_yaml core/runbook_step core/runbook_rules core/rules core/alert \
+CORE := core/model core/when core/schema core/schema_json core/hostlist core/template core/runbook core/runbook_yaml core/runbook_step core/runbook_rules core/rules core/alert \
 	core/runbook_find core/lint core/inventory core/engine core/engine_silence core/engine_record \
 	core/engine_step core/resume core/plan core/reading
 LAB := lab/lab lab/lab_faults lab/lab_faults_cluster lab/lab_transport lab/lab_sim lab/lab_tools_stub lab/lab_sandbox lab/lab_state lab/lab_tools \
@@ -64,8 +70,11 @@ TEST_OBJS := $(filter-out $(HOOKED:%=$(BUILD)/%.o),$(OBJS)) $(HOOKED:%=$(BUILD)/
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
+FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_common.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS := $(FUZZERS:%=build/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 10
 
-.PHONY: rbx all deps deps-check check demo install uninstall clean docs bench
+.PHONY: rbx all deps deps-check check demo install uninstall clean docs bench fuzz fuzz-build
 .DELETE_ON_ERROR:
 
 all: rbx
@@ -105,6 +114,20 @@ $(BUILD)/tests/faultinj.so: tests/fault/faultinj.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
+# The fuzz harnesses (tests/fuzz/, clang's libFuzzer): `make fuzz FUZZ_SECONDS=N` runs each
+# for N seconds over its corpus, after replaying every input kept from a crash.
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(ALL_CFLAGS) -MMD -MP -o $@ $< tests/fuzz/fuzz_common.c \
+		$(LIB_OBJS) $(LDFLAGS) $(LIBS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory FUZZ=1 CC=clang $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZERS)
+
+-include $(FUZZ_BINS:=.d)
 -include $(OBJS:.o=.d) $(HOOKED:%=$(BUILD)/hooks/%.d) $(UNIT_BINS:=.d) $(BUILD)/tests/rbx-rx.d
 
 deps:

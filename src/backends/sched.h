@@ -3,6 +3,7 @@
 #ifndef RBX_SCHED_H
 #define RBX_SCHED_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 
@@ -45,8 +46,13 @@ int sched_sleep(const struct sched *s, long long ms, struct rbx_err *err);
 
 /* Slurm: scontrol/sinfo on this machine (SLURM_CONF as usual). */
 struct sched *sched_slurm_new(const char *node);
+/* sinfo's "STATE|REASON" line for a node, read into st (text is changed). */
+void sched_slurm_parse_state(char *text, struct sched_state *st);
 /* Kubernetes: the API server of the kubeconfig's current context. */
 struct sched *sched_k8s_new(const char *node, const char *kubeconfig, struct rbx_err *err);
+/* What the API server's node object says of the guard, and whether a drain leaves a pod. */
+void sched_k8s_node_state(json_t *node, struct sched_state *st);
+bool sched_k8s_pod_stays(json_t *pod);
 /* Site commands: shell text (rendered by the caller) run with RBX_NODE and RBX_REASON set. */
 struct sched *sched_command_new(const char *node, const char *cordon, const char *drain,
 				const char *uncordon, const char *state);

@@ -179,6 +179,18 @@ api_error(long status, json_t *resp, const char *what, struct rbx_err *err)
 
 /* ---- the backend ----------------------------------------------------------------------------- */
 
+void
+sched_k8s_node_state(json_t *node, struct sched_state *st)
+{
+	const char *reason = json_string_value(json_object_get(
+		json_object_get(json_object_get(node, "metadata"), "annotations"), ANNOTATION));
+
+	memset(st, 0, sizeof(*st));
+	st->cordoned = json_is_true(json_object_get(json_object_get(node, "spec"), "unschedulable"));
+	snprintf(st->reason, sizeof(st->reason), "%s",
+		 reason ? reason : st->cordoned ? "cordoned (no rbx annotation)" : "");
+}
+
 static int
 k8s_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
 {
@@ -187,7 +199,6 @@ k8s_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
 	json_t *node = NULL;
 	long status = api(k, "GET", path, NULL, NULL, &node, err);
 	int rc = -1;
-	const char *reason;
 
 	free(path);
 	if (status < 0)
@@ -196,12 +207,7 @@ k8s_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
 		api_error(status, node, "reading the node", err);
 		goto out;
 	}
-	memset(st, 0, sizeof(*st));
-	st->cordoned = json_is_true(json_object_get(json_object_get(node, "spec"), "unschedulable"));
-	reason = json_string_value(json_object_get(
-		json_object_get(json_object_get(node, "metadata"), "annotations"), ANNOTATION));
-	snprintf(st->reason, sizeof(st->reason), "%s",
-		 reason ? reason : st->cordoned ? "cordoned (no rbx annotation)" : "");
+	sched_k8s_node_state(node, st);
 	rc = 0;
 out:
 	json_decref(node);
@@ -247,8 +253,8 @@ k8s_uncordon(struct sched *s, struct rbx_err *err)
 }
 
 /* DaemonSet pods stay (they would come straight back); mirror pods belong to the kubelet. */
-static bool
-must_stay(json_t *pod)
+bool
+sched_k8s_pod_stays(json_t *pod)
 {
 	json_t *meta = json_object_get(pod, "metadata"), *o;
 	size_t i;
@@ -319,7 +325,7 @@ k8s_drain(struct sched *s, const char *reason, long long timeout_ms, struct rbx_
 			return -1;
 		json_array_foreach(json_object_get(list, "items"), i, pod) {
 			int r;
-			if (must_stay(pod))
+			if (sched_k8s_pod_stays(pod))
 				continue;
 			left++;
 			r = evict(s, pod, err);

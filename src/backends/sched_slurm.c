@@ -66,39 +66,40 @@ strip_flags(char *s)
 		s[--n] = 0;
 }
 
+void
+sched_slurm_parse_state(char *text, struct sched_state *st)
+{
+	char *bar, *nl = strchr(text, '\n');
+
+	if (nl)
+		*nl = 0;
+	bar = strchr(text, '|');
+	if (bar)
+		*bar++ = 0;
+	strip_flags(text);
+	memset(st, 0, sizeof(*st));
+	/* drain, draining, drained, down (DOWN+DRAIN shows as drained* or down*), fail */
+	st->cordoned = strstr(text, "drain") || !strncmp(text, "down", 4) || !strncmp(text, "fail", 4);
+	st->drained = !strcmp(text, "drained") || !strncmp(text, "down", 4);
+	st->jobs = !strcmp(text, "draining") || !strcmp(text, "mixed") ||
+		   !strcmp(text, "allocated") || !strcmp(text, "completing");
+	snprintf(st->reason, sizeof(st->reason), "%s", bar && strcmp(bar, "none") ? bar : "");
+}
+
 static int
 slurm_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
 {
 	char *cmd = slurm_command(CALL_STATE, s->node, NULL);
 	struct buf out;
-	char *bar, *nl;
 	int rc;
 
 	buf_init(&out, 4096);
 	rc = slurm_cmd(s, cmd, &out, err);
 	free(cmd);
-	if (rc < 0)
-		goto out;
-	if (!out.len) {
+	if (rc == 0 && !out.len)
 		rc = err_set(err, "Slurm does not know node %s", s->node);
-		goto out;
-	}
-	nl = strchr(out.data, '\n');
-	if (nl)
-		*nl = 0;
-	bar = strchr(out.data, '|');
-	if (bar)
-		*bar++ = 0;
-	strip_flags(out.data);
-	memset(st, 0, sizeof(*st));
-	/* drain, draining, drained, down (DOWN+DRAIN shows as drained* or down*), fail */
-	st->cordoned = strstr(out.data, "drain") || !strncmp(out.data, "down", 4) ||
-		       !strncmp(out.data, "fail", 4);
-	st->drained = !strcmp(out.data, "drained") || !strncmp(out.data, "down", 4);
-	st->jobs = !strcmp(out.data, "draining") || !strcmp(out.data, "mixed") ||
-		   !strcmp(out.data, "allocated") || !strcmp(out.data, "completing");
-	snprintf(st->reason, sizeof(st->reason), "%s", bar && strcmp(bar, "none") ? bar : "");
-out:
+	if (rc == 0)
+		sched_slurm_parse_state(out.data, st);
 	buf_release(&out);
 	return rc;
 }

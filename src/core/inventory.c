@@ -15,134 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HOSTLIST_MAX 100000
-
-/* ---- hostlists ------------------------------------------------------------------------ */
-
-static void
-push(char ***v, size_t *n, size_t *alloc, char *s)
-{
-	if (*n == *alloc) {
-		*alloc = *alloc ? *alloc * 2 : 16;
-		*v = xrealloc(*v, *alloc * sizeof(**v));
-	}
-	(*v)[(*n)++] = s;
-}
-
-/* Expand one term (no top-level commas): prefix[ranges]rest... */
-static int
-expand_term(const char *t, char ***out, size_t *n, size_t *alloc, struct rbx_err *err)
-{
-	const char *open = strchr(t, '['), *close;
-	char *prefix, *ranges, *save = NULL, *r;
-	int rc = 0;
-
-	if (!open) {
-		if (strchr(t, ']'))
-			return err_set(err, "hostlist '%s': ']' without '['", t);
-		push(out, n, alloc, xstrdup(t));
-		return 0;
-	}
-	close = strchr(open, ']');
-	if (!close)
-		return err_set(err, "hostlist '%s': '[' without ']'", t);
-	prefix = xstrndup(t, (size_t)(open - t));
-	ranges = xstrndup(open + 1, (size_t)(close - open - 1));
-	for (r = strtok_r(ranges, ",", &save); r && rc == 0; r = strtok_r(NULL, ",", &save)) {
-		char *dash = strchr(r, '-'), *end;
-		long lo, hi, v;
-		int width = dash ? (int)(dash - r) : (int)strlen(r);
-
-		lo = strtol(r, &end, 10);
-		if (end == r || (dash ? end != dash : *end)) {
-			rc = err_set(err, "hostlist '%s': '%s' is not a number or a range", t, r);
-			break;
-		}
-		hi = dash ? strtol(dash + 1, &end, 10) : lo;
-		if (dash && (end == dash + 1 || *end)) {
-			rc = err_set(err, "hostlist '%s': '%s' is not a range", t, r);
-			break;
-		}
-		if (hi < lo || hi - lo > HOSTLIST_MAX) {
-			rc = err_set(err, "hostlist '%s': range '%s' is empty or too large", t, r);
-			break;
-		}
-		for (v = lo; v <= hi && rc == 0; v++) {
-			char *head = xasprintf("%s%0*ld", prefix, r[0] == '0' ? width : 0, v);
-			char **sub = NULL;
-			size_t ns = 0, as = 0, k;
-			/* The rest may hold more brackets: a[01-02]-b[1-2]. */
-			rc = expand_term(close + 1, &sub, &ns, &as, err);
-			for (k = 0; k < ns; k++) {
-				if (rc == 0 && *n >= HOSTLIST_MAX)
-					rc = err_set(err, "hostlist '%s' names more than %d nodes", t,
-						     HOSTLIST_MAX);
-				if (rc == 0)
-					push(out, n, alloc, xasprintf("%s%s", head, sub[k]));
-				free(sub[k]);
-			}
-			free(sub);
-			free(head);
-		}
-	}
-	free(prefix);
-	free(ranges);
-	return rc;
-}
-
-char **
-hostlist_expand(const char *pattern, size_t *n, struct rbx_err *err)
-{
-	char **out = NULL;
-	size_t alloc = 0, start = 0, i, depth = 0;
-	size_t len = strlen(pattern);
-
-	*n = 0;
-	/* Split on commas outside brackets. */
-	for (i = 0; i <= len; i++) {
-		if (pattern[i] == '[')
-			depth++;
-		else if (pattern[i] == ']' && depth)
-			depth--;
-		if ((pattern[i] == ',' && depth == 0) || pattern[i] == 0) {
-			char *term = xstrndup(pattern + start, i - start);
-			int rc = *term ? expand_term(term, &out, n, &alloc, err)
-				       : err_set(err, "hostlist '%s' has an empty name", pattern);
-			free(term);
-			if (rc < 0) {
-				hostlist_free(out, *n);
-				*n = 0;
-				return NULL;
-			}
-			start = i + 1;
-		}
-	}
-	return out;
-}
-
-void
-hostlist_free(char **names, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-bool
-hostlist_match(const char *pattern, const char *name)
-{
-	struct rbx_err err;
-	size_t n, i;
-	char **v = hostlist_expand(pattern, &n, &err);
-	bool hit = false;
-
-	for (i = 0; v && i < n && !hit; i++)
-		hit = !strcmp(v[i], name);
-	hostlist_free(v, n);
-	return hit;
-}
 
 /* ---- the file ---------------------------------------------------------------------------- */
 
@@ -677,7 +549,11 @@ inventory_nodes(const struct inventory *inv, size_t *n)
 			if (strmap_get(&seen, names[k]))
 				continue;
 			strmap_set(&seen, names[k], "");
-			push(&out, n, &alloc, xstrdup(names[k]));
+			if (*n + 1 >= alloc) {
+				alloc = alloc ? alloc * 2 : 16;
+				out = xrealloc(out, alloc * sizeof(*out));
+			}
+			out[(*n)++] = xstrdup(names[k]);
 		}
 		hostlist_free(names, m);
 	}

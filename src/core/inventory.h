@@ -8,14 +8,10 @@
 
 #include "backends/node.h"
 #include "base/diag.h"
-#include "io/fleet.h"
 #include "base/util.h"
+#include "core/hostlist.h"
+#include "io/fleet.h"
 
-/* Expand a Slurm-style hostlist ("a[01-02]-b[1-2],c") into names; NULL with err on a bad one. */
-char **hostlist_expand(const char *pattern, size_t *n, struct rbx_err *err);
-void hostlist_free(char **names, size_t n);
-/* Whether name is one of the hostlist's names. */
-bool hostlist_match(const char *pattern, const char *name);
 
 struct inventory;
 

@@ -187,10 +187,8 @@ take(struct fleet *f, const char *key, const char *holder, struct rbx_err *err)
 static char *
 holders(struct fleet *f, const char *dir, struct rbx_err *err)
 {
-	char *end = xstrdup(dir);
-	json_t *r, *kv;
-	struct buf b;
-	size_t i;
+	char *end = xstrdup(dir), *text;
+	json_t *r;
 
 	end[strlen(end) - 1]++; /* the prefix's range end: its last byte plus one */
 	r = call(f->conf.endpoint, "/v3/kv/range",
@@ -198,6 +196,18 @@ holders(struct fleet *f, const char *dir, struct rbx_err *err)
 	free(end);
 	if (!r)
 		return NULL;
+	text = fleet_describe_holders(r);
+	json_decref(r);
+	return text;
+}
+
+char *
+fleet_describe_holders(json_t *r)
+{
+	struct buf b;
+	json_t *kv;
+	size_t i;
+
 	buf_init(&b, 0);
 	json_array_foreach(json_object_get(r, "kvs"), i, kv) {
 		char *v = util_base64_decode(json_string_value(json_object_get(kv, "value")) ?: "",
@@ -212,7 +222,6 @@ holders(struct fleet *f, const char *dir, struct rbx_err *err)
 		json_decref(h);
 		free(v);
 	}
-	json_decref(r);
 	return buf_detach(&b);
 }
 

@@ -3,6 +3,7 @@
 #ifndef RBX_FLEET_H
 #define RBX_FLEET_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,5 +64,7 @@ int fleet_release(struct fleet *f, struct rbx_err *err);
 
 /* Revoke a lease by id (a crashed run's, on resume). */
 int fleet_revoke(const char *endpoint, const char *lease_id, struct rbx_err *err);
+/* etcd's /v3/kv/range answer as who holds the slots: "run R on node N (...); ..." (allocated). */
+char *fleet_describe_holders(json_t *range);
 
 #endif

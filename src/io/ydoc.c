@@ -11,6 +11,60 @@
 
 #include "base/util.h"
 
+struct keyref {
+	const char *key;
+	const yaml_node_t *node;
+};
+
+static int
+by_key_then_place(const void *a, const void *b)
+{
+	const struct keyref *x = a, *z = b;
+	int c = strcmp(x->key, z->key);
+
+	if (c)
+		return c;
+	return x->node->start_mark.index < z->node->start_mark.index ? -1 : 1;
+}
+
+/*
+ * YAML forbids a key twice in one mapping, but libyaml loads it, and a reader that
+ * takes each key as it comes would load `alertmanager:` twice into one struct. Each
+ * later copy is an error at its place, naming the first. Returns how many.
+ */
+static int
+duplicate_keys(struct ydoc *y)
+{
+	yaml_node_t *n;
+	int found = 0;
+
+	for (n = y->doc.nodes.start; n < y->doc.nodes.top; n++) {
+		size_t len = ydoc_len(n), i, k = 0;
+		struct keyref *v;
+		if (n->type != YAML_MAPPING_NODE || len < 2)
+			continue;
+		v = xcalloc(len, sizeof(*v));
+		for (i = 0; i < len; i++) {
+			yaml_node_t *key = ydoc_key(y, n, i);
+			if (ydoc_scalar(key))
+				v[k++] = (struct keyref){ydoc_scalar(key), key};
+		}
+		qsort(v, k, sizeof(*v), by_key_then_place);
+		for (i = 1; i < k; i++) {
+			size_t first = i - 1;
+			while (first > 0 && !strcmp(v[first - 1].key, v[i].key))
+				first--;
+			if (strcmp(v[i - 1].key, v[i].key))
+				continue;
+			ydoc_error(y, v[i].node, "key '%s' given twice (first at %d:%d)", v[i].key,
+				   ydoc_pos(v[first].node).line, ydoc_pos(v[first].node).col);
+			found++;
+		}
+		free(v);
+	}
+	return found;
+}
+
 int
 ydoc_load(struct ydoc *y, const char *file, const char *text, size_t len, struct diags *d)
 {
@@ -34,6 +88,8 @@ ydoc_load(struct ydoc *y, const char *file, const char *text, size_t len, struct
 		if (!ydoc_root(y)) {
 			struct srcpos p = {1, 1};
 			diags_add(d, DIAG_ERROR, file, p, "the file is empty");
+			rc = -1;
+		} else if (duplicate_keys(y)) {
 			rc = -1;
 		}
 	}

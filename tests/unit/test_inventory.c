@@ -103,6 +103,23 @@ test_hostlists_match(void **state)
 	assert_false(hostlist_match("n[01-10]", "n7")); /* padded names only */
 	assert_true(hostlist_match("a,b[1-2]", "b2"));
 	assert_false(hostlist_match("n[1-3", "n1"));
+	/* Matched without expanding: 100,000 names, read digit by digit. */
+	assert_true(hostlist_match("n[000001-100000]", "n050000"));
+	assert_false(hostlist_match("n[000001-100000]", "n50000"));
+	assert_true(hostlist_match("a[01-02]-b[1-2],gpu-[1-4,7]", "gpu-7"));
+	assert_false(hostlist_match("a[01-02]-b[1-2],gpu-[1-4,7]", "gpu-5"));
+	assert_true(hostlist_match("r[1-12]n[1-4]", "r12n4"));
+	assert_true(hostlist_match("r[1-12]n[1-4]", "r1n2"));
+	/* Empty brackets are no hostlist (fuzz_hostlist: expand took "a[]']" for no names). */
+	assert_false(hostlist_match("a[]']-b,gp1", "gp1"));
+	{
+		struct rbx_err err;
+		size_t n;
+		assert_null(hostlist_expand("a[]']-b,gp1", &n, &err));
+		assert_non_null(strstr(err.msg, "'[]' holds no number or range"));
+	}
+	/* A hostlist expand refuses (too many names) matches nothing either. */
+	assert_false(hostlist_match("n[1-100000]x[1-2]", "n5x1"));
 }
 
 static char *

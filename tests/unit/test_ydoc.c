@@ -156,6 +156,31 @@ test_bad_documents(void **state)
 	diags_release(&d);
 }
 
+/*
+ * A key given twice in one mapping: YAML says a document with one is invalid, and libyaml
+ * loads it anyway. The inventory loader read `alertmanager:` twice into one struct and
+ * wrote past an array (found by fuzz_inventory; its input is tests/fuzz/regress/inventory).
+ */
+static void
+test_duplicate_keys_are_refused(void **state)
+{
+	static const char dup[] = "a: 1\nb:\n  c: 2\n  d: [x, {e: 1, e: 2}]\na: 3\n";
+	struct ydoc y;
+	struct diags d;
+	char *all;
+
+	(void)state;
+	diags_init(&d);
+	assert_int_equal(ydoc_load(&y, "dup.yaml", dup, strlen(dup), &d), -1);
+	all = diags_text(&d);
+	assert_non_null(strstr(all, "dup.yaml:4:17: error: key 'e' given twice (first at 4:11)"));
+	assert_non_null(strstr(all, "dup.yaml:5:1: error: key 'a' given twice (first at 1:1)"));
+	assert_int_equal(d.nerrors, 2);
+	free(all);
+	ydoc_release(&y);
+	diags_release(&d);
+}
+
 int
 main(void)
 {
@@ -164,6 +189,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_typed_scalars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
 		cmocka_unit_test(test_bad_documents),
+		cmocka_unit_test(test_duplicate_keys_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
