@@ -109,6 +109,12 @@ $(BUILD)/tests/rbx-rx: tests/tools/rbx_rx.c $(filter-out $(HOOKED:%=$(BUILD)/%.o
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(filter %.o,$^) $(LDFLAGS) $(LIBS)
 
+# The quoting proof's driver (t0810): values through the shell templates and a real shell.
+$(BUILD)/tests/quoteproof: tests/tools/quoteproof.c $(filter-out $(HOOKED:%=$(BUILD)/%.o),$(LIB_OBJS)) \
+		$(HOOKED:%=$(BUILD)/hooks/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(filter %.o,$^) $(LDFLAGS) $(LIBS)
+
 # A test-only LD_PRELOAD library that fails journal writes (t0415).
 $(BUILD)/tests/faultinj.so: tests/fault/faultinj.c
 	@mkdir -p $(@D)
@@ -128,7 +134,7 @@ fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZERS)
 
 -include $(FUZZ_BINS:=.d)
--include $(OBJS:.o=.d) $(HOOKED:%=$(BUILD)/hooks/%.d) $(UNIT_BINS:=.d) $(BUILD)/tests/rbx-rx.d
+-include $(OBJS:.o=.d) $(HOOKED:%=$(BUILD)/hooks/%.d) $(UNIT_BINS:=.d) $(BUILD)/tests/rbx-rx.d $(BUILD)/tests/quoteproof.d
 
 deps:
 	@scripts/deps.sh build
@@ -139,7 +145,7 @@ deps-check:
 # make check: dependencies, build, unit tests, integration tests; ends "N passed, N failed".
 check: deps-check
 	@$(MAKE) --no-print-directory rbx $(BUILD)/rbx-test $(UNIT_BINS) $(BUILD)/tests/faultinj.so \
-		$(BUILD)/tests/rbx-rx
+		$(BUILD)/tests/rbx-rx $(BUILD)/tests/quoteproof
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(UNIT_BINS)
 
 demo: deps
