@@ -404,7 +404,7 @@ run_confirm(struct run *r, const struct step *s)
 		 answer == 0	  ? "the operator declined"
 		 : answer == -2	  ? r->journal_error
 		 : r->io.confirm ? "no answer (end of input)"
-				  : "no TTY to ask and no --yes");
+				  : "no TTY to ask, no --yes and no --answer");
 	return -1;
 }
 

@@ -43,7 +43,7 @@ check "back in service after the restart" "[ \"\$(sched_field n42 cordoned)\" = 
 
 scene xid=79 gpu=3 persistent
 expect_exit "a confirm with no TTY and no --yes stops before any change (exit 3)" 3 run gpu-fault --node n42 --lab
-check "it says why" "contains \"\$OUT\" 'no TTY to ask and no --yes'"
+check "it says why" "contains \"\$OUT\" 'no TTY to ask, no --yes and no --answer'"
 check "and nothing changed" "[ \"\$(sched_field n42 cordoned)\" = False ] && [ \"\$(lab_state n42 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"boot\"])')\" = 1 ]"
 
 scene xid=48 gpu=2

@@ -80,7 +80,7 @@ fake_tx_free(struct transport *t)
 }
 
 static const struct transport_ops fake_tx_ops = {"fake", NULL, fake_exec, fake_reboot, fake_reboot,
-						  fake_tx_free, NULL};
+						  fake_tx_free, NULL, NULL};
 
 static int
 fake_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
@@ -397,7 +397,7 @@ test_confirm_without_tty_stops_before_the_guard(void **state)
 	assert_int_equal(run_with(GUARD, "1", "  - {name: ask, confirm: Sure?}\n", false, NULL, &r),
 			 RS_ABORTED);
 	assert_string_equal(F.log.data, "exec check-node\n");
-	assert_non_null(strstr(r.failure, "no TTY to ask and no --yes"));
+	assert_non_null(strstr(r.failure, "no TTY to ask, no --yes and no --answer"));
 	teardown(NULL);
 	setup(NULL);
 	/* A confirm whose `when` is already false after the pre-checks needs no one. */
