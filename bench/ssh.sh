@@ -82,11 +82,11 @@ INV
 			"$many" "$N" "$(awk -v a=$many -v b=$one -v n=$N 'BEGIN {printf "%.2f ms", (a - b) / (n - 1)}')"
 	done
 	local S="ssh -p $PORT -i $k -o UserKnownHostsFile=$kh -o StrictHostKeyChecking=yes -o BatchMode=yes"
-	t=$(date +%s%N); for i in $(seq $SLOW); do $as $S $u@127.0.0.1 true; done; local plain=$(ms $t)
+	t=$(date +%s%N); for i in $(seq $SLOW); do $as $S $u@127.0.0.1 true; done; local plain; plain=$(ms $t)
 	printf '| %s | ssh, a new connection per command | %s ms for %d | %s |\n' "$u" "$plain" "$SLOW" \
 		"$(awk -v a=$plain -v n=$SLOW 'BEGIN {printf "%.1f ms", a / n}')"
 	$as $S -o ControlMaster=yes -o ControlPath="$D/$u/cm" -o ControlPersist=60 -fN $u@127.0.0.1
-	t=$(date +%s%N); for i in $(seq "$N"); do $as $S -o ControlPath="$D/$u/cm" $u@127.0.0.1 true; done; local cm=$(ms $t)
+	t=$(date +%s%N); for i in $(seq "$N"); do $as $S -o ControlPath="$D/$u/cm" $u@127.0.0.1 true; done; local cm; cm=$(ms $t)
 	$as $S -o ControlPath="$D/$u/cm" -O exit $u@127.0.0.1 2>/dev/null || true
 	printf '| %s | ssh with ControlMaster | %s ms for %d | %s |\n' "$u" "$cm" "$N" \
 		"$(awk -v a=$cm -v n=$N 'BEGIN {printf "%.2f ms", a / n}')"
@@ -97,7 +97,8 @@ INV
 		t=$(date +%s%N)
 		$as env ANSIBLE_PIPELINING=1 ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_LOCAL_TEMP="$D/$u/ans" \
 			ansible-playbook -i "$D/$u/hosts" "$D/play.yml" >/dev/null
-		local an=$(ms $t)
+		local an
+		an=$(ms $t)
 		printf '| %s | ansible-playbook, pipelining | %s ms for %d tasks | %s |\n' "$u" "$an" "$SLOW" \
 			"$(awk -v a=$an -v n=$SLOW 'BEGIN {printf "%.0f ms", a / n}')"
 	fi

@@ -4,7 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 export RBX_STATE_DIR="${RBX_STATE_DIR:-$(pwd)/build/demo-state}"
-export RBX_RUNBOOKS="$(pwd)/runbooks"
+RBX_RUNBOOKS="$(pwd)/runbooks"
+export RBX_RUNBOOKS
 rbx=./rbx
 
 echo "== the scene: XID 48 (double-bit ECC) on GPU 3 of the lab node n42"

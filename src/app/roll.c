@@ -373,7 +373,7 @@ halt_setup(struct roll *R, const char *matcher, struct rbx_err *err)
 	diags_init(&d);
 	memset(&c, 0, sizeof(c));
 	path = inventory_default_path(R->run.inventory);
-	if (!path || !(inv = inventory_load(path, &d)) ||
+	if (!path || !R->n || !(inv = inventory_load(path, &d)) ||
 	    inventory_resolve(inv, R->nodes[0].name, &c, err) < 0 || !c.alertmanager.url) {
 		err_set(err, "--halt-on-alert asks the inventory's Alertmanager: give an inventory "
 			     "with an alertmanager entry");

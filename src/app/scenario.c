@@ -270,7 +270,7 @@ load_faults(struct ydoc *y, yaml_node_t *n, struct scenario *s, const struct sim
 	s->faults = xcalloc(nf + 2, sizeof(char *));
 	if (type)
 		s->faults[s->nfaults++] = xasprintf("type=%s", ydoc_scalar(type) ?: "");
-	for (i = 0; i < nf; i++)
+	for (i = 0; given && i < nf; i++)
 		s->faults[s->nfaults++] = given[i];
 	free(given);
 	/* Each fault on its own for its position, then all together (gpu= binds to others). */

@@ -93,6 +93,7 @@ slurm_state(struct sched *s, struct sched_state *st, struct rbx_err *err)
 	struct buf out;
 	int rc;
 
+	memset(st, 0, sizeof(*st));
 	buf_init(&out, 4096);
 	rc = slurm_cmd(s, cmd, &out, err);
 	free(cmd);

@@ -80,6 +80,8 @@ set_opt(struct args *a, int i, const char *value, struct rbx_err *err)
 		return err_set(err, "--%s given twice", o->name);
 	a->counts[i]++;
 	a->values[i] = value ? value : "";
+	if (!value) /* a flag: nothing more to read */
+		return 0;
 	if (!strcmp(o->name, "param")) {
 		const char *eq = strchr(value, '=');
 		char *k;

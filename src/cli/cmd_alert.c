@@ -89,7 +89,7 @@ print_verdict(const struct alert_item *it, const struct verdict *v, const char *
 				      "action", v->action);
 		if (v->rb)
 			json_object_set_new(o, "runbook", json_string(v->rb->name));
-		if (v->node) {
+		if (v->node && v->rb) { /* a node is named only for a matched runbook */
 			json_object_set_new(o, "node", json_string(v->node));
 			json_object_set_new(o, "plan", json_sprintf("rbx plan %s --node %s%s", v->rb->name,
 								     v->node, target));
@@ -119,7 +119,7 @@ print_verdict(const struct alert_item *it, const struct verdict *v, const char *
 	if (!strcmp(v->action, "ran"))
 		printf(" exit %d", v->status);
 	printf("\n");
-	if (v->node && !strcmp(v->action, "would-run"))
+	if (v->node && v->rb && !strcmp(v->action, "would-run"))
 		printf("  rbx plan %s --node %s%s\n  rbx run %s --node %s%s\n", v->rb->name, v->node,
 		       target, v->rb->name, v->node, target);
 }

@@ -241,10 +241,12 @@ docs_exec(struct args *a, struct rbx_err *err)
 		err_set(err, "fix the runbooks first (rbx lint %s)", src);
 		goto out;
 	}
-	qsort(rbs, n, sizeof(*rbs), cmp_rb);
+	if (n)
+		qsort(rbs, n, sizeof(*rbs), cmp_rb);
 	index = xasprintf("%s/real-output.md", out);
 	evidence = access(index, F_OK) == 0;
 	free(index);
+	index = NULL; /* out: frees it again when a page fails (scan-build found the double free) */
 	for (i = 0; i < n; i++)
 		if (write_page(out, rbs[i], evidence, err) < 0)
 			goto out;

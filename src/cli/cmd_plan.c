@@ -37,7 +37,7 @@ print_step(json_t *s, const char *indent)
 	if (*jstr(s, "when"))
 		printf("%s     when %s\n", indent, jstr(s, "when"));
 	if (*jstr(s, "cmd")) {
-		const char *c = jstr(s, "cmd");
+		const char *cmd = jstr(s, "cmd"), *c = cmd;
 		printf("%s     %s$ ", indent, jstr(s, "target"));
 		/* Continuation lines of a multi-line command line up under the first. */
 		for (; *c; c++) {
@@ -45,7 +45,7 @@ print_step(json_t *s, const char *indent)
 			if (*c == '\n' && c[1])
 				printf("%s       ", indent);
 		}
-		if (c[-1] != '\n')
+		if (c == cmd || c[-1] != '\n') /* an empty command has no c[-1] */
 			putchar('\n');
 		if (json_object_size(json_object_get(s, "env"))) {
 			const char *k;

@@ -170,7 +170,7 @@ match_term(const char *t, const char *name)
 
 	if (rc == 0)
 		return !strcmp(t, name);
-	if (rc < 0 || strncmp(name, prefix, strlen(prefix)) ||
+	if (rc < 0 || !prefix || strncmp(name, prefix, strlen(prefix)) ||
 	    parse_ranges(t, ranges, &g, &ng, &err) < 0)
 		goto out;
 	p = name + strlen(prefix);

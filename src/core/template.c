@@ -569,6 +569,8 @@ template_render(const char *tmpl, enum tmpl_mode mode, const struct tmpl_ctx *c,
 		open = find_template(tmpl, i, &ns, &ne, &end, err);
 		if (open == (const char *)-1)
 			return -1;
+		if (!open) /* cannot be: tmpl[i] starts "{{"; said for the analyzer */
+			return err_set(err, "a template was lost at offset %zu", i);
 		if (mode == TMPL_SHELL && (why = template_shell_context_error(tmpl, i)) != NULL)
 			return err_set(err, "%s", why);
 		name = xstrndup(tmpl + ns, ne - ns);

@@ -34,7 +34,9 @@ run_rbx() {
 	shift
 	"$RBX" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
 	RC=$?
+	# shellcheck disable=SC2034 # OUT and ERR are for the tests that source this file
 	OUT=$(cat "$WORK/out")
+	# shellcheck disable=SC2034
 	ERR=$(cat "$WORK/err")
 	[ "$RC" -eq "$want" ]
 }
@@ -55,6 +57,14 @@ contains() { printf '%s' "$1" | grep -q -e "$2"; }
 
 lab_state() { "$RBX" lab show "$1" --format json; }
 sched_field() { lab_state "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['sched']['$2'])"; }
+
+# journal_ids PATTERN [DIR]: the ids of the journals in DIR (default $RBX_STATE_DIR/runs)
+# whose names hold PATTERN, in order, one a line (a glob, not ls | grep).
+journal_ids() {
+	for _f in "${2:-$RBX_STATE_DIR/runs}"/*"$1"*.jsonl; do
+		[ -e "$_f" ] && basename "$_f" .jsonl
+	done
+}
 
 # serve_start ARGS...: rbx serve on a free loopback port (port 0: it prints the one the
 # kernel gave, so no test races another for a fixed port), its output in serve.log; sets

@@ -16,6 +16,7 @@ cp "$TOP/tests/tools/layers.py" "$T/tests/tools/"
 printf '/* a.c - up.\n * test. */\nint app_fn(void);\nint core_fn(void);\nint core_fn(void) { return app_fn(); }\n' >"$T/src/core/a.c"
 printf '/* b.c - down.\n * test. */\nint core_fn(void);\nint app_fn(void);\nint app_fn(void) { return core_fn(); }\n' >"$T/src/app/b.c"
 cc -c -o "$T/build/core/a.o" "$T/src/core/a.c" && cc -c -o "$T/build/app/b.o" "$T/src/app/b.c"
+# shellcheck disable=SC2034 # read by the checks below, as they are evaluated
 BAD=$(python3 "$T/tests/tools/layers.py" "$T/build" 2>&1)
 check "an upward call is caught" "contains \"\$BAD\" 'uses app_fn from src/app/b.c, which is not below core/'"
 check "and the loop it makes" "contains \"\$BAD\" 'loop between files'"

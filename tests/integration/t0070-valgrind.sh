@@ -25,7 +25,7 @@ check "valgrind: plan, graph, runs, log" "vg plan gpu-fault --node n42 --format 
 "$RBX" lab reset n43 >/dev/null
 "$RBX" lab inject n43 xid=48 gpu=3 >/dev/null
 RBX_TEST_CRASH_AT=after:25 "$RBX_HOOKS" run gpu-fault --node n43 --lab >/dev/null 2>&1
-id=$(ls "$RBX_STATE_DIR/runs" | grep n43 | sed 's/.jsonl$//')
+id=$(journal_ids n43)
 check "valgrind: a resume after a crash (replay, in-doubt decision, reopened journal)" "vg resume $id --assume-done >out.txt 2>vg.txt; no_vg_error \$? || { cat vg.txt; exit 1; }"
 check "valgrind: a roll over two nodes (the roll's own process)" "vg roll gpu-fault --nodes 'm[1-2]' --lab --batch 2 >out.txt 2>vg.txt; no_vg_error \$? || { cat out.txt vg.txt; exit 1; }"
 printf 'fleet: {etcd: "http://127.0.0.1:9", budgets: {pool: 1}}\nnodes:\n  - {match: "a[1-3]", transport: lab, labels: {pool: p}}\n' > inv.yaml

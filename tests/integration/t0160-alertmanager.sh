@@ -164,7 +164,7 @@ check "(named)" "contains \"\$OUT\$ERR\" 'blocking alert TrainingCheckpointing s
 printf 'alertmanager: {url: "%s"}\nnodes:\n  - {match: "c[1-4]", transport: lab}\n' "$AM" > roll.yaml
 post_alert '[{"labels":{"alertname":"GpuXidError","Hostname":"c1","severity":"critical"}}]'
 expect_exit "a roll halts when a node it already did fires the alert" 1 roll "$WORK/blocked.yaml" --nodes 'c[1-4]' --batch 1 --inventory roll.yaml --halt-on-alert alertname=GpuXidError
-roll=$(ls "$RBX_STATE_DIR/rolls" | grep '\.jsonl$' | sed 's/.jsonl$//' | tail -n 1)
+roll=$(journal_ids '' "$RBX_STATE_DIR/rolls" | tail -n 1)
 check "(it names the node and the alert, and the others did not start)" "contains \"\$OUT\" 'halting: GpuXidError fires on c1, which this roll already did' && contains \"\$OUT\" 'c2 *NOT_STARTED'"
 expect_exit "resumed while the alert still fires, it halts again" 1 resume "$roll"
 resolve_alert '{"alertname":"GpuXidError","Hostname":"c1","severity":"critical"}'

@@ -80,6 +80,7 @@ check "leaves the node drained with a reason naming the run and FAILED" "state n
 sbatch --parsable -w n01 --wrap 'sleep 5' > job.id
 running "$(cat job.id)"
 "$RBX" lab inject n01 persistence=off >/dev/null
+# shellcheck disable=SC2034 # read by the check below, as it is evaluated
 start=$(date +%s)
 expect_exit "a drain waits for the node's job to end" 0 run persistence-clock-bounce --node n01 --inventory inv.yaml
 check "it waited (at least 2 s)" "[ \$((\$(date +%s) - start)) -ge 2 ]"

@@ -83,7 +83,7 @@ expect_exit "right after the kill the slot is still held (exit 5)" 5 run "$WORK/
 t0=$(date +%s%N)
 expect_exit "waiting, the slot frees within the 2 s TTL and the run goes on" 0 run "$WORK/hold.yaml" --node f2 --fleet-wait 20s --param secs=0
 check "(it waited for the TTL, not forever: $(( ($(date +%s%N) - t0) / 1000000 )) ms)" "[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 15000 ]"
-id=$(ls "$RBX_STATE_DIR/runs" | grep -- '-f1-' | sort | tail -n 1 | sed 's/.jsonl$//')
+id=$(journal_ids -f1- | tail -n 1)
 expect_exit "the killed run resumes, taking a slot again" 0 resume "$id" --assume-done
 check "and its node is back in service" "[ \"\$(sched_field f1 cordoned)\" = False ]"
 
@@ -92,7 +92,7 @@ check "and its node is back in service" "[ \"\$(sched_field f1 cordoned)\" = Fal
 "$RBX" run "$WORK/hold.yaml" --node f3 --param secs=60 >a.out 2>&1 &
 pa=$!
 i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
-id=$(ls "$RBX_STATE_DIR/runs" | grep -- '-f3-' | sed 's/.jsonl$//')
+id=$(journal_ids -f3-)
 lease=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][1]["slots"]["lease"])' "$RBX_STATE_DIR/runs/$id.jsonl")
 check "the lease is revoked behind rbx's back" "etcd_call /v3/lease/revoke '{\"ID\":\"$lease\"}'"
 wait $pa; ra=$?

@@ -61,7 +61,7 @@ kill -INT $pid
 wait $pid
 rc=$?
 check "an interrupted roll exits 130 ($rc)" "[ $rc -eq 130 ]"
-roll=$(ls "$RBX_STATE_DIR/rolls" | grep '\.jsonl$' | sed 's/.jsonl$//')
+roll=$(journal_ids '' "$RBX_STATE_DIR/rolls")
 check "and prints how to resume it" "grep -q \"rbx resume $roll\" roll.out"
 check "u1 is left cordoned, u2 and u3 untouched" "[ \"\$(sched_field u1 cordoned)\" = True ] && [ \"\$(sched_field u2 cordoned)\" = False ]"
 expect_exit "rbx resume of the roll finishes it" 0 resume "$roll"

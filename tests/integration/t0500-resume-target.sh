@@ -47,7 +47,7 @@ interrupt_run() { # node, extra args: start a run, SIGTERM it inside "wait a whi
 	pid=$!
 	i=0; until grep -q 'wait a while' run.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
 	kill -TERM "$pid"; wait "$pid"
-	ls "$RBX_STATE_DIR/runs" | grep -- "-$n-" | sed 's/.jsonl$//'
+	journal_ids "-$n-"
 }
 
 # 1. A lab run, resumed with an inventory whose node has another guard backend.

@@ -47,7 +47,7 @@ PY"
 "$RBX" roll "$WORK/hold.yaml" --nodes 'q[1-2]' --batch 2 --lab --param secs=57 > roll.out 2>&1 &
 rp=$!
 i=0; until [ "$(ls "$RBX_STATE_DIR/runs" 2>/dev/null | wc -l)" -ge 2 ] && [ "$(pgrep -fc '^sleep 57$')" -ge 2 ]; do i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.1; done
-roll=$(ls "$RBX_STATE_DIR/rolls" | grep jsonl | sed 's/.jsonl$//')
+roll=$(journal_ids '' "$RBX_STATE_DIR/rolls")
 expect_exit "a second driver of the same roll is refused while it runs (exit 5)" 5 resume "$roll"
 kill -TERM "$rp"
 t0=$(date +%s%N)

@@ -55,7 +55,7 @@ Y
 "$RBX" run slow --node n41 --lab > slow.out 2>&1 &
 rpid=$!
 i=0; until grep -q 'wait a little' slow.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
-live=$(ls "$RBX_STATE_DIR/runs" | grep n41 | sed 's/.jsonl$//')
+live=$(journal_ids n41)
 curl -s "$URL/runs/$live" > live.html
 check "the dashboard lists the live run as RUNNING, linked" "curl -s '$URL/' | grep -q \"<a href=\\\"/runs/\$live\\\">\$live</a></td><td>slow</td><td><a href=\\\"/nodes/n41\\\">n41</a></td><td>RUNNING</td>\""
 check "a live run's page says it goes on and refreshes itself" "grep -q 'still going' live.html && grep -q 'http-equiv=\"refresh\"' live.html && grep -q 'wait a little' live.html"

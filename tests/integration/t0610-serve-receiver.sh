@@ -42,6 +42,7 @@ receivers:
 Y
 	prometheus-alertmanager --config.file=am.yml --storage.path="$WORK/am" --web.listen-address="127.0.0.1:$AP" \
 		--cluster.listen-address= > am.log 2>&1 &
+	# shellcheck disable=SC2034 # lib.sh's serve_start kills it at exit
 	SERVE_ALSO=$!
 	i=0; until curl -sf "http://127.0.0.1:$AP/-/ready" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 	curl -sf -XPOST -H 'Content-Type: application/json' "http://127.0.0.1:$AP/api/v2/alerts" \

@@ -41,7 +41,7 @@ print(json.dumps({"receiver": "rbx", "status": "firing", "alerts": alerts, "vers
 PY
 }
 post() { curl -s -o resp.json -w '%{http_code}' -XPOST -H 'Authorization: Bearer a-receiver-token-0123456789' --data-binary @- "$URL/alertmanager"; }
-runs() { ls "$RBX_STATE_DIR/runs" 2>/dev/null | grep -c 'jsonl$'; }
+runs() { journal_ids '' | wc -l; }
 ended() { grep -l '"type": *"run_end"\|"type":"run_end"' "$RBX_STATE_DIR"/runs/*.jsonl 2>/dev/null | wc -l; }
 settle() { i=0; while [ "$(ended)" -lt "$1" ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done; }
 

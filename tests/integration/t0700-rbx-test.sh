@@ -192,7 +192,7 @@ rm -f books/tests/site-fix.yaml books/untested.yaml
 apid=$!
 i=0; until grep -qs '"name":"wait a while"' "$RBX_STATE_DIR"/runs/*-n9-*.jsonl; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05; done
 kill -9 $apid; wait $apid 2>/dev/null
-run=$(ls "$RBX_STATE_DIR/runs" | grep -- '-n9-' | sed 's/\.jsonl$//')
+run=$(journal_ids -n9-)
 check "(the run was killed before its question)" "! grep -q '\"type\":\"confirm\"' '$RBX_STATE_DIR/runs/$run.jsonl'"
 "$RBX" resume "$run" --rerun > resume.out 2>&1
 rc=$?
