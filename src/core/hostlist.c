@@ -38,6 +38,12 @@ parse_ranges(const char *t, const char *text, struct hl_range **out, size_t *n, 
 		struct hl_range g;
 
 		g.width = r[0] == '0' ? (dash ? (int)(dash - r) : (int)strlen(r)) : 0;
+		/* Node numbers fit 18 digits; strtol would clamp more to LONG_MAX, and the
+		 * expansion's v++ overflow (fuzz_hostlist found it). */
+		if (strspn(r, "0123456789") > 18 || (dash && strspn(dash + 1, "0123456789") > 18)) {
+			rc = err_set(err, "hostlist '%s': '%s' is not a node number", t, r);
+			break;
+		}
 		g.lo = strtol(r, &end, 10);
 		if (end == r || (dash ? end != dash : *end)) {
 			rc = err_set(err, "hostlist '%s': '%s' is not a number or a range", t, r);

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool in = false;
 
 	for (i = 0; v && i < n; i++) {
-		if (i < 2000 && !hostlist_match(pattern, v[i]))
+		if (i < 200 && !hostlist_match(pattern, v[i]))
 			abort(); /* expanded, yet not matched */
 		in = in || !strcmp(v[i], name);
 	}

@@ -110,6 +110,14 @@ test_hostlists_match(void **state)
 	assert_false(hostlist_match("a[01-02]-b[1-2],gpu-[1-4,7]", "gpu-5"));
 	assert_true(hostlist_match("r[1-12]n[1-4]", "r12n4"));
 	assert_true(hostlist_match("r[1-12]n[1-4]", "r1n2"));
+	/* A number past 18 digits is no node number (strtol clamped it; v++ overflowed). */
+	assert_false(hostlist_match("an[0005688888888888888888884]n", "an1n"));
+	{
+		struct rbx_err err;
+		size_t n;
+		assert_null(hostlist_expand("n[1-99999999999999999999]", &n, &err));
+		assert_non_null(strstr(err.msg, "is not a node number"));
+	}
 	/* Empty brackets are no hostlist (fuzz_hostlist: expand took "a[]']" for no names). */
 	assert_false(hostlist_match("a[]']-b,gp1", "gp1"));
 	{
@@ -165,6 +173,10 @@ test_entries_resolve_in_file_order(void **state)
 	assert_non_null(strstr(err.msg, "names node 'n9'"));
 	names = inventory_nodes(inv, &n);
 	assert_int_equal(n, 4); /* n3 once */
+	/* In the order first named: n1..n4 from the first entry; n3 again is a repeat. */
+	assert_string_equal(names[0], "n1");
+	assert_string_equal(names[2], "n3");
+	assert_string_equal(names[3], "n4");
 	hostlist_free(names, n);
 	inventory_free(inv);
 	diags_release(&d);
