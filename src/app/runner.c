@@ -485,7 +485,8 @@ build_parts(struct job *j, const struct runner_opts *o, struct rbx_err *err)
 				? target_local_transport(&j->tgt, j->state_dir, j->run_id, err)
 				: NULL;
 	j->r.sched = j->r.local_tx ? target_sched(&j->tgt, j->state_dir, err) : NULL;
-	return j->r.sched ? 0 : RBX_USAGE;
+	/* A backend the inventory cannot make is a usage error; one the machine cannot is not. */
+	return j->r.sched ? 0 : err->system ? RBX_FAILED : RBX_USAGE;
 }
 
 static void

@@ -222,6 +222,23 @@ err_set(struct rbx_err *e, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	memcpy(e->msg, msg, sizeof(msg));
+	e->system = false;
+	return -1;
+}
+
+int
+err_sys(struct rbx_err *e, const char *fmt, ...)
+{
+	char msg[sizeof(e->msg)];
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	memcpy(e->msg, msg, sizeof(msg));
+	e->system = true;
 	return -1;
 }
 

@@ -67,9 +67,12 @@ void tail_release(struct tail *t);
 /* An error message buffer the caller owns; the callee fills it and returns -1. */
 struct rbx_err {
 	char msg[1024];
+	bool system; /* the machine failed (a disk, a call), not what was asked: exit 1, not 2 */
 };
 
 int err_set(struct rbx_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* err_set, for a failure of the machine rather than of the input. */
+int err_sys(struct rbx_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int err_prefix(struct rbx_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "90s", "10m", "2h", "1h30m", "500ms" -> milliseconds; -1 on a bad string. */

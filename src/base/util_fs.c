@@ -23,7 +23,7 @@ util_mkdir_p(const char *path, unsigned mode, struct rbx_err *err)
 	if (mkdir(path, mode) == 0 || errno == EEXIST)
 		return 0;
 	if (errno != ENOENT)
-		return err_set(err, "cannot create %s: %s", path, strerror(errno));
+		return err_sys(err, "cannot create %s: %s", path, strerror(errno));
 	parent = xstrdup(path);
 	slash = strrchr(parent, '/');
 	while (slash && slash > parent && slash[1] == 0) {
@@ -32,7 +32,7 @@ util_mkdir_p(const char *path, unsigned mode, struct rbx_err *err)
 	}
 	if (!slash || slash == parent) {
 		free(parent);
-		return err_set(err, "cannot create %s: %s", path, strerror(ENOENT));
+		return err_sys(err, "cannot create %s: %s", path, strerror(ENOENT));
 	}
 	*slash = 0;
 	r = util_mkdir_p(parent, mode, err);
@@ -40,7 +40,7 @@ util_mkdir_p(const char *path, unsigned mode, struct rbx_err *err)
 	if (r < 0)
 		return -1;
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return err_set(err, "cannot create %s: %s", path, strerror(errno));
+		return err_sys(err, "cannot create %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -55,7 +55,7 @@ util_write_file_atomic(const char *path, const char *data, size_t len, unsigned 
 
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		err_set(err, "cannot write %s: %s", path, strerror(errno));
+		err_sys(err, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	fchmod(fd, mode);
@@ -64,7 +64,7 @@ util_write_file_atomic(const char *path, const char *data, size_t len, unsigned 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err_set(err, "cannot write %s: %s", tmp, strerror(errno));
+			err_sys(err, "cannot write %s: %s", tmp, strerror(errno));
 			close(fd);
 			unlink(tmp);
 			goto out;
@@ -72,12 +72,12 @@ util_write_file_atomic(const char *path, const char *data, size_t len, unsigned 
 		off += (size_t)n;
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
-		err_set(err, "cannot write %s: %s", tmp, strerror(errno));
+		err_sys(err, "cannot write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, path) < 0) {
-		err_set(err, "cannot rename %s: %s", tmp, strerror(errno));
+		err_sys(err, "cannot rename %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
@@ -152,7 +152,7 @@ util_state_dir_ready(const char *path, struct rbx_err *err)
 	if (util_mkdir_p(path, 0700, err) < 0)
 		return -1;
 	if (lstat(path, &st) < 0)
-		return err_set(err, "cannot use the state dir %s: %s", path, strerror(errno));
+		return err_sys(err, "cannot use the state dir %s: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return err_set(err, "the state dir %s is not a directory (a link?): refusing it", path);
 	if (st.st_uid != geteuid())

@@ -112,7 +112,7 @@ create_in(const char *state_dir, const char *kind, const char *run_id, struct rb
 	j->run_id = xstrdup(run_id);
 	fd = open(j->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		err_set(err, "cannot create journal %s: %s", j->path, strerror(errno));
+		err_sys(err, "cannot create journal %s: %s", j->path, strerror(errno));
 		journal_close(j);
 		j = NULL;
 		goto out;
@@ -140,7 +140,7 @@ append_failed(struct journal *j, const char *what, int e, struct rbx_err *err)
 	if (ftruncate(j->fd, j->good) == 0)
 		fdatasync(j->fd);
 	--j->seq;
-	return err_set(err, "cannot %s the journal %s: %s; rbx stops before its next side "
+	return err_sys(err, "cannot %s the journal %s: %s; rbx stops before its next side "
 			    "effect (the journal ends on its last good record)",
 		       what, j->path, strerror(e));
 }
@@ -224,7 +224,7 @@ reopen_at(char *path, const char *run_id, long long last_seq, size_t good_bytes,
 	j->seq = last_seq;
 	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (j->fd < 0 || fstat(j->fd, &sb) < 0) {
-		err_set(err, "cannot open journal %s: %s", j->path, strerror(errno));
+		err_sys(err, "cannot open journal %s: %s", j->path, strerror(errno));
 		goto fail;
 	}
 	if (sb.st_uid != geteuid() || (sb.st_mode & 077)) {
@@ -235,7 +235,7 @@ reopen_at(char *path, const char *run_id, long long last_seq, size_t good_bytes,
 	/* A torn tail goes before anything is appended, or it would swallow the next line. */
 	if ((size_t)sb.st_size > good_bytes &&
 	    (ftruncate(j->fd, (off_t)good_bytes) < 0 || fdatasync(j->fd) < 0)) {
-		err_set(err, "cannot cut the torn tail of %s: %s", j->path, strerror(errno));
+		err_sys(err, "cannot cut the torn tail of %s: %s", j->path, strerror(errno));
 		goto fail;
 	}
 	j->good = (off_t)good_bytes;

@@ -24,7 +24,7 @@ lock_node(const char *state_dir, const char *node, const char *run_id, struct rb
 	path = xasprintf("%s/%s.lock", dir, node);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		err_set(err, "cannot open lock %s: %s", path, strerror(errno));
+		err_sys(err, "cannot open lock %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

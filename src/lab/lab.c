@@ -105,7 +105,7 @@ lab_node_update(const char *node_dir, const char *node,
 		goto out;
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		err_set(err, "cannot lock %s: %s", lock, strerror(errno));
+		err_sys(err, "cannot lock %s: %s", lock, strerror(errno));
 		goto out;
 	}
 	st = lab_node_load(node_dir, node, err);

@@ -246,7 +246,7 @@ self_exe(struct rbx_err *err)
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 
 	if (n < 0) {
-		err_set(err, "cannot find rbx's own binary: %s", strerror(errno));
+		err_sys(err, "cannot find rbx's own binary: %s", strerror(errno));
 		return NULL;
 	}
 	buf[n] = 0;
@@ -260,7 +260,7 @@ link_tool(const char *target, const char *bin, const char *name, struct rbx_err 
 	int r = 0;
 
 	if (symlink(target, p) < 0 && errno != EEXIST)
-		r = err_set(err, "cannot make %s: %s", p, strerror(errno));
+		r = err_sys(err, "cannot make %s: %s", p, strerror(errno));
 	free(p);
 	return r;
 }

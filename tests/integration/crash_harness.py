@@ -64,7 +64,9 @@ def fresh(faults):
 
 def journal(env):
     runs = env["RBX_STATE_DIR"] + "/runs"
-    files = os.listdir(runs)
+    files = os.listdir(runs) if os.path.isdir(runs) else []
+    if not files:
+        return None, []
     assert len(files) == 1, files
     recs = []
     with open(runs + "/" + files[0]) as f:
@@ -80,6 +82,14 @@ def exec_log(env):
             return [json.loads(l) for l in f]
     except FileNotFoundError:
         return []
+
+
+def initial_state(faults, run_id):
+    """The node as the scenario starts it, scrubbed as node_state is."""
+    d, env = fresh(faults)
+    st = node_state(env, run_id)
+    shutil.rmtree(d)
+    return st
 
 
 def scrub(v, run_id):
@@ -170,10 +180,12 @@ def fail(msg):
     os._exit(1)  # from a worker thread too
 
 
-IO_MODES = {"write", "short", "sync"}
+IO_MODES = {"write", "short", "sync", "open", "rename", "mkdir"}
+# Faults on the state dir's files (not only the journal): swept over every call made.
+FS_MODES = {"open", "rename", "mkdir"}
 
 
-def intent_first(name, where, env, err):
+def intent_first(name, where, env, err, need_journal_word=True):
     """After an I/O fault: a whole journal, and nothing ran that it does not announce."""
     runs = env["RBX_STATE_DIR"] + "/runs"
     path = runs + "/" + os.listdir(runs)[0]
@@ -194,7 +206,7 @@ def intent_first(name, where, env, err):
         if n > announced.get(cmd, 0):
             fail("%s %s: '%s' ran %d times, its intent is journaled %d times" % (
                 name, where, cmd[:80], n, announced.get(cmd, 0)))
-    if "journal" not in err:
+    if need_journal_word and "journal" not in err:
         fail("%s %s: the error does not name the journal: %s" % (name, where, err[-300:]))
 
 
@@ -210,7 +222,50 @@ def kill_point(ctx, k, mode):
                        + args, env=crash_env, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        timeout=120)
-    if mode in IO_MODES:
+    if mode in FS_MODES:
+        # A file of the state dir could not be made: a clear stop with a documented code,
+        # and nothing ran that the journal does not announce (nothing at all without one).
+        if p.returncode not in (1, 3, 4, 130, want_exit):
+            fail("%s %s: rbx exited %d after a state-dir fault: %s" % (
+                name, where, p.returncode, p.stderr[-300:]))
+        if p.returncode != want_exit and not p.stderr.strip() and '"error"' not in p.stdout:
+            fail("%s %s: rbx exited %d and said nothing" % (name, where, p.returncode))
+        if journal(env)[0] is None:
+            ran = [e for e in exec_log(env) if "exec" in e]
+            if ran:
+                fail("%s %s: %d commands ran with no journal" % (name, where, len(ran)))
+        elif p.returncode != want_exit:
+            intent_first(name, where, env, p.stderr, need_journal_word=False)
+        run_id, recs = journal(env)
+        if run_id is not None and end_of(recs) is not None and end_of(recs) != want_end:
+            # It ended otherwise, by itself and cleanly: stopped before any change, or
+            # failed and rolled back with the node kept out. Each as its exit code says.
+            end = end_of(recs)
+            if end == "ABORTED":
+                # Nothing changed but, at most, a cordon its undo could not lift: then the
+                # node stays out under this run's name, and the run says so.
+                now, before = node_state(env, run_id), initial_state(faults, run_id)
+                if {k: v for k, v in now.items() if k != "sched"} != \
+                        {k: v for k, v in before.items() if k != "sched"}:
+                    fail("%s %s: ABORTED (nothing changed), yet the node changed" % (name, where))
+                last = [r for r in recs if r["type"] == "run_end"][-1]
+                if now["sched"]["cordoned"] and (last["node_in_service"]
+                                                 or "rbx:" not in now["sched"]["reason"]):
+                    fail("%s %s: ABORTED with the node cordoned, not said" % (name, where))
+            elif end == "FAILED_UNSAFE":
+                # The lab keeps the node's own state in the state dir: a rollback that needs
+                # it (a restart) fails with it, and the node is left out for a human.
+                last = [r for r in recs if r["type"] == "run_end"][-1]
+                if last["node_in_service"] or not node_state(env, run_id)["sched"]["cordoned"]:
+                    fail("%s %s: FAILED_UNSAFE, yet the node is back in service" % (name, where))
+            elif end != "FAILED":
+                fail("%s %s: ended %s after a state-dir fault" % (name, where, end))
+            p2 = rbx(["log", run_id], env)
+            if p2.returncode != 0:
+                fail("%s %s: rbx log cannot explain the run: %s" % (name, where, p2.stderr))
+            shutil.rmtree(d)
+            return "automatic"
+    elif mode in IO_MODES:
         if p.returncode not in (130, want_exit):
             fail("%s %s: rbx exited %d after a journal fault: %s" % (
                 name, where, p.returncode, p.stderr[-300:]))
@@ -219,7 +274,12 @@ def kill_point(ctx, k, mode):
     elif p.returncode != -9:
         fail("%s %s: rbx was not killed (exit %d)" % (name, where, p.returncode))
     run_id, recs = journal(env)
-    if not recs:
+    if run_id is None:
+        # No journal at all: nothing began. A run now, on a disk that works, ends as the
+        # uninterrupted one did (the proof below).
+        p = rbx(["run", runbook, "--node", NODE, "--lab", "--format", "json"] + args, env)
+        run_id, recs = journal(env)
+    elif not recs:
         # Killed before the first record: nothing began, so nothing is resumed.
         p = rbx(["resume", run_id], env)
         if p.returncode != 2 or "never began" not in p.stderr:
@@ -254,6 +314,12 @@ def kill_point(ctx, k, mode):
             name, where, end_of(recs), p.returncode, want_end, want_exit,
             p.stderr.strip()[-400:]))
     got_state = node_state(env, run_id)
+    if mode in FS_MODES:
+        # The disk that failed may keep the run from writing the end into the cordon's
+        # reason ("rbx:RUN runbook FAILED"): the node must still be held under the run's name.
+        got_state, want_state = dict(got_state), dict(want_state)
+        for st in (got_state, want_state):
+            st["sched"] = dict(st["sched"], reason=st["sched"]["reason"].split(" ")[0])
     if got_state != want_state:
         diff = [k2 for k2 in want_state if want_state[k2] != got_state.get(k2)]
         fail("%s %s: node state differs in %s" % (name, where, diff))
@@ -287,7 +353,19 @@ def scenario(name, runbook, faults, args):
     decisions = {"assume-done": 0, "rerun": 0, "automatic": 0}
     ctx = (name, runbook, faults, args, want_exit, want_end, want_state, once, want_counts)
     modes = os.environ.get("CRASH_MODES", "after before torn").split()
-    points = [(k, mode) for k in range(1, len(clean) + 1) for mode in modes]
+    points = [(k, mode) for k in range(1, len(clean) + 1) for mode in modes
+              if mode not in FS_MODES]
+    if FS_MODES & set(modes):
+        # Every open, rename and mkdir the uninterrupted run made in the state dir, in turn.
+        d2, env2 = fresh(faults)
+        counts = d2 + "/counts"
+        rbx(["run", runbook, "--node", NODE, "--lab", "--format", "json"] + args,
+            dict(env2, RBX_FAULT="count", RBX_FAULT_COUNTS=counts, LD_PRELOAD=FAULTINJ))
+        with open(counts) as f:
+            total = dict(kv.split("=") for kv in f.read().split())
+        shutil.rmtree(d2)
+        points += [(k, mode) for mode in modes if mode in FS_MODES
+                   for k in range(1, int(total[mode]) + 1)]
     # Each kill point has its own state dir, so they run side by side.
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for decision in pool.map(lambda pt: kill_point(ctx, *pt), points):

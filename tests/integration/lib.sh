@@ -71,17 +71,23 @@ journal_ids() {
 # SPID and URL and returns once it answers. At exit it stops the server (serve_stop)
 # and kills $SERVE_ALSO.
 serve_start() {
+	# Gone first: the background job truncates serve.log only once it runs, and until
+	# then the loop below would read the last server's address (t0650 did, under load).
+	rm -f serve.log
 	"$RBX" serve --listen 127.0.0.1:0 "$@" > serve.log 2>&1 &
 	SPID=$!
 	trap 'serve_stop; [ -z "${SERVE_ALSO:-}" ] || { kill $SERVE_ALSO; wait $SERVE_ALSO; } 2>/dev/null; finish' EXIT
 	URL=
 	_i=0
-	while [ -z "$URL" ] && [ $_i -lt 200 ]; do
-		URL=$(sed -n 's|^rbx serve: \(https*://[^/]*\)/.*|\1|p' serve.log)
+	# Up to 30 s: a loaded CI machine (two builds, fuzzers) can be slow to start it.
+	while [ -z "$URL" ] && [ $_i -lt 600 ]; do
+		URL=$(sed -n 's|^rbx serve: \(https*://[^/]*\)/.*|\1|p' serve.log 2>/dev/null)
 		_i=$((_i + 1))
 		[ -n "$URL" ] || sleep 0.05
 	done
-	[ -n "$URL" ] || { echo "rbx serve did not start:"; cat serve.log; }
+	if [ -z "$URL" ] || ! curl -sk -o /dev/null --max-time 10 "$URL/healthz"; then
+		not_ok "rbx serve started and answers at '$URL'" "$(tail -n 20 serve.log)"
+	fi
 }
 
 # serve_stop: stops the rbx serve of $SPID with SIGTERM and checks it exits 0 with nothing

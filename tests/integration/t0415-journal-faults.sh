@@ -1,6 +1,8 @@
 # t0415-journal-faults: the write-ahead rule under a full or failing disk. Every
-# write and every fdatasync of the journal fails in turn (tests/fault/faultinj.so):
-# no side effect without its intent on disk, a whole journal, a clear stop, a resume.
+# write and every fdatasync of the journal fails in turn, and every open, rename and
+# mkdir in the state dir (tests/fault/faultinj.so): no side effect without its intent
+# on disk, a whole journal, a clear stop with a documented exit code, and a run that
+# resumes, or ended cleanly (nothing changed; or rolled back, the node kept out).
 . "$TOP/tests/integration/lib.sh"
 
 so="$TOP/${BUILD:-build/release}/tests/faultinj.so"
@@ -11,7 +13,7 @@ if [ "${SANITIZE:-}" = 1 ]; then
 	exit 0
 fi
 check "the fault injector is built" "[ -f '$so' ]"
-export FAULTINJ="$so" CRASH_MODES="write short sync"
+export FAULTINJ="$so" CRASH_MODES="write short sync open rename mkdir"
 harness() {
 	python3 "$TOP/tests/integration/crash_harness.py" "$@" >harness.out 2>&1
 	rc=$?
