@@ -36,7 +36,9 @@ const struct transition engine_transitions[] = {
 	{RS_ROLLBACK, EV_OK, RS_FAILED, "rolled back, no attempts left: node stays cordoned"},
 	{RS_ROLLBACK, EV_ROLLBACK_FAIL, RS_FAILED_UNSAFE, "a rollback step fails: node needs a human"},
 	{RS_RESTORE, EV_OK, RS_SUCCEEDED, "back in service (or kept out as decided)"},
-	{RS_RESTORE, EV_FAIL, RS_FAILED, "cannot return the node: it stays cordoned"},
+	/* The repair held; only giving the node back failed (its scheduler down, say): it
+	 * stays cordoned, and `rbx resume` gives it back once it can. Not FAILED: nothing did. */
+	{RS_RESTORE, EV_FAIL, RS_INTERRUPTED, "cannot return the node: cordoned until rbx resume"},
 	{RS_PRECHECK, EV_INTERRUPT, RS_INTERRUPTED, "interrupted"},
 	{RS_GUARD, EV_INTERRUPT, RS_INTERRUPTED, "interrupted"},
 	{RS_PROCEDURE, EV_INTERRUPT, RS_INTERRUPTED, "interrupted"},

@@ -127,3 +127,41 @@ check "n01 is idle again ($(state n01))" "[ \"\$(state n01)\" = 'idle|none' ]"
 
 expect_exit "rbx plan names the backend and its exact calls" 0 plan persistence-clock-bounce --node n08 --inventory inv.yaml
 check "the plan shows scontrol DRAIN and RESUME for n08" "contains \"\$OUT\" \"scontrol update NodeName='n08' State=DRAIN Reason='rbx:{{run.id}} persistence-clock-bounce'\" && contains \"\$OUT\" \"State=RESUME\""
+
+# slurmctld stopped just before the uncordon: the repair held, the node stays drained,
+# the run says so and exits 130; once slurmctld is back, `rbx resume` gives it back.
+cat > rb/slow-verify.yaml <<'Y'
+name: slow-verify
+title: A repair whose proof takes a moment
+subsystem: provisioning
+summary: Resets the clocks, proves the GPUs slowly, and gives the node back.
+trigger: {summary: test}
+guard: {cordon: true, drain: true, drain_timeout: 60s}
+procedure:
+  - {name: reset the clocks, ssh: nvidia-smi -rgc, timeout: 1m}
+verify:
+  - {name: the GPUs answer, ssh: nvidia-smi -L, timeout: 1m}
+  - {name: a slow proof, ssh: sleep 4, timeout: 1m}
+rollback:
+  - {name: look again, ssh: nvidia-smi -L, timeout: 1m}
+references: [https://example.invalid]
+Y
+"$RBX" run slow-verify --node n06 --inventory inv.yaml > down.out 2>&1 &
+pid=$!
+i=0; until grep -q 'a slow proof' down.out; do i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.1; done
+check "(the run reached its slow proof, the node drained: $(state n06))" "state n06 | grep -qE '^drain'"
+ctld=$(cat "$S/slurmctld.pid")
+kill "$ctld"
+i=0; while kill -0 "$ctld" 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+wait $pid
+rc=$?
+check "with slurmctld down at the uncordon, the run stops: exit 130 ($rc)" "[ $rc -eq 130 ]"
+check "it says the node stays cordoned and how to give it back" "grep -q 'the node is still cordoned; continue with:  rbx resume' down.out"
+id=$(journal_ids -n06-)
+check "its journal ends INTERRUPTED in RESTORE, not FAILED" "grep -q '\"from\":\"RESTORE\",\"to\":\"INTERRUPTED\"' '$RBX_STATE_DIR/runs/$id.jsonl' && ! grep -q '\"state\":\"FAILED\"' '$RBX_STATE_DIR/runs/$id.jsonl'"
+slurmctld -i # back, from its saved state: n06 still drained under the run's reason
+# Until it has settled its nodes again (as at the start: an untouched node idle).
+i=0; until [ "$(sinfo -N -n n02 -h -o %T 2>/dev/null)" = idle ]; do i=$((i + 1)); [ $i -gt 150 ] && break; sleep 0.2; done
+check "slurmctld is back and n06 is still drained by the run ($(state n06))" "state n06 | grep -qE '^drain(ed|ing)?\\|rbx:'"
+expect_exit "the resume gives the node back" 0 resume "$id"
+check "n06 is idle ($(state n06))" "i=0; until [ \"\$(state n06)\" = 'idle|none' ]; do i=\$((i + 1)); [ \$i -gt 50 ] && exit 1; sleep 0.2; done"
