@@ -19,6 +19,7 @@ struct k8s {
 	char *key_file, *key_data;
 	char *token;
 	long long poll_ms;
+	long long timeout_ms; /* one try of one call */
 	rbx_flag *const *cancel; /* the owning sched's cancel flag */
 };
 
@@ -125,10 +126,47 @@ out:
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-/* One API call. Returns the HTTP status (>= 100), or -1 with err when no answer came. */
+static long api_once(struct k8s *k, const char *method, const char *path, const char *ctype,
+		     const char *body, json_t **resp, struct rbx_err *err);
+
+#define API_TRIES 4
+
+/*
+ * One API call, tried up to API_TRIES times while no answer comes (a timeout, a reset)
+ * or the server answers 5xx (its etcd away, a restart), 250 ms, 500 ms, 1 s apart. Every
+ * call rbx makes is safe to repeat: reads, merge patches, evictions. Returns the HTTP
+ * status, or -1 with err once the tries are spent (or the run is cancelled).
+ */
 static long
 api(struct k8s *k, const char *method, const char *path, const char *ctype, const char *body,
     json_t **resp, struct rbx_err *err)
+{
+	long status = -1, wait_ms = 250;
+	int try;
+
+	for (try = 1; try <= API_TRIES; try++) {
+		if (resp) {
+			json_decref(*resp);
+			*resp = NULL;
+		}
+		status = api_once(k, method, path, ctype, body, resp, err);
+		if ((status >= 100 && status < 500) || try == API_TRIES)
+			break;
+		for (long slept = 0; slept < wait_ms; slept += 50) {
+			if (k->cancel && *k->cancel && **k->cancel)
+				return err_set(err, "%s %s: cancelled", method, path);
+			util_sleep_ms(50);
+		}
+		wait_ms *= 2;
+	}
+	if (status < 0)
+		err_prefix(err, "%s %s, %d tries: ", method, path, API_TRIES);
+	return status;
+}
+
+static long
+api_once(struct k8s *k, const char *method, const char *path, const char *ctype, const char *body,
+	 json_t **resp, struct rbx_err *err)
 {
 	const char *headers[4] = {"Accept: application/json", NULL, NULL, NULL};
 	char *url = xasprintf("%s%s", k->server, path), *auth = NULL, *ct = NULL;
@@ -148,7 +186,7 @@ api(struct k8s *k, const char *method, const char *path, const char *ctype, cons
 	rq.shown_url = url;
 	rq.headers = headers;
 	rq.body = body;
-	rq.timeout_ms = 30000;
+	rq.timeout_ms = k->timeout_ms;
 	rq.ca_file = k->ca_file;
 	rq.ca_pem = k->ca_data;
 	rq.cert_file = k->cert_file;
@@ -409,6 +447,8 @@ sched_k8s_new(const char *node, const char *kubeconfig, struct rbx_err *err)
 	free(path);
 	p = getenv("RBX_K8S_POLL_MS");
 	k->poll_ms = p && atoll(p) > 0 ? atoll(p) : 2000;
+	p = getenv("RBX_K8S_TIMEOUT_MS");
+	k->timeout_ms = p && atoll(p) > 0 ? atoll(p) : 30000;
 	s = xcalloc(1, sizeof(*s));
 	s->ops = &k8s_ops;
 	s->node = xstrdup(node);

@@ -65,6 +65,37 @@ check "cordon and uncordon were merge patches" "[ \$(grep -c 'application/merge-
 check "the node is schedulable again, the annotation gone" "[ \"\$(jq_node st.json k1)\" = 'False ' ]"
 check "the token never reached the journal" "! grep -rq 's3cr3t-token' \"\$RBX_STATE_DIR/runs\""
 
+# The API server failing as real ones and the network between do: 500s (its etcd away),
+# a reset connection, an answer past the timeout. Bounded retries with backoff, then a
+# clean stop with nothing changed.
+stop_api
+cat > st-f.json <<J
+{"nodes": {"k4": $(node k4), "k5": $(node k5), "k6": $(node k6)}, "pods": [],
+ "faults": [{"path": "/api/v1/nodes/k4", "kind": "500", "times": 2},
+            {"path": "/api/v1/pods", "kind": "reset", "times": 1},
+            {"path": "/api/v1/nodes/k6", "kind": "timeout", "times": 1},
+            {"path": "/api/v1/nodes/k5", "kind": "500", "times": 1000}]}
+J
+start_api st-f.json --token s3cr3t-token
+sed 's/k\[1-3\]/k[1-9]/' inv.yaml > inv-f.yaml
+"$RBX" lab inject k4 persistence=off >/dev/null
+expect_exit "two 500s and a reset connection are retried: the run succeeds" 0 run persistence-clock-bounce --node k4 --inventory inv-f.yaml
+check "(the node was read again after each 500: 3 GETs before the first went through)" "python3 -c 'import json; r=json.load(open(\"st-f.json\"))[\"requests\"]; g=[x for x in r if x[\"method\"] == \"GET\" and x[\"path\"] == \"/api/v1/nodes/k4\"]; assert len(g) >= 3, len(g)'"
+check "k4 is schedulable again" "[ \"\$(jq_node st-f.json k4)\" = 'False ' ]"
+"$RBX" lab inject k6 persistence=off >/dev/null
+RBX_K8S_TIMEOUT_MS=1000 "$RBX" run persistence-clock-bounce --node k6 --inventory inv-f.yaml > k6.out 2>&1
+rc=$?
+check "an answer past the timeout is retried: the run succeeds ($rc)" "[ $rc -eq 0 ] || { tail -n 5 k6.out; false; }"
+"$RBX" lab inject k5 persistence=off >/dev/null
+t0=$(date +%s)
+expect_exit "an API server that keeps answering 500 stops the run before any change (exit 3)" 3 run persistence-clock-bounce --node k5 --inventory inv-f.yaml
+t1=$(date +%s)
+check "after its bounded tries, in seconds ($((t1 - t0)) s), saying so" "[ $((t1 - t0)) -lt 20 ] && contains \"\$OUT\$ERR\" 'HTTP 500' "
+check "k5 was never cordoned" "[ \"\$(jq_node st-f.json k5)\" = 'False ' ]"
+check "(each call was tried 4 times, no more)" "python3 -c 'import json; r=json.load(open(\"st-f.json\"))[\"requests\"]; g=[x for x in r if x[\"path\"].startswith(\"/api/v1/nodes/k5\")]; assert len(g) % 4 == 0 and 0 < len(g) <= 8, len(g)'"
+stop_api
+start_api st.json --token s3cr3t-token
+
 "$RBX" lab inject k2 persistence=off >/dev/null
 expect_exit "a drain that a PodDisruptionBudget blocks past the deadline aborts (exit 3)" 3 run "$WORK/short.yaml" --node k2 --inventory inv.yaml
 check "the message names the budget" "contains \"\$OUT\" 'PodDisruptionBudget'"

@@ -13,6 +13,11 @@ status codes:
         201 Status Success | 429 Status TooManyRequests (a PodDisruptionBudget
         blocks; the pod's "x-pdb-blocks" count says how many times) | 404 Status
 
+For the tests of rbx under faults, the state's "faults" list makes the next requests
+fail, each {"path": PREFIX, "kind": "500" | "timeout" | "reset", "times": N}: a 500
+Status (as an apiserver whose etcd is away answers), an answer held back 3 s (past the
+client's timeout), or the connection reset with no answer.
+
 It does not cover watches, other resources, field selectors other than
 spec.nodeName, resourceVersion conflicts, or real authorization: a bearer token,
 when configured, must match, and with TLS a client certificate signed by the test
@@ -100,6 +105,27 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATE["requests"].append({"method": method, "path": self.path,
                                       "content_type": self.headers.get("Content-Type")})
+            fault = None
+            for f in STATE.get("faults", []):
+                if self.path.startswith(f["path"]) and f.get("times", 0) > 0:
+                    f["times"] -= 1
+                    fault = f["kind"]
+                    break
+            save()
+        if fault == "500":
+            self.reply(*status(500, "InternalError", "an error on the server (\"etcdserver: request timed out\") has prevented the request from succeeding"))
+            return
+        if fault == "reset":
+            import socket
+            import struct
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        if fault == "timeout":
+            import time
+            time.sleep(3)
+        with LOCK:
             code, out = self.route(method, parts, parse_qs(url.query), raw)
             save()
         self.reply(code, out)
