@@ -103,8 +103,12 @@ fork_confined(pid_t *pid, const struct exec_opts *o, char *const argv[], char *c
 			sigaction(sig, &dfl, NULL);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setpgid(0, 0);
-		if (dup2(devnull, 0) < 0 || dup2(outfd, 1) < 0 || dup2(errfd, 2) < 0 ||
-		    (o->cwd && chdir(o->cwd) < 0) || o->confine(o->confine_arg) != 0)
+		if (dup2(devnull, 0) < 0 || dup2(outfd, 1) < 0 || dup2(errfd, 2) < 0)
+			_exit(126);
+		/* Only stdin, stdout and stderr reach a step: nothing rbx's caller left open
+		 * (a CI runner's pipe, a shell's file) leaks into the commands it runs. */
+		closefrom(3);
+		if ((o->cwd && chdir(o->cwd) < 0) || o->confine(o->confine_arg) != 0)
 			_exit(126);
 		execve("/bin/sh", argv, envp);
 		_exit(127);
@@ -132,6 +136,7 @@ spawn_shell(const char *cmd, const struct exec_opts *o, int outfd, int errfd, st
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, outfd, 1);
 	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* as in fork_confined */
 	if (o->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
 	sigfillset(&all);
