@@ -106,7 +106,10 @@ serve_receive(const struct serve_opts *o, const char *body, size_t len, struct s
 	r->type = "application/json";
 	if (alert_parse(body, len, &note, &err) < 0) {
 		r->status = MHD_HTTP_BAD_REQUEST;
-		out = json_pack("{s:s}", "error", err.msg);
+		/* The fault names the bytes it found, which need not be UTF-8: as the journal
+		 * takes them (json_pack would give NULL, and the answer with it). */
+		out = json_object();
+		json_object_set_new(out, "error", journal_string(err.msg));
 		goto reply;
 	}
 	catalogue_get(&rbs, &n);

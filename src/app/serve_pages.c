@@ -29,8 +29,15 @@ serve_html(struct buf *b, const char *s)
 void
 serve_reply_json(struct serve_reply *r, json_t *doc)
 {
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 
+	if (!text) { /* never a crash for an answer that could not be made */
+		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		r->type = "text/plain; charset=utf-8";
+		buf_adds(&r->body, "the answer could not be encoded\n");
+		json_decref(doc);
+		return;
+	}
 	r->type = "application/json";
 	buf_adds(&r->body, text);
 	buf_adds(&r->body, "\n");

@@ -29,6 +29,10 @@ check "/metrics counts the webhook answers by status and the open incidents" "cu
 sed 's/"Hostname":"n42"/"Hostname":"<b>n42;reboot"/; s/da72c7ba56643c14/da72c7ba56643c15/g' "$FX/firing-xid.json" > hostile.json
 check "a hostile node label is recorded as refused, and shown as text" "[ \$(post -H 'Authorization: Bearer $TOKEN' --data-binary @hostile.json) = 200 ] && grep -q '\"refused\"' resp.json && curl -s '$URL/' | grep -q '&lt;b&gt;n42;reboot' && ! curl -s '$URL/' | grep -q '<b>n42'"
 
+# A body whose fault names bytes that are not UTF-8 (fuzz_serve's find): it once made no
+# answer at all, and a NULL one killed the server.
+check "a body with bytes that are not UTF-8: 400, and the server lives" "[ \$(post -H 'Authorization: Bearer $TOKEN' --data-binary @'$TOP/tests/fuzz/regress/serve/invalid-utf8-error.json') = 400 ] && python3 -c 'import json; json.load(open(\"resp.json\"))[\"error\"]' && curl -s '$URL/healthz' | grep -qx ok"
+
 # End to end: a real Alertmanager delivers an alert posted to its API.
 if command -v prometheus-alertmanager >/dev/null; then
 	AP=$((32000 + $$ % 4000))
