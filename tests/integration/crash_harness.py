@@ -113,6 +113,12 @@ def end_of(recs):
     return ends[-1]["state"] if ends else None
 
 
+def finished(recs):
+    """Ended for good: an INTERRUPTED run (a lost lease, a node the scheduler could not
+    take back) ends its process, not the run: `rbx resume` continues it."""
+    return end_of(recs) not in (None, "INTERRUPTED")
+
+
 def step_key(r):
     return (r["phase"], r["index"], r.get("of", 0))
 
@@ -237,7 +243,7 @@ def kill_point(ctx, k, mode):
         elif p.returncode != want_exit:
             intent_first(name, where, env, p.stderr, need_journal_word=False)
         run_id, recs = journal(env)
-        if run_id is not None and end_of(recs) is not None and end_of(recs) != want_end:
+        if run_id is not None and finished(recs) and end_of(recs) != want_end:
             # It ended otherwise, by itself and cleanly: stopped before any change, or
             # failed and rolled back with the node kept out. Each as its exit code says.
             end = end_of(recs)
@@ -290,14 +296,14 @@ def kill_point(ctx, k, mode):
         run_id, recs = journal(env)
     extra = []
     decision = "automatic"
-    if end_of(recs) is not None:
+    if finished(recs):
         # Killed after its last record: the run had ended; a resume says so.
         p = rbx(["resume", run_id], env)
         if p.returncode != 2 or "already ended" not in p.stderr:
             fail("%s %s: resume of an ended run: exit %d %s" % (name, where, p.returncode,
                                                                 p.stderr))
         p.returncode = [r for r in recs if r["type"] == "run_end"][-1]["exit"]
-    for _ in range(3 if end_of(recs) is None else 0):
+    for _ in range(0 if finished(recs) else 3):
         p = rbx(["resume", run_id, "--format", "json"] + extra
                 + (["--yes"] if "--yes" in args else []), env)
         if p.returncode == 2 and "in the journal" in p.stderr and not extra:
