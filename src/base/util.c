@@ -209,37 +209,45 @@ tail_release(struct tail *t)
 	t->data = NULL;
 }
 
-int
-err_set(struct rbx_err *e, const char *fmt, ...)
+/* Formatted apart: an argument may be e->msg itself (err_set(e, "...: %s", e->msg)). */
+static int err_vset(struct rbx_err *e, bool system, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static int
+err_vset(struct rbx_err *e, bool system, const char *fmt, va_list ap)
 {
 	char msg[sizeof(e->msg)];
-	va_list ap;
 
 	if (!e)
 		return -1;
-	/* Formatted apart: an argument may be e->msg itself (err_set(e, "...: %s", e->msg)). */
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	memcpy(e->msg, msg, sizeof(msg));
-	e->system = false;
+	e->system = system;
 	return -1;
+}
+
+int
+err_set(struct rbx_err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = err_vset(e, false, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int
 err_sys(struct rbx_err *e, const char *fmt, ...)
 {
-	char msg[sizeof(e->msg)];
 	va_list ap;
+	int r;
 
-	if (!e)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = err_vset(e, true, fmt, ap);
 	va_end(ap);
-	memcpy(e->msg, msg, sizeof(msg));
-	e->system = true;
-	return -1;
+	return r;
 }
 
 int

@@ -79,26 +79,25 @@ collect(struct args *a, char ***v, size_t *n, char ***bare, size_t *nbare, struc
 
 	for (i = 0; i < np; i++) {
 		struct stat st;
-		char *rb;
-		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+		bool exists = stat(paths[i], &st) == 0;
+		char *rb, *sc;
+		if (exists && S_ISDIR(st.st_mode)) {
 			collect_dir(paths[i], v, n, bare, nbare);
 			continue;
 		}
-		if (stat(paths[i], &st) == 0 && strstr(paths[i], "tests/")) {
+		if (exists && strstr(paths[i], "tests/")) {
 			add(v, n, xstrdup(paths[i])); /* a scenario file */
 			continue;
 		}
-		rb = stat(paths[i], &st) == 0 ? xstrdup(paths[i]) : runbook_find(paths[i], err);
+		rb = exists ? xstrdup(paths[i]) : runbook_find(paths[i], err);
 		if (!rb)
 			return -1;
-		{
-			char *sc = scenario_path_for(rb);
-			if (access(sc, F_OK) == 0)
-				add(v, n, sc);
-			else {
-				free(sc);
-				add(bare, nbare, xstrdup(rb));
-			}
+		sc = scenario_path_for(rb);
+		if (access(sc, F_OK) == 0)
+			add(v, n, sc);
+		else {
+			free(sc);
+			add(bare, nbare, xstrdup(rb));
 		}
 		free(rb);
 	}

@@ -200,46 +200,6 @@ out:
 	return hit;
 }
 
-char **
-hostlist_expand(const char *pattern, size_t *n, struct rbx_err *err)
-{
-	char **out = NULL;
-	size_t alloc = 0, start = 0, i, depth = 0;
-	size_t len = strlen(pattern);
-
-	*n = 0;
-	/* Split on commas outside brackets. */
-	for (i = 0; i <= len; i++) {
-		if (pattern[i] == '[')
-			depth++;
-		else if (pattern[i] == ']' && depth)
-			depth--;
-		if ((pattern[i] == ',' && depth == 0) || pattern[i] == 0) {
-			char *term = xstrndup(pattern + start, i - start);
-			int rc = *term ? expand_term(term, &out, n, &alloc, err)
-				       : err_set(err, "hostlist '%s' has an empty name", pattern);
-			free(term);
-			if (rc < 0) {
-				hostlist_free(out, *n);
-				*n = 0;
-				return NULL;
-			}
-			start = i + 1;
-		}
-	}
-	return out;
-}
-
-void
-hostlist_free(char **names, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 /* Split a pattern at its top-level commas, calling fn for each term; stops at fn's -1. */
 static int
 each_term(const char *pattern, int (*fn)(const char *term, void *arg), void *arg)
@@ -260,6 +220,47 @@ each_term(const char *pattern, int (*fn)(const char *term, void *arg), void *arg
 		}
 	}
 	return rc;
+}
+
+struct expand_walk {
+	const char *pattern;
+	char **out;
+	size_t n, alloc;
+	struct rbx_err *err;
+};
+
+static int
+expand_one(const char *term, void *arg)
+{
+	struct expand_walk *w = arg;
+
+	if (!*term)
+		return err_set(w->err, "hostlist '%s' has an empty name", w->pattern);
+	return expand_term(term, &w->out, &w->n, &w->alloc, w->err);
+}
+
+char **
+hostlist_expand(const char *pattern, size_t *n, struct rbx_err *err)
+{
+	struct expand_walk w = {pattern, NULL, 0, 0, err};
+
+	if (each_term(pattern, expand_one, &w) < 0) {
+		hostlist_free(w.out, w.n);
+		*n = 0;
+		return NULL;
+	}
+	*n = w.n;
+	return w.out;
+}
+
+void
+hostlist_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 struct match_walk {

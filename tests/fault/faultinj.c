@@ -135,27 +135,6 @@ may_write(int flags)
 }
 
 int
-open(const char *path, int flags, ...)
-{
-	static int (*real)(const char *, int, ...);
-	mode_t m = 0;
-
-	if (flags & O_CREAT) {
-		va_list ap;
-		va_start(ap, flags);
-		m = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!real)
-		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-	if (may_write(flags) && in_state(AT_FDCWD, path) && hit(4, &opens)) {
-		errno = ENOSPC;
-		return -1;
-	}
-	return real(path, flags, m);
-}
-
-int
 openat(int dirfd, const char *path, int flags, ...)
 {
 	static int (*real)(int, const char *, int, ...);
@@ -174,6 +153,21 @@ openat(int dirfd, const char *path, int flags, ...)
 		return -1;
 	}
 	return real(dirfd, path, flags, m);
+}
+
+/* open(2) is openat(AT_FDCWD): counted and failed once, there. */
+int
+open(const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		m = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	return openat(AT_FDCWD, path, flags, m);
 }
 
 int

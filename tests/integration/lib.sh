@@ -90,6 +90,25 @@ serve_start() {
 	fi
 }
 
+# am_start PORT_BASE: a real Alertmanager on loopback (port PORT_BASE + $$ % 4000) with a
+# receiver named rbx; sets P, AM and AMPID, stops it at exit, and returns once it is ready.
+# Returns 1 (having said why) where prometheus-alertmanager is not installed.
+am_start() {
+	if ! command -v prometheus-alertmanager >/dev/null; then
+		not_ok "prometheus-alertmanager is needed (scripts/deps.sh check installs it)"
+		return 1
+	fi
+	P=$(($1 + $$ % 4000))
+	AM="http://127.0.0.1:$P"
+	printf 'route: {receiver: rbx}\nreceivers: [{name: rbx}]\n' > am.yml
+	prometheus-alertmanager --config.file=am.yml --storage.path="$WORK/am" \
+		--web.listen-address="127.0.0.1:$P" --cluster.listen-address= > am.log 2>&1 &
+	AMPID=$!
+	trap 'kill $AMPID 2>/dev/null; wait $AMPID 2>/dev/null; finish' EXIT
+	_i=0
+	until curl -sf "$AM/-/ready" >/dev/null; do _i=$((_i + 1)); [ $_i -gt 100 ] && break; sleep 0.1; done
+}
+
 # serve_stop: stops the rbx serve of $SPID with SIGTERM and checks it exits 0 with nothing
 # leaked (under SANITIZE=1, LeakSanitizer reports at that exit, into serve.log).
 serve_stop() {

@@ -6,18 +6,7 @@
 # (exit 3). Blocking alerts hold the guard back; a roll halts on a canary's alert.
 . "$TOP/tests/integration/lib.sh"
 
-if ! command -v prometheus-alertmanager >/dev/null; then
-	not_ok "prometheus-alertmanager is needed (scripts/deps.sh check installs it)"
-	exit 0
-fi
-P=$((20000 + $$ % 4000))
-AM="http://127.0.0.1:$P"
-printf 'route: {receiver: rbx}\nreceivers: [{name: rbx}]\n' > am.yml
-prometheus-alertmanager --config.file=am.yml --storage.path="$WORK/am" --web.listen-address="127.0.0.1:$P" \
-	--cluster.listen-address= > am.log 2>&1 &
-AMPID=$!
-trap 'kill $AMPID 2>/dev/null; wait $AMPID 2>/dev/null; finish' EXIT
-i=0; until curl -sf "$AM/-/ready" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+am_start 20000 || exit 0
 check "Alertmanager answers on loopback" "curl -sf '$AM/-/ready'"
 printf 'alertmanager: {url: "%s"}\nnodes:\n  - {match: "n[40-49]", transport: lab}\n' "$AM" > inv.yaml
 silences() { curl -sf "$AM/api/v2/silences"; }

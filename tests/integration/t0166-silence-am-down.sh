@@ -4,18 +4,7 @@
 # the run's worst case (t0165 proves that part).
 . "$TOP/tests/integration/lib.sh"
 
-if ! command -v prometheus-alertmanager >/dev/null; then
-	not_ok "prometheus-alertmanager is needed (scripts/deps.sh check installs it)"
-	exit 0
-fi
-P=$((20000 + $$ % 4000))
-AM="http://127.0.0.1:$P"
-printf 'route: {receiver: rbx}\nreceivers: [{name: rbx}]\n' > am.yml
-prometheus-alertmanager --config.file=am.yml --storage.path="$WORK/am" --web.listen-address="127.0.0.1:$P" \
-	--cluster.listen-address= > am.log 2>&1 &
-AMPID=$!
-trap 'kill $AMPID 2>/dev/null; wait $AMPID 2>/dev/null; finish' EXIT
-i=0; until curl -sf "$AM/-/ready" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+am_start 28000 || exit 0
 printf 'alertmanager: {url: "%s"}\nnodes:\n  - {match: "k1", transport: lab}\n' "$AM" > inv.yaml
 cat > quick.yaml <<'Y'
 name: quick
