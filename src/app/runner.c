@@ -561,6 +561,9 @@ closing_lines(const struct job *j, enum run_state end)
 			  "stopped: %s; the node is %s; rbx resume %s ends what the step left "
 			  "running, then asks",
 			  j->r.failure, held, j->run_id);
+	else if (end == RS_INTERRUPTED && j->r.unreached)
+		ui_notice(j->ui, UI_INFO, "stopped: %s; the node is %s; once it answers:  rbx resume %s",
+			  j->r.failure, held, j->run_id);
 	else if (end == RS_INTERRUPTED)
 		ui_notice(j->ui, UI_INFO, "interrupted: the node is %s; continue with:  rbx resume %s",
 			  held, j->run_id);

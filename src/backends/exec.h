@@ -41,6 +41,7 @@ struct exec_result {
 	bool timed_out;
 	bool interrupted;
 	bool lost;	  /* the connection dropped: the command may still be running */
+	bool unreached;	  /* the node could not be reached: the command never started */
 	long long duration_ms;
 	struct buf out;	  /* stdout, up to capture_max */
 	struct tail out_tail;

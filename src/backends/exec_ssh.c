@@ -317,6 +317,19 @@ remote_ensure_connected(struct remote *r, struct rbx_err *err)
 	return 0;
 }
 
+/* Reads what waits on an idle session without blocking: a closed socket, or a
+ * persistent shell that ended, shows here. */
+static bool
+session_stale(struct remote *r)
+{
+	if (!ssh_is_connected(r->s))
+		return true;
+	if (!r->persistent || !r->shell)
+		return false;
+	return ssh_channel_poll(r->shell, 0) < 0 || !ssh_channel_is_open(r->shell) ||
+	       !ssh_is_connected(r->s);
+}
+
 int
 remote_open(struct transport *t, struct rbx_err *err)
 {
@@ -416,14 +429,25 @@ remote_exec(struct transport *t, const char *cmd, const struct exec_opts *o, str
 	char sig[256], buf[16384];
 	int rc = -1;
 
-	if (remote_ensure_connected(r, err) < 0)
+	/* A session the node ended while rbx waited (sshd killed, a reboot) is dropped
+	 * before a step is sent into it: that step would be lost, not merely unsent. */
+	if (r->s && session_stale(r))
+		remote_close_session(r);
+	if (remote_ensure_connected(r, err) < 0) {
+		res->unreached = true;
 		return -1;
+	}
 	if (r->persistent) {
 		ch = r->shell;
 		pid = r->shell_pid;
 	} else if (!(ch = open_driver(r, &pid, err))) {
+		/* Opening a channel runs nothing: one new connection before giving up. */
 		remote_close_session(r);
-		return -1;
+		if (remote_ensure_connected(r, err) < 0 || !(ch = open_driver(r, &pid, err))) {
+			remote_close_session(r);
+			res->unreached = true;
+			return -1;
+		}
 	}
 	if (send_request(ch, r->nonce, cmd, o->vars, o->tag) < 0) {
 		err_set(err, "node %s: connection lost: %s", r->node, ssh_get_error(r->s));

@@ -146,6 +146,7 @@ struct run {
 	char failure[1024]; /* why the run did not succeed */
 	bool journal_failed; /* a record did not reach the disk: the run acts no more */
 	bool step_lost;	     /* the connection dropped mid-step: the step is in doubt, the run stops */
+	bool unreached;	     /* a step could not reach its node: it never started; the run stops */
 	char journal_error[1024];
 	int64_t started_ms;
 

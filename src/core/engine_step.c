@@ -211,6 +211,7 @@ run_command(struct run *r, const struct step *s)
 		json_object_set_new(rec, "status",
 				    json_string(ok ? "ok"
 						: res.lost ? "lost"
+						: res.unreached ? "unreached"
 						: res.timed_out ? "timeout"
 						: res.interrupted ? "interrupted"
 								  : "failed"));
@@ -226,6 +227,13 @@ run_command(struct run *r, const struct step *s)
 		free(tag);
 		if (ok) {
 			rc = 0;
+			break;
+		}
+		if (res.unreached) {
+			/* Nothing ran: no failure to roll back over (a rollback could not reach the
+			 * node either), no try used. The run stops; a resume starts the step. */
+			r->unreached = true;
+			engine_fail(r, "step '%s' did not start: %s", s->name, why);
 			break;
 		}
 		engine_fail(r, "step '%s' failed: %s", s->name, why);
@@ -539,7 +547,7 @@ engine_run_step(struct run *r, const struct step *s, bool *skipped)
 bool
 engine_interrupted(const struct run *r)
 {
-	return (r->interrupted && *r->interrupted) || r->journal_failed || r->step_lost;
+	return (r->interrupted && *r->interrupted) || r->journal_failed || r->step_lost || r->unreached;
 }
 
 char *

@@ -229,6 +229,9 @@ replay_step(struct run_seed *sd, const struct runbook *rb, json_t *rec, const ch
 	} else if (!strcmp(status, "interrupted") || !strcmp(status, "lost")) {
 		/* Stopped while it ran, or out of sight (connection lost): it may have done part of its work. */
 		in_doubt(info, s, try, rec, true);
+	} else if (!strcmp(status, "unreached")) {
+		/* The node was not reached: the step never started, and starts again. */
+		info->in_doubt = NULL;
 	} else if (!strcmp(status, "ok") || !strcmp(status, "assumed_done")) {
 		resume_step_done(sd, s, try, rec);
 		info->in_doubt = NULL;

@@ -8,7 +8,7 @@ etcd_start() {
 		return 1
 	fi
 	# Ports from this shell's pid, so tests running side by side do not collide.
-	cport=$((24000 + ($$ % 500) * 2))
+	cport=$(test_port etcd)
 	pport=$((cport + 1))
 	ETCD="http://127.0.0.1:$cport"
 	etcd --name rbxtest --data-dir "$WORK/etcd" \

@@ -90,15 +90,31 @@ serve_start() {
 	fi
 }
 
-# am_start PORT_BASE: a real Alertmanager on loopback (port PORT_BASE + $$ % 4000) with a
-# receiver named rbx; sets P, AM and AMPID, stops it at exit, and returns once it is ready.
+# test_port SERVICE: a loopback port for one of the real servers a test starts. Each
+# service has its own block of 2000 below Linux's ephemeral range (32768 up), so no
+# outgoing connection and no other kind of server can hold it; within a block the
+# test's pid picks (two ports, even and odd, for slurm and etcd).
+test_port() {
+	case $1 in
+	sshd) echo $((10000 + $$ % 2000)) ;;
+	slurm) echo $((12000 + ($$ % 1000) * 2)) ;;
+	etcd) echo $((14000 + ($$ % 1000) * 2)) ;;
+	k8s) echo $((16000 + $$ % 2000)) ;;
+	alertmanager) echo $((18000 + $$ % 2000)) ;;
+	*) echo "test_port: no block for '$1'" >&2; return 1 ;;
+	esac
+}
+
+# am_start: a real Alertmanager on loopback with a
+# receiver named rbx (port: test_port alertmanager); sets P, AM and AMPID, stops it at
+# exit, and returns once it is ready.
 # Returns 1 (having said why) where prometheus-alertmanager is not installed.
 am_start() {
 	if ! command -v prometheus-alertmanager >/dev/null; then
 		not_ok "prometheus-alertmanager is needed (scripts/deps.sh check installs it)"
 		return 1
 	fi
-	P=$(($1 + $$ % 4000))
+	P=$(test_port alertmanager)
 	AM="http://127.0.0.1:$P"
 	printf 'route: {receiver: rbx}\nreceivers: [{name: rbx}]\n' > am.yml
 	prometheus-alertmanager --config.file=am.yml --storage.path="$WORK/am" \

@@ -5,7 +5,7 @@
 SSHD_DIR="$WORK/sshd"
 mkdir -p "$SSHD_DIR" /run/sshd
 # A port from the pid, away from the well-known ones, so parallel runs do not collide.
-SSHD_PORT=${SSHD_PORT:-$((20000 + $$ % 20000))}
+SSHD_PORT=${SSHD_PORT:-$(test_port sshd)}
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/host_key"
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/client_key"
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/other_key"

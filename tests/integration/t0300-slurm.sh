@@ -10,7 +10,7 @@ if ! command -v slurmctld >/dev/null; then
 fi
 S="$WORK/slurm"
 mkdir -p "$S/state" "$S/spool" "$S/log"
-P=$((16000 + $$ % 4000))
+P=$(test_port slurm)
 cat > "$S/slurm.conf" <<CONF
 ClusterName=rbxtest
 SlurmctldHost=localhost(127.0.0.1)

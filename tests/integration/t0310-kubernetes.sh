@@ -7,7 +7,7 @@
 . "$TOP/tests/integration/lib.sh"
 
 export RBX_K8S_POLL_MS=200
-P=$((24000 + $$ % 4000))
+P=$(test_port k8s)
 node() { printf '{"kind":"Node","apiVersion":"v1","metadata":{"name":"%s","annotations":{}},"spec":{}}' "$1"; }
 pod() { # pod NAME NODE EXTRA-METADATA EXTRA-TOP
 	printf '{"kind":"Pod","apiVersion":"v1","metadata":{"name":"%s","namespace":"research"%s},"spec":{"nodeName":"%s"}%s}' "$1" "$3" "$2" "$4"

@@ -1,5 +1,6 @@
 # t0430-fleet: the fleet's maintenance budget in a real etcd on loopback: two runs
-# racing for one slot, a holder killed with kill -9, a lease lost mid-run.
+# racing for one slot, a holder killed with kill -9, a lease lost mid-run, etcd frozen
+# and etcd killed mid-run.
 . "$TOP/tests/integration/lib.sh"
 . "$TOP/tests/integration/etcd.sh"
 
@@ -117,6 +118,25 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 kill -CONT "$ETCD_PID"
 check "etcd frozen: the run stops with exit 130 ($rb)" "[ $rb -eq 130 ] || { tail -n 12 b.out; false; }"
 check "before the 4 s TTL could hand its slot to another run (${ms} ms)" "[ $ms -lt 4000 ]"
+
+# etcd killed mid-run (kill -9: calls are refused at once, unlike the freeze above): the
+# run stops, the node stays cordoned, and once etcd is back a resume takes a slot again.
+: > b.out
+"$RBX" run "$WORK/hold.yaml" --node f2 --inventory "$WORK/ttl4.yaml" --param secs=60 >b.out 2>&1 &
+pb=$!
+i=0; until grep -q 'work on the node' b.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+id=$(journal_ids -f2- | tail -n 1)
+kill -9 "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null; ETCD_PID=
+t0=$(date +%s%N)
+wait $pb; rb=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "etcd killed: the run stops with exit 130 ($rb)" "[ $rb -eq 130 ] || { tail -n 12 b.out; false; }"
+check "within the 4 s TTL (${ms} ms), saying the lease was lost" "[ $ms -lt 4000 ] && grep -q 'fleet lease was lost' b.out"
+check "the step was ended and the node stays cordoned" "sleep 0.3; ! pgrep -f '^sleep 60\$' && [ \"\$(sched_field f2 cordoned)\" = True ]"
+if etcd_start; then ok "etcd restarts on its data"; else not_ok "etcd restarts on its data"; fi
+expect_exit "the killed-etcd run resumes and finishes once etcd is back" 0 resume "$id" --assume-done --fleet-wait 20s
+check "it took a slot again, and the node is back in service" \
+	"[ \$(grep -c '\"type\":\"fleet\",\"op\":\"acquired\"' '$RBX_STATE_DIR/runs/$id.jsonl') -eq 2 ] && [ \"\$(sched_field f2 cordoned)\" = False ]"
 
 # etcd unreachable: no run without the budget.
 sed "s#$ETCD#http://127.0.0.1:9#" inv.yaml > dead.yaml

@@ -35,7 +35,7 @@ check "a body with bytes that are not UTF-8: 400, and the server lives" "[ \$(po
 
 # End to end: a real Alertmanager delivers an alert posted to its API.
 if command -v prometheus-alertmanager >/dev/null; then
-	AP=$((32000 + $$ % 4000))
+	AP=$(test_port alertmanager)
 	cat > am.yml <<Y
 route: {receiver: rbx, group_by: [alertname, Hostname], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}
 receivers:
