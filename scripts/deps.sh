@@ -5,7 +5,7 @@ set -eu
 
 build_pkgs="gcc make pkg-config libyaml-dev libjansson-dev libssh-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev"
 check_pkgs="libcmocka-dev valgrind strace procps python3 openssh-server openssh-client slurm-wlm munge openssl etcd-server prometheus prometheus-alertmanager chromium chromium-driver python3-selenium python3-jsonschema python3-yaml clang clang-tools shellcheck time"
-bench_pkgs="hyperfine openssh-server openssh-client ansible-core"
+bench_pkgs="hyperfine openssh-server openssh-client ansible-core pdsh clustershell time"
 
 want=""
 [ $# -eq 0 ] && set -- build check

@@ -20,30 +20,41 @@
 
 /*
  * The remote driver. It reads the per-run nonce first, then requests: a line
- * with the nonce, the command's lines, a line "<nonce>.". Each command runs
- * under setsid (its own session and process group) with stdin from /dev/null;
- * when it ends, whatever it left in its group is killed, and the driver writes
+ * with the nonce, the command's lines, a line "<nonce>.". Each command runs as
+ * `/bin/sh -c` in its own process group with stdin from /dev/null; when it
+ * ends, whatever it left in its group is killed, and the driver writes
  * "\n<nonce> <status>\n" on stdout and "\n<nonce>\n" on stderr. The nonce is
  * random per run and never leaves rbx and the driver's own variables, so no
  * output can forge an end. The running step is the driver's only child and
  * leads its own process group, so a deadline ends it from a second channel
  * with kill -- -$(pgrep -P DRIVER): no trap needed (dash does not run traps
  * while it waits for a setsid child).
+ *
+ * The driver runs under bash where the node has it: bash's job control (set -m)
+ * gives a background job its own process group without a terminal, so a step
+ * costs one fork and one exec. Without bash (dash refuses set -m with no
+ * terminal) each step goes through setsid, one exec more. A job stopped by a
+ * signal makes bash's wait return at once, hence the pause before waiting again.
+ * Job control also reports each job's end on bash's stderr: that goes to
+ * /dev/null, and steps and end markers write to the channel's stderr on fd 3.
  */
 static const char driver[] =
 	"IFS= read -r n || exit 2\n"
+	"g=setsid\n"
+	"exec 3>&2\n"
+	"[ -n \"${BASH_VERSION:-}\" ] && set -m && g= && exec 2>/dev/null\n"
 	"printf '%s ready %s\\n' \"$n\" \"$$\"\n"
 	"while IFS= read -r l; do\n"
 	"  [ \"$l\" = \"$n\" ] || exit 3\n"
 	"  c=\n"
 	"  while IFS= read -r l; do [ \"$l\" = \"$n.\" ] && break; c=\"$c$l\n\"; done\n"
-	"  setsid /bin/sh -c \"$c\" </dev/null &\n"
+	"  $g /bin/sh -c \"$c\" </dev/null 2>&3 3>&- &\n"
 	"  p=$!\n"
-	"  while :; do wait \"$p\"; r=$?; kill -0 \"$p\" 2>/dev/null || break; done\n"
+	"  while :; do wait \"$p\"; r=$?; kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done\n"
 	"  kill -KILL -- \"-$p\" 2>/dev/null\n"
 	"  p=\n"
 	"  printf '\\n%s %s\\n' \"$n\" \"$r\"\n"
-	"  printf '\\n%s\\n' \"$n\" >&2\n"
+	"  printf '\\n%s\\n' \"$n\" >&3\n"
 	"done\n";
 
 /* ---- connection ----------------------------------------------------------------------- */
@@ -242,8 +253,14 @@ open_driver(struct remote *r, long *pid, struct rbx_err *err)
 
 	buf_init(&cmd, 0);
 	buf_init(&line, 4096);
-	buf_adds(&cmd, "exec /bin/sh -c ");
+	/* The login shell runs this. A persistent driver starts once and runs every step:
+	 * bash if the node has it. A driver per step (ssh-exec) would pay bash's slower
+	 * start on each, more than the setsid it saves: /bin/sh. */
+	buf_adds(&cmd, "d=");
 	util_shell_quote(&cmd, driver);
+	if (r->persistent)
+		buf_adds(&cmd, "; command -v bash >/dev/null 2>&1 && exec bash -c \"$d\"");
+	buf_adds(&cmd, "; exec /bin/sh -c \"$d\"");
 	if (!ch || ssh_channel_open_session(ch) != SSH_OK ||
 	    ssh_channel_request_exec(ch, cmd.data) != SSH_OK) {
 		err_set(err, "node %s: cannot start a remote shell: %s", r->node, ssh_get_error(r->s));

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 
 #include "cli/cmd.h"
 
@@ -95,10 +94,8 @@ main(int argc, char **argv)
 		rc = RBX_USAGE;
 		goto out;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	a.table = rbx_commands;
 	rc = c->exec(&a, &err);
-	curl_global_cleanup();
 	if (rc != RBX_OK && err.msg[0])
 		fprintf(stderr, "rbx: error: %s\n", err.msg);
 out:

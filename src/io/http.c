@@ -5,7 +5,29 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+/*
+ * libcurl is set up on the first request, not at every start: `rbx version`,
+ * `lint` and `plan` never make one and should not pay for it (TLS set-up reads
+ * OpenSSL's configuration). Once, even from rbx serve's threads.
+ */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void
+global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+static void
+global_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		atexit(global_cleanup);
+}
 
 static size_t
 on_body(char *data, size_t size, size_t n, void *arg)
@@ -96,6 +118,7 @@ http_perform(const struct http_request *rq, struct http_response *rs, struct rbx
 	size_t i;
 	int r = -1;
 
+	pthread_once(&global_once, global_init);
 	buf_init(&rs->body, rq->max_body ? rq->max_body : 1u << 20);
 	rs->status = 0;
 	if (rq->loopback_only && !is_loopback_url(rq->url))
