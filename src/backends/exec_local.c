@@ -105,11 +105,12 @@ fork_confined(pid_t *pid, const struct exec_opts *o, char *const argv[], char *c
 		setpgid(0, 0);
 		if (dup2(devnull, 0) < 0 || dup2(outfd, 1) < 0 || dup2(errfd, 2) < 0)
 			_exit(126);
-		/* Only stdin, stdout and stderr reach a step: nothing rbx's caller left open
-		 * (a CI runner's pipe, a shell's file) leaks into the commands it runs. */
-		closefrom(3);
 		if ((o->cwd && chdir(o->cwd) < 0) || o->confine(o->confine_arg) != 0)
 			_exit(126);
+		/* Only stdin, stdout and stderr reach a step: nothing rbx's caller left open
+		 * (a CI runner's pipe, a shell's file) leaks into the commands it runs. After
+		 * the confinement, which may use a descriptor it was given. */
+		closefrom(3);
 		execve("/bin/sh", argv, envp);
 		_exit(127);
 	}

@@ -53,6 +53,7 @@ extern const struct sim_ops lab_sim_ops;
 /* A stub's answer when a lab step calls one (argv[0] names it): its next canned reply. */
 int lab_stub_main(const char *node_dir, const char *node, const char *name);
 /* Link the node's stubs into a run's bin dir. */
+bool lab_has_stubs(const char *node_dir, const char *node);
 int lab_link_stubs(const char *bin, const char *self, const char *node_dir, const char *node,
 		   struct rbx_err *err);
 
@@ -79,14 +80,15 @@ bool lab_is_tool(const char *argv0);
 int lab_tool_main(int argc, char **argv);
 /*
  * Every lab step is confined by Landlock: it may execute only the programs in
- * the lab's bin dir (and /bin/sh, the loader), write only below node_dir, read
- * no host program directory, and open no TCP socket (ABI 4+). The paths are
- * resolved once per run; lab_sandbox_enter(sb) applies them in a step's child,
+ * the lab's bin dirs (bins, NULL-terminated; and /bin/sh, the loader), write only
+ * below node_dir, read no host program directory, and open no TCP socket (ABI 4+).
+ * The ruleset is built once per transport; lab_sandbox_enter(sb) enters it in a
+ * step's child,
  * between fork and exec, and refuses (the step exits 126) where the kernel has
  * no Landlock: a lab step never runs unconfined.
  */
 struct lab_sandbox;
-struct lab_sandbox *lab_sandbox_new(const char *bin, const char *node_dir);
+struct lab_sandbox *lab_sandbox_new(const char *const *bins, const char *node_dir);
 void lab_sandbox_free(struct lab_sandbox *sb);
 int lab_sandbox_enter(void *arg);
 

@@ -58,79 +58,18 @@ struct ll_path_beneath {
 	(LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_DIR |          \
 	 LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SYM)
 
-struct rule {
-	char *path;
-	uint64_t rights;
-};
-
+/*
+ * The ruleset is built once, when the transport is made, and each step's child
+ * only enters it: building it per step (an open and a rule for every tool) was
+ * a large part of a lab step's cost. why says what failed, for the child to say.
+ */
 struct lab_sandbox {
-	struct rule *rules;
-	size_t n;
+	int rs;		 /* the Landlock ruleset, or -1 */
+	const char *why; /* when rs is -1 */
+	uint64_t mask;	 /* the rights the ruleset handles */
+	char **seen;	 /* real paths with a rule already (while building) */
+	size_t nseen;
 };
-
-static void
-add(struct lab_sandbox *sb, const char *path, uint64_t rights)
-{
-	char real[PATH_MAX];
-
-	/* By the real file: Landlock checks what a path resolves to. */
-	if (!realpath(path, real))
-		return;
-	sb->rules = xrealloc(sb->rules, (sb->n + 1) * sizeof(*sb->rules));
-	sb->rules[sb->n].path = xstrdup(real);
-	sb->rules[sb->n++].rights = rights;
-}
-
-struct lab_sandbox *
-lab_sandbox_new(const char *bin, const char *node_dir)
-{
-	static const char *const reads[] = {"/usr/lib", "/lib", "/lib64", "/etc", "/usr/share",
-					    "/proc", "/sys", "/dev", NULL};
-	static const char *const loaders[] = {"/lib64/ld-linux-x86-64.so.2",
-					      "/lib/ld-linux-aarch64.so.1", NULL};
-	struct lab_sandbox *sb = xcalloc(1, sizeof(*sb));
-	DIR *d = opendir(bin);
-	struct dirent *de;
-	size_t i;
-
-	/* Every program the lab's PATH names, /bin/sh and the loader: nothing else runs. */
-	while (d && (de = readdir(d)) != NULL) {
-		char *p;
-		if (de->d_name[0] == '.')
-			continue;
-		p = xasprintf("%s/%s", bin, de->d_name);
-		add(sb, p, LL_FS_EXECUTE | LL_FS_READ_FILE);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	add(sb, "/bin/sh", LL_FS_EXECUTE | LL_FS_READ_FILE);
-	/*
-	 * The loader is opened for execution with every program; run by hand it can
-	 * load any file it can read, so reading is confined too: the host's program
-	 * directories are not readable from a step.
-	 */
-	for (i = 0; loaders[i]; i++)
-		add(sb, loaders[i], LL_FS_EXECUTE | LL_FS_READ_FILE);
-	for (i = 0; reads[i]; i++)
-		add(sb, reads[i], LL_FS_READ_FILE);
-	add(sb, node_dir, LL_FS_READ_FILE | LL_WRITES | LL_FS_REFER | LL_FS_TRUNCATE);
-	add(sb, "/dev/null", LL_FS_WRITE_FILE | LL_FS_TRUNCATE);
-	return sb;
-}
-
-void
-lab_sandbox_free(struct lab_sandbox *sb)
-{
-	size_t i;
-
-	if (!sb)
-		return;
-	for (i = 0; i < sb->n; i++)
-		free(sb->rules[i].path);
-	free(sb->rules);
-	free(sb);
-}
 
 static void
 say(const char *msg)
@@ -139,25 +78,70 @@ say(const char *msg)
 	(void)n;
 }
 
-/*
- * In the step's child, between fork and exec: system calls only (no allocation,
- * no stdio), as another thread of rbx may hold a lock. Refuses (-1, saying why on
- * stderr) rather than run unconfined.
- */
-int
-lab_sandbox_enter(void *arg)
+/* One rule for the real file path names (Landlock checks what a path resolves to),
+ * once per real file: ninety lab tools are one rbx binary. */
+static void
+add(struct lab_sandbox *sb, const char *path, uint64_t rights)
 {
-	const struct lab_sandbox *sb = arg;
+	char real[PATH_MAX];
+	struct ll_path_beneath pb;
+	size_t i;
+	int fd;
+
+	if (sb->rs < 0 || !realpath(path, real))
+		return;
+	for (i = 0; i < sb->nseen; i++)
+		if (!strcmp(sb->seen[i], real))
+			return;
+	fd = open(real, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	pb.allowed_access = rights & sb->mask;
+	pb.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, sb->rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0) {
+		close(sb->rs);
+		sb->rs = -1;
+		sb->why = "rbx lab: cannot build the step's confinement\n";
+	}
+	close(fd);
+	sb->seen = xrealloc(sb->seen, (sb->nseen + 1) * sizeof(*sb->seen));
+	sb->seen[sb->nseen++] = xstrdup(real);
+}
+
+/* A symlink of the bin dir: its target, resolved once per distinct target. */
+static void
+add_link(struct lab_sandbox *sb, const char *link, uint64_t rights)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	size_t i;
+
+	if (n <= 0 || target[0] != '/') {
+		add(sb, link, rights);
+		return;
+	}
+	target[n] = 0;
+	for (i = 0; i < sb->nseen; i++)
+		if (!strcmp(sb->seen[i], target))
+			return;
+	add(sb, target, rights);
+	/* Remembered by its name too, so the next link to it costs one readlink. */
+	sb->seen = xrealloc(sb->seen, (sb->nseen + 1) * sizeof(*sb->seen));
+	sb->seen[sb->nseen++] = xstrdup(target);
+}
+
+static void
+open_ruleset(struct lab_sandbox *sb)
+{
 	struct ll_ruleset_attr attr = {0, 0, 0};
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	uint64_t mask;
-	size_t size = sizeof(uint64_t), i;
-	int rs;
+	size_t size = sizeof(uint64_t);
 
+	sb->rs = -1;
 	if (abi < 1) {
-		say("rbx lab: this kernel has no Landlock (Linux 5.13+, enabled in the LSM list); "
-		    "the lab will not run a step it cannot confine\n");
-		return -1;
+		sb->why = "rbx lab: this kernel has no Landlock (Linux 5.13+, enabled in the LSM "
+			  "list); the lab will not run a step it cannot confine\n";
+		return;
 	}
 	attr.handled_access_fs =
 		LL_FS_EXECUTE | LL_FS_READ_FILE | LL_WRITES | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK;
@@ -179,30 +163,87 @@ lab_sandbox_enter(void *arg)
 		attr.scoped = LL_SCOPE_SIGNAL | LL_SCOPE_ABSTRACT_UNIX;
 		size = sizeof(attr);
 	}
-	mask = attr.handled_access_fs;
-	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
-	if (rs < 0) {
-		say("rbx lab: cannot create a Landlock ruleset\n");
+	sb->mask = attr.handled_access_fs;
+	sb->rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	if (sb->rs < 0)
+		sb->why = "rbx lab: cannot create a Landlock ruleset\n";
+}
+
+struct lab_sandbox *
+lab_sandbox_new(const char *const *bins, const char *node_dir)
+{
+	static const char *const reads[] = {"/usr/lib", "/lib", "/lib64", "/etc", "/usr/share",
+					    "/proc", "/sys", "/dev", NULL};
+	static const char *const loaders[] = {"/lib64/ld-linux-x86-64.so.2",
+					      "/lib/ld-linux-aarch64.so.1", NULL};
+	struct lab_sandbox *sb = xcalloc(1, sizeof(*sb));
+	size_t i, k;
+
+	open_ruleset(sb);
+	/* Every program the lab's PATH names, /bin/sh and the loader: nothing else runs. */
+	for (k = 0; bins[k]; k++) {
+		DIR *d = opendir(bins[k]);
+		struct dirent *de;
+		while (d && (de = readdir(d)) != NULL) {
+			char *p;
+			if (de->d_name[0] == '.')
+				continue;
+			p = xasprintf("%s/%s", bins[k], de->d_name);
+			add_link(sb, p, LL_FS_EXECUTE | LL_FS_READ_FILE);
+			free(p);
+		}
+		if (d)
+			closedir(d);
+	}
+	add(sb, "/bin/sh", LL_FS_EXECUTE | LL_FS_READ_FILE);
+	/*
+	 * The loader is opened for execution with every program; run by hand it can
+	 * load any file it can read, so reading is confined too: the host's program
+	 * directories are not readable from a step.
+	 */
+	for (i = 0; loaders[i]; i++)
+		add(sb, loaders[i], LL_FS_EXECUTE | LL_FS_READ_FILE);
+	for (i = 0; reads[i]; i++)
+		add(sb, reads[i], LL_FS_READ_FILE);
+	add(sb, node_dir, LL_FS_READ_FILE | LL_WRITES | LL_FS_REFER | LL_FS_TRUNCATE);
+	add(sb, "/dev/null", LL_FS_WRITE_FILE | LL_FS_TRUNCATE);
+	for (i = 0; i < sb->nseen; i++)
+		free(sb->seen[i]);
+	free(sb->seen);
+	sb->seen = NULL;
+	sb->nseen = 0;
+	return sb;
+}
+
+void
+lab_sandbox_free(struct lab_sandbox *sb)
+{
+	if (!sb)
+		return;
+	if (sb->rs >= 0)
+		close(sb->rs);
+	free(sb);
+}
+
+
+/*
+ * In the step's child, between fork and exec: system calls only (no allocation,
+ * no stdio), as another thread of rbx may hold a lock. Refuses (-1, saying why on
+ * stderr) rather than run unconfined.
+ */
+int
+lab_sandbox_enter(void *arg)
+{
+	const struct lab_sandbox *sb = arg;
+
+	if (sb->rs < 0) {
+		say(sb->why);
 		return -1;
 	}
-	for (i = 0; i < sb->n; i++) {
-		struct ll_path_beneath pb;
-		int fd = open(sb->rules[i].path, O_PATH | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		pb.allowed_access = sb->rules[i].rights & mask;
-		pb.parent_fd = fd;
-		if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0) {
-			say("rbx lab: cannot build the step's confinement\n");
-			return -1;
-		}
-		close(fd);
-	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    syscall(SYS_landlock_restrict_self, rs, 0) < 0) {
+	    syscall(SYS_landlock_restrict_self, sb->rs, 0) < 0) {
 		say("rbx lab: cannot confine the step\n");
 		return -1;
 	}
-	close(rs);
 	return 0;
 }

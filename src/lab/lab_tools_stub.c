@@ -8,6 +8,17 @@
 
 #include "lab/lab_internal.h"
 
+bool
+lab_has_stubs(const char *node_dir, const char *node)
+{
+	struct rbx_err err;
+	json_t *st = lab_node_load(node_dir, node, &err);
+	bool has = json_object_size(json_object_get(st, "stubs")) > 0;
+
+	json_decref(st);
+	return has;
+}
+
 int
 lab_link_stubs(const char *bin, const char *self, const char *node_dir, const char *node,
 	       struct rbx_err *err)

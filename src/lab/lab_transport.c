@@ -265,34 +265,83 @@ link_tool(const char *target, const char *bin, const char *name, struct rbx_err 
 	return r;
 }
 
-/* The lab's PATH: simulated tools and refusals point at rbx, text tools at the host's. */
-static char *
-make_bin_dir(const char *state_dir, const char *run_id, struct rbx_err *err)
+/* FNV-1a over a string and its terminating zero: the shared bin dir's name. */
+static uint64_t
+hash_add(uint64_t h, const char *s)
 {
-	char *bin = xasprintf("%s/lab/runs/%s/bin", state_dir, run_id), *self = NULL;
+	do {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	} while (*s++);
+	return h;
+}
+
+/* Link every tool into dir: simulated tools and refusals at rbx, text tools at the host's. */
+static int
+fill_bin_dir(const char *dir, const char *self, char **real, struct rbx_err *err)
+{
 	size_t i;
 
-	if (util_mkdir_p(bin, 0700, err) < 0 || !(self = self_exe(err)))
-		goto fail;
 	for (i = 0; lab_tools_table[i].name; i++)
-		if (link_tool(self, bin, lab_tools_table[i].name, err) < 0)
-			goto fail;
+		if (link_tool(self, dir, lab_tools_table[i].name, err) < 0)
+			return -1;
 	for (i = 0; lab_refused[i]; i++)
-		if (link_tool(self, bin, lab_refused[i], err) < 0)
-			goto fail;
-	for (i = 0; lab_allowed[i]; i++) {
-		char *real = find_in_path(lab_allowed[i]);
-		int r = real ? link_tool(real, bin, lab_allowed[i], err) : 0;
-		free(real);
-		if (r < 0)
-			goto fail;
+		if (link_tool(self, dir, lab_refused[i], err) < 0)
+			return -1;
+	for (i = 0; lab_allowed[i]; i++)
+		if (real[i] && link_tool(real[i], dir, lab_allowed[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * The lab's PATH is the same for every run of this rbx: made once per state dir,
+ * not once per run (its hundred symlinks were most of a short lab run's cost).
+ * Its name hashes rbx's path and every tool and target, so another rbx or another
+ * tool list gets a dir of its own. Made aside and renamed into place: runs that
+ * start together race safely, and none sees a half-made dir.
+ */
+static char *
+shared_bin_dir(const char *state_dir, struct rbx_err *err)
+{
+	char *self = self_exe(err), *real[64] = {0}, *dir = NULL, *tmp = NULL, *parent = NULL;
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	if (!self)
+		return NULL;
+	h = hash_add(h, self);
+	for (i = 0; lab_tools_table[i].name; i++)
+		h = hash_add(h, lab_tools_table[i].name);
+	for (i = 0; lab_refused[i]; i++)
+		h = hash_add(h, lab_refused[i]);
+	for (i = 0; lab_allowed[i] && i < 64; i++) {
+		real[i] = find_in_path(lab_allowed[i]);
+		h = hash_add(hash_add(h, lab_allowed[i]), real[i] ? real[i] : "");
 	}
+	parent = xasprintf("%s/lab/bin", state_dir);
+	dir = xasprintf("%s/%016llx", parent, (unsigned long long)h);
+	if (access(dir, X_OK) == 0)
+		goto out;
+	tmp = xasprintf("%s/.new-XXXXXX", parent);
+	if (util_mkdir_p(parent, 0700, err) < 0 || !mkdtemp(tmp) ||
+	    fill_bin_dir(tmp, self, real, err) < 0 ||
+	    (rename(tmp, dir) < 0 && access(dir, X_OK) != 0)) {
+		if (!err->msg[0] || access(tmp, F_OK) == 0)
+			err_sys(err, "cannot make the lab's bin dir %s: %s", dir, strerror(errno));
+		util_rm_rf(tmp);
+		free(dir);
+		dir = NULL;
+		goto out;
+	}
+	util_rm_rf(tmp); /* another run's rename won: ours goes */
+out:
+	for (i = 0; i < 64; i++)
+		free(real[i]);
+	free(tmp);
+	free(parent);
 	free(self);
-	return bin;
-fail:
-	free(self);
-	free(bin);
-	return NULL;
+	return dir;
 }
 
 /*
@@ -450,22 +499,26 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 {
 	struct transport *t;
 	struct lab_tx *l;
-	char *bin = xasprintf("%s/lab/runs/%s/bin", state_dir, run_id);
+	char *bin = shared_bin_dir(state_dir, err), *stubs = NULL, *self = NULL;
+	char *node_dir = lab_node_dir(state_dir, node);
 	const char *tz = getenv("TZ");
+	const char *dirs[3] = {bin, NULL, NULL};
+	int r = bin ? 0 : -1;
 
-	if (access(bin, X_OK) != 0) {
-		char *self, *node_dir = lab_node_dir(state_dir, node);
-		int r;
+	/* A scenario's stubs for the site's own commands: this run's, after the tools. */
+	if (r == 0 && lab_has_stubs(node_dir, node)) {
+		stubs = xasprintf("%s/lab/runs/%s/bin", state_dir, run_id);
+		self = self_exe(err);
+		r = self && util_mkdir_p(stubs, 0700, err) == 0 ?
+			    lab_link_stubs(stubs, self, node_dir, node, err) : -1;
+		dirs[1] = stubs;
+	}
+	free(self);
+	free(node_dir);
+	if (r < 0) {
 		free(bin);
-		bin = make_bin_dir(state_dir, run_id, err);
-		self = bin ? self_exe(err) : NULL;
-		r = self ? lab_link_stubs(bin, self, node_dir, node, err) : -1;
-		free(self);
-		free(node_dir);
-		if (r < 0) {
-			free(bin);
-			return NULL;
-		}
+		free(stubs);
+		return NULL;
 	}
 	l = xcalloc(1, sizeof(*l));
 	l->node = xstrdup(node);
@@ -473,15 +526,16 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 	l->work_dir = xasprintf("%s/%s", l->node_dir, scratch);
 	if (util_mkdir_p(l->work_dir, 0700, err) < 0) {
 		free(bin);
+		free(stubs);
 		lab_tx_free(&(struct transport){&lab_tx_ops, NULL, l});
 		return NULL;
 	}
 	if (!strcmp(scratch, "scratch"))
 		write_fixtures(l->work_dir);
-	l->sandbox = lab_sandbox_new(bin, l->node_dir);
+	l->sandbox = lab_sandbox_new(dirs, l->node_dir);
 	/* A clean environment: nothing of the operator's (tokens, proxies) reaches the lab. */
 	l->env = xcalloc(12, sizeof(char *));
-	l->env[0] = xasprintf("PATH=%s", bin);
+	l->env[0] = stubs ? xasprintf("PATH=%s:%s", bin, stubs) : xasprintf("PATH=%s", bin);
 
 	l->env[1] = xasprintf("HOME=%s", l->work_dir);
 	l->env[2] = xasprintf("%s=%s", LAB_ENV_STATE, l->node_dir);
@@ -490,6 +544,7 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 	l->env[5] = xasprintf("TZ=%s", tz && *tz ? tz : "UTC");
 	pass_sanitizer_env(l->env, 6);
 	free(bin);
+	free(stubs);
 	t = xcalloc(1, sizeof(*t));
 	t->ops = &lab_tx_ops;
 	t->address = xasprintf("lab:%s", node);

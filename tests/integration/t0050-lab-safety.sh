@@ -46,9 +46,10 @@ printf '%s' "$OUT" | python3 -c '
 import json,sys
 e=[json.loads(l) for l in sys.stdin if "\"step_end\"" in l and "Try it" in l][0]
 print(e["stdout_tail"])' > path.txt
-check "PATH is the lab's bin dir only" "head -n 1 path.txt | grep -qx '$RBX_STATE_DIR/lab/runs/[^:]*/bin'"
+check "PATH is the lab's bin dir only" "head -n 1 path.txt | grep -qx '$RBX_STATE_DIR/lab/bin/[0-9a-f]\{16\}'"
 check "HOME is inside the state dir" "sed -n 2p path.txt | grep -qx '$RBX_STATE_DIR/lab/nodes/n1/scratch'"
-check "the per-run bin dir is removed after the run" "[ -z \"\$(ls \"\$RBX_STATE_DIR/lab/runs\" 2>/dev/null)\" ]"
+check "nothing of the run is left in the lab's runs dir" "[ -z \"\$(ls \"\$RBX_STATE_DIR/lab/runs\" 2>/dev/null)\" ]"
+check "the bin dir is made once, not per run" "[ \$(ls \"\$RBX_STATE_DIR/lab/bin\" | wc -l) -eq 1 ]"
 "$RBX" lab reset n1 >/dev/null
 mk try-apt "apt-get install -y nvidia-driver-560=560.35.03-1 && systemctl stop nvidia-dcgm nvidia-persistenced nvidia-fabricmanager && modprobe -r nvidia"
 expect_exit "simulated system commands run in the lab" 0 run "$WORK/try-apt.yaml" --node n1 --lab --yes
