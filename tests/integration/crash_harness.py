@@ -372,6 +372,10 @@ def scenario(name, runbook, faults, args):
         shutil.rmtree(d2)
         points += [(k, mode) for mode in modes if mode in FS_MODES
                    for k in range(1, int(total[mode]) + 1)]
+    # SHARE=K/N (.ci/run): this build takes every Nth point from the Kth; the other
+    # build takes the rest, so each point is killed once per CI run, not twice.
+    k, n = (int(x) for x in os.environ.get("SHARE", "1/1").split("/"))
+    points = [p for i, p in enumerate(points) if i % n == k - 1]
     # Each kill point has its own state dir, so they run side by side.
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for decision in pool.map(lambda pt: kill_point(ctx, *pt), points):

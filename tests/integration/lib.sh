@@ -90,6 +90,16 @@ serve_start() {
 	fi
 }
 
+# share_pick: the lines of stdin that are this build's share of a sweep. .ci/run runs
+# the suite twice (release, then ASan+UBSan) with SHARE=1/2 and SHARE=2/2: the long
+# sweeps split their cases between the two builds instead of running each twice.
+# Without SHARE (make check alone) every line is kept. share_pick 1 takes the next
+# build's share instead: two sweeps over the same cases, one with each, run every case
+# once in each build.
+share_pick() {
+	awk -v s="${SHARE:-1/1}" -v o="${1:-0}" 'BEGIN {split(s, a, "/")} (NR - 1) % a[2] == (a[1] - 1 + o) % a[2]'
+}
+
 # test_port SERVICE: a loopback port for one of the real servers a test starts. Each
 # service has its own block of 2000 below Linux's ephemeral range (32768 up), so no
 # outgoing connection and no other kind of server can hold it; within a block the

@@ -2,10 +2,13 @@
 # through `rbx test runbooks` (the scenarios in runbooks/tests/, docs/testing.md): the
 # whole catalogue passes with coverage complete (every step, both sides of every `when`,
 # or a written waiver), its JUnit file holds what CI shows, and each run did exactly
-# what `rbx plan` said it would.
+# what `rbx plan` said it would. In CI the runbooks are shared between the two builds
+# (share_pick), the other half from t0110's: each scenario runs once in each build.
 . "$TOP/tests/integration/lib.sh"
 
-"$RBX" test "$TOP/runbooks" --coverage --format json --junit junit.xml --keep "$WORK/keep" > res.json 2> err.txt
+ls "$TOP"/runbooks/*.yaml | share_pick 1 > books.txt
+# shellcheck disable=SC2046 # one word a runbook: the paths are the tree's own, no spaces
+"$RBX" test $(cat books.txt) --coverage --format json --junit junit.xml --keep "$WORK/keep" > res.json 2> err.txt
 rc=$?
 check "rbx test passes every scenario of the catalogue, coverage complete (exit $rc)" "[ $rc -eq 0 ] || { python3 -c 'import json; d=json.load(open(\"res.json\")); [print(s[\"runbook\"], s[\"scenario\"], s[\"why\"]) for s in d[\"scenarios\"] if not s[\"pass\"]]; [print(r[\"runbook\"], g) for r in d[\"coverage\"][\"runbooks\"] for g in r[\"gaps\"] if \"waived\" not in g]'; cat err.txt; false; }"
 check "no runbook is without scenarios" "python3 -c 'import json,sys; d=json.load(open(\"res.json\")); sys.exit(1 if d[\"without_scenarios\"] else 0)'"
@@ -28,7 +31,7 @@ done < plans.txt
 # What every runbook's scenarios must hold: its fix and its failure, and a plan for n42.
 verdicts() { python3 -c 'import json,sys; [print(s["runbook"], s["exit"], " ".join(s["faults"])) for s in json.load(open("res.json"))["scenarios"]]'; }
 verdicts > verdicts.txt
-for f in "$TOP"/runbooks/*.yaml; do
+while read -r f; do
 	rb=$(basename "$f" .yaml)
 	n=$(grep -c "^$rb " verdicts.txt)
 	check "$rb has at least two lab scenarios ($n)" "[ $n -ge 2 ]"
@@ -41,11 +44,13 @@ for f in "$TOP"/runbooks/*.yaml; do
 	else
 		check "$rb has a scenario that ends FAILED through rollback, or on the RMA path" "grep -q '^$rb 1 ' verdicts.txt || python3 -c 'import sys; b=open(sys.argv[1]).read().split(\"  - name:\"); sys.exit(0 if any(\"exit: 0\" in x and \"node: cordoned\" in x for x in b) else 1)' '$TOP/runbooks/tests/$rb.yaml'"
 	fi
-done
+done < books.txt
 # A node without NVSwitches (no Fabric Manager) takes every driver runbook to SUCCEEDED.
 for rb in driver-cuda-upgrade driver-module-load-failure kernel-upgrade-gpu-missing gsp-firmware-mismatch image-drift; do
+	grep -q "/$rb.yaml\$" books.txt || continue
 	check "$rb has a scenario on a PCIe node (no NVSwitch) that succeeds" "grep -q '^$rb 0 type=pcie-h100' verdicts.txt"
 done
 for rb in driver-cuda-upgrade image-drift add-gpu-capacity; do
+	grep -q "/$rb.yaml\$" books.txt || continue
 	check "fleet-wide $rb says it runs per node under rbx roll" "'$RBX' show $rb | grep -q 'rbx roll $rb --nodes'"
 done
