@@ -74,13 +74,39 @@ peak=$(cat rss.* | sort -n | tail -n 1)
 [ "${SANITIZE:-}" = 1 ] || check "each run's peak memory bounded: at most 64 MB (the largest: ${peak} KiB)" "[ '$peak' -le 65536 ]"
 echo "# peak RSS of 50 concurrent runs (KiB): min $(cat rss.* | sort -n | head -n 1), max $peak"
 
+# A run does not grow with its steps: 1000 steps that each print 8 KiB peak within 4 MB of
+# 50 such steps (kept whole, the output alone would be 8 MB; a step keeps its tails only).
+grow() { # grow NAME STEPS
+	{
+		printf 'name: %s\ntitle: Many steps\nsubsystem: provisioning\nsummary: Prints.\n' "$1"
+		printf 'trigger: {summary: test}\nguard: {none: it only reads}\nprocedure:\n'
+		i=1
+		while [ $i -le "$2" ]; do
+			printf "  - {name: s%d, ssh: \"printf '%%8192s' x\", mutates: false}\n" $i
+			i=$((i + 1))
+		done
+		printf 'verify:\n  - {name: v, ssh: nvidia-smi -L}\nreferences: [https://example.invalid]\n'
+	} > "books/$1.yaml"
+	/usr/bin/time -f '%M' -o "rss.$1" "$RBX" run "$1" --node g1 --lab > "$1.out" 2>&1
+}
+if [ "${SANITIZE:-}" != 1 ]; then
+	grow grow50 50
+	grow grow1000 1000
+	check "a 1000-step run ends SUCCEEDED" "grep -q 'end SUCCEEDED' grow1000.out || { tail -n 5 grow1000.out; false; }"
+	check "its peak memory is within 4 MB of a 50-step run's ($(cat rss.grow50) KiB, $(cat rss.grow1000) KiB)" \
+		"[ \$(( \$(cat rss.grow1000) - \$(cat rss.grow50) )) -le 4096 ]"
+	echo "# peak RSS of a 50-step and a 1000-step run (KiB): $(cat rss.grow50) $(cat rss.grow1000)"
+fi
+
 # A roll over 200 nodes, 32 at a time.
 /usr/bin/time -f '%M' -o rss.roll "$RBX" roll load --nodes 'r[001-200]' --batch 32 --lab --yes > roll.out 2>&1
 rc=$?
 check "a roll over 200 lab nodes, 32 at a time, succeeds on every node ($rc)" "[ $rc -eq 0 ] && grep -q '200 succeeded, 0 failed' roll.out || { tail -n 5 roll.out; false; }"
 python3 whole.py "$RBX_STATE_DIR/runs" > whole.out 2> whole.err
 rc=$?
-check "all 251 journals whole, each ended SUCCEEDED ($(cut -d' ' -f1 whole.out))" "[ $rc -eq 0 ] && [ \"\$(cut -d' ' -f1 whole.out)\" -eq 251 ] || { cat whole.err; false; }"
+want=251 # the 50 runs, the lone one, the roll's 200; and the two long runs above
+[ "${SANITIZE:-}" = 1 ] || want=253
+check "all $want journals whole, each ended SUCCEEDED ($(cut -d' ' -f1 whole.out))" "[ $rc -eq 0 ] && [ \"\$(cut -d' ' -f1 whole.out)\" -eq $want ] || { cat whole.err; false; }"
 check "the roll's own journal is whole" "python3 whole.py '$RBX_STATE_DIR/rolls' >/dev/null"
 check "every roll step saw $base descriptors too" "[ \"\$(cut -d' ' -f2- whole.out)\" = '$base' ]"
 [ "${SANITIZE:-}" = 1 ] || check "the roll's parent stayed small ($(cat rss.roll) KiB)" "[ \$(cat rss.roll) -le 65536 ]"
