@@ -24,12 +24,15 @@ mk() { # mk NAME STEPS
 		printf 'references: [bench]\n'
 	} > "$work/$1.yaml"
 }
-echo "| what | peak RSS |"
-echo "|---|---:|"
+# Beside each run, `rbx lint` of the same runbook: what loading it costs alone, so the
+# difference is what the run itself holds.
+echo "| what | peak RSS | \`rbx lint\` of the same runbook |"
+echo "|---|---:|---:|"
 for n in 50 500 5000; do
 	mk "steps$n" "$n"
 	/usr/bin/time -f '%M' -o "$work/rss" "$rbx" run "steps$n" --node "m$n" --lab >/dev/null 2>&1
-	echo "| a lab run of $n steps, each printing 8 KiB (journal $(du -k "$RBX_STATE_DIR"/runs/*-m"$n"-*.jsonl | cut -f1) KiB) | $(awk '{printf "%.1f MB", $1 / 1024}' "$work/rss") |"
+	/usr/bin/time -f '%M' -o "$work/lint" "$rbx" lint "steps$n" >/dev/null 2>&1
+	echo "| a lab run of $n steps, each printing 8 KiB (journal $(du -k "$RBX_STATE_DIR"/runs/*-m"$n"-*.jsonl | cut -f1) KiB) | $(awk '{printf "%.1f MB", $1 / 1024}' "$work/rss") | $(awk '{printf "%.1f MB", $1 / 1024}' "$work/lint") |"
 done
 mk look 5
 "$rbx" roll look --nodes 'r[001-200]' --batch 32 --lab --yes >/dev/null 2>&1 # nodes made
@@ -38,6 +41,6 @@ rm -rf "$RBX_STATE_DIR/runs" "$RBX_STATE_DIR/rolls"
 	--batch 32 --lab --yes > "$work/peak"
 read -r secs total single rc < "$work/peak"
 [ "$rc" = 0 ] || { echo "bench/memory.sh: the roll failed" >&2; exit 1; }
-echo "| a roll over 200 lab nodes, 32 at a time: the whole tree at its peak | $(awk -v k="$total" 'BEGIN {printf "%.1f MB", k / 1024}') |"
-echo "| ...its largest process | $(awk -v k="$single" 'BEGIN {printf "%.1f MB", k / 1024}') |"
-echo "| ...(the roll took $secs s) | |"
+echo "| a roll over 200 lab nodes, 32 at a time: the whole tree at its peak | $(awk -v k="$total" 'BEGIN {printf "%.1f MB", k / 1024}') | |"
+echo "| ...its largest process | $(awk -v k="$single" 'BEGIN {printf "%.1f MB", k / 1024}') | |"
+echo "| ...(the roll took $secs s) | | |"

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -438,6 +440,31 @@ util_file_digest(const char *path)
 	d = util_digest(text, len);
 	free(text);
 	return d;
+}
+
+void
+util_wait_pids(const pid_t *pids, size_t n, int ms)
+{
+	struct pollfd *pf = xcalloc(n + 1, sizeof(*pf));
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		int fd = -1;
+#ifdef SYS_pidfd_open
+		fd = (int)syscall(SYS_pidfd_open, pids[i], 0);
+#endif
+		if (fd < 0)
+			break;
+		pf[k].fd = fd;
+		pf[k++].events = POLLIN;
+	}
+	if (k && i == n)
+		poll(pf, k, ms);
+	else
+		util_sleep_ms(ms);
+	while (k)
+		close(pf[--k].fd);
+	free(pf);
 }
 
 void

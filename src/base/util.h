@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 /* Allocation never fails visibly: on OOM these print and abort. */
@@ -136,5 +137,8 @@ char *util_digest(const void *data, size_t len);
 
 /* Sleep ms milliseconds (whole, across signals). */
 void util_sleep_ms(long long ms);
+/* Sleep until one of the n child processes ends, or at most ms (each one's pidfd in
+ * one poll; where pidfds are missing, the whole nap). Reaps nothing. */
+void util_wait_pids(const pid_t *pids, size_t n, int ms);
 
 #endif

@@ -291,10 +291,11 @@ phase_guard(struct run *r)
 		engine_fail(r, "cannot read the scheduler state of %s: %s", r->node, err.msg);
 		return EV_FAIL;
 	}
-	/* Before the cordon: a resume must know whether the node was out already. */
+	/* Before the cordon: a resume must know whether the node was out already. (Written,
+	 * not synced: the cordon's own intent, synced, carries it to the disk first.) */
 	if (engine_record(r, json_pack("{s:s, s:s, s:b, s:s}", "type", "guard", "op", "found", "cordoned",
 			      st.cordoned, "reason", st.reason),
-		 true) < 0)
+		 false) < 0)
 		return EV_INTERRUPT;
 	if (st.cordoned && ours(r, st.reason)) {
 		/* A resumed run finds its own cordon: the node was found as the journal says. */
@@ -518,10 +519,14 @@ drive(struct run *r, enum run_event ev)
 				 run_state_name(r->state), run_event_name(ev));
 			next = r->guard_held ? RS_FAILED_UNSAFE : RS_ABORTED;
 		}
+		/* Written, not synced: a state change is no side effect. The next intent record
+		 * (a step that changes the node, a guard operation), synced before it acts, or
+		 * the run's end carries it to the disk; a power cut before that only finds the
+		 * run where it stood before, as a kill just before the change would. */
 		if (engine_record(r, json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "state", "from",
 				      run_state_name(r->state), "to", run_state_name(next), "event",
 				      run_event_name(ev), "attempt", r->attempt),
-			 true) < 0) {
+			 false) < 0) {
 			/* Not recorded, so not entered: the journal ends where the run stands. */
 			r->state = RS_INTERRUPTED;
 			break;

@@ -446,7 +446,9 @@ engine_guard_op(struct run *r, const char *op, long long timeout_ms)
 		json_object_set_new(rec, "error", journal_string(err.msg));
 		engine_fail(r, "%s %s: %s", op, r->node, err.msg);
 	}
-	engine_record(r, rec, true);
+	/* A result announces nothing: the next intent's sync carries it (a resume that finds
+	 * only the start does the operation again, as it does after a kill). */
+	engine_record(r, rec, false);
 	free(reason);
 	return rc;
 }
