@@ -304,43 +304,57 @@ fill_bin_dir(const char *dir, const char *self, char **real, struct rbx_err *err
 static char *
 shared_bin_dir(const char *state_dir, struct rbx_err *err)
 {
-	char *self = self_exe(err), *real[64] = {0}, *dir = NULL, *tmp = NULL, *parent = NULL;
+	char *self = self_exe(err), **real, *dir = NULL, *tmp = NULL, *parent = NULL;
 	uint64_t h = 14695981039346656037ULL;
-	size_t i;
+	size_t i, n = 0;
+	int rc = -1;
 
 	if (!self)
 		return NULL;
+	while (lab_allowed[n])
+		n++;
+	real = xcalloc(n + 1, sizeof(*real));
 	h = hash_add(h, self);
 	for (i = 0; lab_tools_table[i].name; i++)
 		h = hash_add(h, lab_tools_table[i].name);
 	for (i = 0; lab_refused[i]; i++)
 		h = hash_add(h, lab_refused[i]);
-	for (i = 0; lab_allowed[i] && i < 64; i++) {
+	for (i = 0; i < n; i++) {
 		real[i] = find_in_path(lab_allowed[i]);
 		h = hash_add(hash_add(h, lab_allowed[i]), real[i] ? real[i] : "");
 	}
 	parent = xasprintf("%s/lab/bin", state_dir);
 	dir = xasprintf("%s/%016llx", parent, (unsigned long long)h);
-	if (access(dir, X_OK) == 0)
-		goto out;
-	tmp = xasprintf("%s/.new-XXXXXX", parent);
-	if (util_mkdir_p(parent, 0700, err) < 0 || !mkdtemp(tmp) ||
-	    fill_bin_dir(tmp, self, real, err) < 0 ||
-	    (rename(tmp, dir) < 0 && access(dir, X_OK) != 0)) {
-		if (!err->msg[0] || access(tmp, F_OK) == 0)
-			err_sys(err, "cannot make the lab's bin dir %s: %s", dir, strerror(errno));
-		util_rm_rf(tmp);
-		free(dir);
-		dir = NULL;
+	if (access(dir, X_OK) == 0) {
+		rc = 0;
 		goto out;
 	}
-	util_rm_rf(tmp); /* another run's rename won: ours goes */
+	tmp = xasprintf("%s/.new-XXXXXX", parent);
+	if (util_mkdir_p(parent, 0700, err) < 0)
+		goto out;
+	if (!mkdtemp(tmp)) {
+		err_sys(err, "cannot make %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fill_bin_dir(tmp, self, real, err) == 0) {
+		/* Another run's rename may have won: theirs is the same, ours goes. */
+		if (rename(tmp, dir) == 0 || access(dir, X_OK) == 0)
+			rc = 0;
+		else
+			err_sys(err, "cannot make the lab's bin dir %s: %s", dir, strerror(errno));
+	}
+	util_rm_rf(tmp);
 out:
-	for (i = 0; i < 64; i++)
+	for (i = 0; i < n; i++)
 		free(real[i]);
+	free(real);
 	free(tmp);
 	free(parent);
 	free(self);
+	if (rc < 0) {
+		free(dir);
+		dir = NULL;
+	}
 	return dir;
 }
 

@@ -50,6 +50,15 @@ check "PATH is the lab's bin dir only" "head -n 1 path.txt | grep -qx '$RBX_STAT
 check "HOME is inside the state dir" "sed -n 2p path.txt | grep -qx '$RBX_STATE_DIR/lab/nodes/n1/scratch'"
 check "nothing of the run is left in the lab's runs dir" "[ -z \"\$(ls \"\$RBX_STATE_DIR/lab/runs\" 2>/dev/null)\" ]"
 check "the bin dir is made once, not per run" "[ \$(ls \"\$RBX_STATE_DIR/lab/bin\" | wc -l) -eq 1 ]"
+# Runs that start together on a fresh state dir race to make it: each succeeds, one dir
+# remains, and no half-made one is left behind.
+mkdir fresh
+for i in 1 2 3 4 5 6 7 8; do
+	RBX_STATE_DIR="$WORK/fresh" "$RBX" run "$WORK/try-path.yaml" --node "r$i" --lab > "race$i.out" 2>&1 &
+done
+wait
+check "eight runs racing to make the bin dir all succeed" "[ \$(grep -l 'end SUCCEEDED' race*.out | wc -l) -eq 8 ] || cat race*.out"
+check "...and leave one bin dir, nothing half-made" "[ \"\$(ls -A '$WORK/fresh/lab/bin')\" = \"\$(ls '$WORK/fresh/lab/bin' | grep -x '[0-9a-f]\{16\}')\" ] && [ \$(ls -A '$WORK/fresh/lab/bin' | wc -l) -eq 1 ]"
 "$RBX" lab reset n1 >/dev/null
 mk try-apt "apt-get install -y nvidia-driver-560=560.35.03-1 && systemctl stop nvidia-dcgm nvidia-persistenced nvidia-fabricmanager && modprobe -r nvidia"
 expect_exit "simulated system commands run in the lab" 0 run "$WORK/try-apt.yaml" --node n1 --lab --yes
