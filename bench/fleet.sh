@@ -6,8 +6,10 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-30}
 rbx="$top/build/release/rbx"
-[ -x "$rbx" ] || { echo "build first: make" >&2; exit 2; }
-command -v etcd >/dev/null || { echo "etcd is missing: scripts/deps.sh check" >&2; exit 2; }
+# One command on a fresh clone: what the bench needs (Debian packages), then the build.
+"$top/scripts/deps.sh" build bench check && make -s -C "$top" rbx >/dev/null || exit 2
+[ -x "$rbx" ] || { echo "no rbx at $rbx" >&2; exit 2; }
+command -v etcd >/dev/null || { echo "etcd is missing (etcd-server)" >&2; exit 2; }
 work=$(mktemp -d "$top/build/bench.XXXXXX")
 export RBX_STATE_DIR="$work/state" NO_COLOR=1
 etcd --name bench --data-dir "$work/etcd" \

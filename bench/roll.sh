@@ -8,7 +8,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 rbx=${RBX_BIN:-$top/build/release/rbx}
-[ -x "$rbx" ] || { echo "build first: make" >&2; exit 2; }
+# One command on a fresh clone: what the bench needs (Debian packages), then the build.
+"$top/scripts/deps.sh" build bench && make -s -C "$top" rbx >/dev/null || exit 2
+[ -x "$rbx" ] || { echo "no rbx at $rbx" >&2; exit 2; }
 sizes=${*:-50 200}
 batches=${BATCHES:-1 8 32}
 peak="python3 $top/bench/peak.py"

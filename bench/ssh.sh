@@ -9,7 +9,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-200}
 SLOW=20 # plain ssh costs ~0.2 s a command: time fewer and report per command
 rbx=${RBX_BIN:-$top/build/release/rbx} # RBX_BIN: another build to compare
-[ -x "$rbx" ] || { echo "build first: make" >&2; exit 2; }
+# One command on a fresh clone: what the bench needs (Debian packages), then the build.
+"$top/scripts/deps.sh" build bench && make -s -C "$top" rbx >/dev/null || exit 2
+[ -x "$rbx" ] || { echo "no rbx at $rbx" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "run as root (it creates the bench user and sshd)" >&2; exit 2; }
 id rbxbench >/dev/null 2>&1 || useradd -m -p '*' -s /bin/bash rbxbench
 

@@ -6,7 +6,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-200}
 rbx=${RBX_BIN:-$top/build/release/rbx}
-[ -x "$rbx" ] || { echo "build first: make" >&2; exit 2; }
+# One command on a fresh clone: what the bench needs (Debian packages), then the build.
+"$top/scripts/deps.sh" build bench && make -s -C "$top" rbx >/dev/null || exit 2
+[ -x "$rbx" ] || { echo "no rbx at $rbx" >&2; exit 2; }
 work=$(mktemp -d "$top/build/bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export RBX_STATE_DIR="$work/state" NO_COLOR=1 RBX_RUNBOOKS="$top/runbooks"

@@ -7,7 +7,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-500}
 runs=${2:-10}
 rbx="$top/build/release/rbx"
-[ -x "$rbx" ] || { echo "build first: make" >&2; exit 2; }
+# One command on a fresh clone: what the bench needs (Debian packages), then the build.
+"$top/scripts/deps.sh" build bench && make -s -C "$top" rbx >/dev/null || exit 2
+[ -x "$rbx" ] || { echo "no rbx at $rbx" >&2; exit 2; }
 # State on the project's own disk, not tmpfs, so fdatasync costs what it costs.
 work=$(mktemp -d "$top/build/bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
