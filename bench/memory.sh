@@ -5,26 +5,13 @@
 # Usage: bench/memory.sh. Needs GNU time (/usr/bin/time, deps.sh bench).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-rbx=${RBX_BIN:-$top/build/release/rbx}
-# One command on a fresh clone: what the bench needs (Debian packages), then the build.
-"$top/scripts/deps.sh" build bench && make -s -C "$top" rbx >/dev/null || exit 2
-[ -x "$rbx" ] || { echo "no rbx at $rbx" >&2; exit 2; }
-work=$(mktemp -d "$top/build/bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export RBX_STATE_DIR="$work/state" NO_COLOR=1 RBX_RUNBOOKS="$work"
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
+bench_setup bench
+export RBX_RUNBOOKS="$work"
 
-mk() { # mk NAME STEPS
-	{
-		printf 'name: %s\ntitle: Many steps\nsubsystem: provisioning\nsummary: Prints.\n' "$1"
-		printf 'trigger: {summary: bench}\nguard: {cordon: true, drain: true}\nprocedure:\n'
-		i=1
-		while [ "$i" -le "$2" ]; do
-			printf "  - {name: s%d, ssh: \"printf '%%8192s' x\", mutates: false}\n" "$i"
-			i=$((i + 1))
-		done
-		printf 'verify:\n  - {name: v, ssh: nvidia-smi -L}\nrollback:\n  - {name: r, ssh: nvidia-smi -L}\n'
-		printf 'references: [bench]\n'
-	} > "$work/$1.yaml"
+mk() { # mk NAME STEPS: each step prints 8 KiB
+	bench_runbook "$1" "$2" "\"printf '%8192s' x\"" 'nvidia-smi -L'
 }
 # Beside each run, `rbx lint` of the same runbook: what loading it costs alone, so the
 # difference is what the run itself holds.

@@ -5,30 +5,18 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-200}
-rbx=${RBX_BIN:-$top/build/release/rbx}
-# One command on a fresh clone: what the bench needs (Debian packages), then the build.
-"$top/scripts/deps.sh" build bench && make -s -C "$top" rbx >/dev/null || exit 2
-[ -x "$rbx" ] || { echo "no rbx at $rbx" >&2; exit 2; }
-work=$(mktemp -d "$top/build/bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export RBX_STATE_DIR="$work/state" NO_COLOR=1 RBX_RUNBOOKS="$top/runbooks"
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
+bench_setup bench
+export RBX_RUNBOOKS="$top/runbooks"
 
 python3 "$top/bench/start.py" "$rbx" "$runs" "version" "lint $top/runbooks/gpu-fault.yaml" \
 	"plan gpu-fault --node n42 --lab"
 
 # A one-step run on a lab node, the guard and its proof included, journal on disk; and the
 # same with no step at all but the proof, so the difference is one step and the rest fixed.
-mk() { # mk NAME STEPS
-	{
-		printf 'name: %s\ntitle: bench\nsubsystem: gpu-hardware\nsummary: Benchmark.\n' "$1"
-		printf 'trigger: {summary: bench}\nguard: {cordon: true, drain: true}\nprocedure:\n'
-		i=1
-		while [ "$i" -le "$2" ]; do printf '  - {name: s%d, ssh: "true", mutates: false}\n' "$i"; i=$((i + 1)); done
-		printf 'verify:\n  - {name: proof, ssh: "true"}\nrollback:\n  - {name: none, ssh: "true"}\nreferences: [bench]\n'
-	} > "$work/$1.yaml"
-}
-mk one 1
-mk many 101
+bench_runbook one 1 '"true"' '"true"'
+bench_runbook many 101 '"true"' '"true"'
 "$rbx" run "$work/one.yaml" --node b1 --lab --format json >/dev/null 2>&1
 echo
 hyperfine -N --warmup 3 --runs 30 --export-json "$work/h.json" \

@@ -6,31 +6,12 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-500}
 runs=${2:-10}
-rbx="$top/build/release/rbx"
-# One command on a fresh clone: what the bench needs (Debian packages), then the build.
-"$top/scripts/deps.sh" build bench && make -s -C "$top" rbx >/dev/null || exit 2
-[ -x "$rbx" ] || { echo "no rbx at $rbx" >&2; exit 2; }
-# State on the project's own disk, not tmpfs, so fdatasync costs what it costs.
-work=$(mktemp -d "$top/build/bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export RBX_STATE_DIR="$work/state" NO_COLOR=1
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
+bench_setup bench
 
-mk() { # mk NAME COUNT
-	{
-		printf 'name: %s\ntitle: %s trivial steps\nsubsystem: gpu-hardware\n' "$1" "$2"
-		printf 'summary: Benchmark.\ntrigger: {summary: bench}\nguard: {cordon: true, drain: true}\n'
-		printf 'procedure:\n'
-		i=1
-		while [ "$i" -le "$2" ]; do
-			printf '  - {name: step %d, ssh: "true", mutates: false}\n' "$i"
-			i=$((i + 1))
-		done
-		printf 'verify:\n  - {name: proof, ssh: "true"}\n'
-		printf 'rollback:\n  - {name: none, ssh: "true"}\nreferences: [bench]\n'
-	} > "$work/$1.yaml"
-}
-mk steps1 1
-mk stepsn "$n"
+bench_runbook steps1 1 '"true"' '"true"'
+bench_runbook stepsn "$n" '"true"' '"true"'
 cat > "$work/loop1.sh" <<EOS
 sh -c true
 EOS
@@ -55,9 +36,9 @@ per_rbx = (rbxn - rbx1) / (n - 1)
 per_sh = (shn - sh1) / (n - 1)
 print(f"| what | whole run (median) | per step |")
 print(f"|---|---|---|")
-print(f"| rbx, lab, {n} steps, journal on (fdatasync per step) | {rbxn:.0f} ms | {per_rbx:.3f} ms |")
+print(f"| rbx, lab, {n} steps, journal on (read-only steps: written, not synced) | {rbxn:.0f} ms | {per_rbx:.3f} ms |")
 print(f"| plain sh loop, {n} x `sh -c true` | {shn:.0f} ms | {per_sh:.3f} ms |")
 print(f"| rbx fixed cost (1-step run) | {rbx1:.1f} ms | |")
 print(f"\nrbx costs {per_rbx / per_sh:.2f}x a bare fork+exec of sh per step "
-      f"(+{per_rbx - per_sh:.3f} ms: two journal records, one fdatasync, output capture).")
+      f"(+{per_rbx - per_sh:.3f} ms: two journal records, the Landlock confinement, output capture).")
 PY

@@ -1,6 +1,7 @@
 # tests/integration/sshd.sh - a real OpenSSH server on loopback for the SSH tests:
 # its own host key, config and authorized_keys in a temp dir, stopped by its PID.
-# Source after lib.sh. Sets SSHD_DIR, SSHD_PORT; sshd_start, sshd_stop, sshd_new_host_key.
+# Source after lib.sh. Sets SSHD_DIR, SSHD_PORT; sshd_ready (start and trust), sshd_start,
+# sshd_stop, sshd_new_host_key.
 
 SSHD_DIR="$WORK/sshd"
 mkdir -p "$SSHD_DIR" /run/sshd
@@ -31,6 +32,14 @@ sshd_start() {
 		-o StrictHostKeyChecking=no -o BatchMode=yes -o LogLevel=ERROR root@127.0.0.1 true 2>/dev/null; do
 		i=$((i + 1)); [ $i -gt 300 ] && return 1; sleep 0.1
 	done
+}
+
+sshd_ready() { # start sshd and trust its key ($SSHD_DIR/known_hosts), or say why not
+	if ! sshd_start; then
+		not_ok "the test sshd did not start" "$(cat "$SSHD_DIR/sshd.log")"
+		return 1
+	fi
+	sshd_known_hosts "$SSHD_DIR/known_hosts"
 }
 
 sshd_up() { # wait until the server answers (after a simulated reboot)

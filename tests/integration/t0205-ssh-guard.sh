@@ -4,11 +4,7 @@
 . "$TOP/tests/integration/lib.sh"
 . "$TOP/tests/integration/sshd.sh"
 
-if ! sshd_start; then
-	not_ok "the test sshd did not start" "$(cat "$SSHD_DIR/sshd.log")"
-	exit 0
-fi
-sshd_known_hosts "$SSHD_DIR/known_hosts"
+sshd_ready || exit 0
 
 # The site's guard: state in a file; the drain says it started, then takes two seconds.
 cat > guard.sh <<'SH'
