@@ -117,6 +117,31 @@ sshd_start
 expect_exit "ssh: rbx resume --assume-done reconnects and finishes the run" 0 resume "$id" --assume-done
 check "ssh: the rest ran over SSH" "contains \"\$OUT\" 'the connection still works after a timeout' && [ \"\$(sched_field box cordoned)\" = False ]"
 
+# A step stopped by a signal and continued is still one step: the driver (bash's job
+# control: its wait returns for a stopped job) waits again until the step really ends.
+cat > stopped.yaml <<'Y'
+name: stopped
+title: A step that is stopped and continued
+subsystem: provisioning
+summary: Its own SIGSTOP must not end it.
+trigger: {summary: test}
+guard: {cordon: true, drain: true}
+procedure:
+  - name: stop myself, be continued
+    ssh: (sleep 1; kill -CONT $$) & kill -STOP $$; echo resumed; exit 4
+    expect: {exit: [4]}
+verify:
+  - {name: v, ssh: 'true'}
+rollback:
+  - {name: r, ssh: 'true'}
+references: [https://example.invalid]
+Y
+for mode in ssh ssh-exec; do
+	"$RBX" lab reset box >/dev/null
+	expect_exit "$mode: a step stopped and continued runs to its own end (exit 4, as expected)" 0 run "$WORK/stopped.yaml" --node box --inventory "inv-$mode.yaml" --format json
+	check "$mode: ...after it was continued" "printf '%s' \"\$OUT\" | grep '\"step_end\"' | grep -q 'resumed'"
+done
+
 # Host keys.
 : > "$SSHD_DIR/empty_known_hosts"
 inventory inv-unknown.yaml ssh "$SSHD_DIR/client_key" "$SSHD_DIR/empty_known_hosts"
