@@ -52,8 +52,7 @@ struct sched *sched_lab_new(const char *state_dir, const char *node);
 extern const struct sim_ops lab_sim_ops;
 /* A stub's answer when a lab step calls one (argv[0] names it): its next canned reply. */
 int lab_stub_main(const char *node_dir, const char *node, const char *name);
-/* Link the node's stubs into a run's bin dir. */
-bool lab_has_stubs(const char *node_dir, const char *node);
+/* Link the node's stubs into a run's bin dir, made only when it has one: how many, or -1. */
 int lab_link_stubs(const char *bin, const char *self, const char *node_dir, const char *node,
 		   struct rbx_err *err);
 

@@ -8,26 +8,19 @@
 
 #include "lab/lab_internal.h"
 
-bool
-lab_has_stubs(const char *node_dir, const char *node)
-{
-	struct rbx_err err;
-	json_t *st = lab_node_load(node_dir, node, &err);
-	bool has = json_object_size(json_object_get(st, "stubs")) > 0;
-
-	json_decref(st);
-	return has;
-}
-
 int
 lab_link_stubs(const char *bin, const char *self, const char *node_dir, const char *node,
 	       struct rbx_err *err)
 {
 	json_t *st = lab_node_load(node_dir, node, err), *v;
+	json_t *stubs = json_object_get(st, "stubs");
 	const char *name;
-	int r = st ? 0 : -1;
+	int r = st ? (int)json_object_size(stubs) : -1;
 
-	json_object_foreach(json_object_get(st, "stubs"), name, v) {
+	/* The dir only when there is a stub to put in it: most runs have none. */
+	if (r > 0 && util_mkdir_p(bin, 0700, err) < 0)
+		r = -1;
+	json_object_foreach(r > 0 ? stubs : NULL, name, v) {
 		char *p = xasprintf("%s/%s", bin, name);
 		if (symlink(self, p) < 0 && errno != EEXIST)
 			r = err_set(err, "cannot make %s: %s", p, strerror(errno));

@@ -520,12 +520,12 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 	int r = bin ? 0 : -1;
 
 	/* A scenario's stubs for the site's own commands: this run's, after the tools. */
-	if (r == 0 && lab_has_stubs(node_dir, node)) {
+	if (r == 0) {
 		stubs = xasprintf("%s/lab/runs/%s/bin", state_dir, run_id);
 		self = self_exe(err);
-		r = self && util_mkdir_p(stubs, 0700, err) == 0 ?
-			    lab_link_stubs(stubs, self, node_dir, node, err) : -1;
-		dirs[1] = stubs;
+		r = self ? lab_link_stubs(stubs, self, node_dir, node, err) : -1;
+		if (r > 0)
+			dirs[1] = stubs;
 	}
 	free(self);
 	free(node_dir);
@@ -549,7 +549,7 @@ lab_transport_new(const char *state_dir, const char *node, const char *run_id,
 	l->sandbox = lab_sandbox_new(dirs, l->node_dir);
 	/* A clean environment: nothing of the operator's (tokens, proxies) reaches the lab. */
 	l->env = xcalloc(12, sizeof(char *));
-	l->env[0] = stubs ? xasprintf("PATH=%s:%s", bin, stubs) : xasprintf("PATH=%s", bin);
+	l->env[0] = dirs[1] ? xasprintf("PATH=%s:%s", bin, dirs[1]) : xasprintf("PATH=%s", bin);
 
 	l->env[1] = xasprintf("HOME=%s", l->work_dir);
 	l->env[2] = xasprintf("%s=%s", LAB_ENV_STATE, l->node_dir);

@@ -47,18 +47,28 @@ init(void)
 	target = strtol(strchr(v, ':') ? strchr(v, ':') + 1 : "0", NULL, 10);
 }
 
+/* The path an open descriptor names (from /proc), or 0 where it cannot be read. */
 static int
-is_journal(int fd)
+fd_path(int fd, char *path, size_t size)
 {
-	char link[64], path[PATH_MAX];
+	char link[64];
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof(path) - 1);
+	n = readlink(link, path, size - 1);
 	if (n <= 0)
 		return 0;
 	path[n] = 0;
-	return (strstr(path, "/runs/") || strstr(path, "/rolls/")) && strstr(path, ".jsonl");
+	return 1;
+}
+
+static int
+is_journal(int fd)
+{
+	char path[PATH_MAX];
+
+	return fd_path(fd, path, sizeof(path)) &&
+	       (strstr(path, "/runs/") || strstr(path, "/rolls/")) && strstr(path, ".jsonl");
 }
 
 ssize_t
@@ -104,13 +114,9 @@ in_state(int dirfd, const char *path)
 	if (!state || !path)
 		return 0;
 	if (path[0] != '/' && dirfd != AT_FDCWD) {
-		char link[64], dir[PATH_MAX];
-		ssize_t n;
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-		n = readlink(link, dir, sizeof(dir) - 1);
-		if (n <= 0)
+		char dir[PATH_MAX];
+		if (!fd_path(dirfd, dir, sizeof(dir)))
 			return 0;
-		dir[n] = 0;
 		snprintf(full, sizeof(full), "%s/%s", dir, path);
 		path = full;
 	}

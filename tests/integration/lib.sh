@@ -58,6 +58,17 @@ contains() { printf '%s' "$1" | grep -q -e "$2"; }
 lab_state() { "$RBX" lab show "$1" --format json; }
 sched_field() { lab_state "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['sched']['$2'])"; }
 
+# wait_for PATTERN FILE: until a line of FILE matches PATTERN (grep's), 30 s at most;
+# 1 if it never came. For a process started in the background to reach a point.
+wait_for() {
+	_i=0
+	until grep -qs -e "$1" "$2"; do
+		_i=$((_i + 1))
+		[ $_i -gt 300 ] && return 1
+		sleep 0.1
+	done
+}
+
 # journal_ids PATTERN [DIR]: the ids of the journals in DIR (default $RBX_STATE_DIR/runs)
 # whose names hold PATTERN, in order, one a line (a glob, not ls | grep).
 journal_ids() {

@@ -79,7 +79,7 @@ references: [https://example.invalid]
 Y
 "$RBX" run "$WORK/slow.yaml" --node n44 --inventory inv.yaml > slow.out 2>&1 &
 pid=$!
-i=0; until grep -q 'wait a while' slow.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'wait a while' slow.out
 kill -KILL "$pid"; wait "$pid" 2>/dev/null
 pkill -f 'sleep 127$' 2>/dev/null # the killed run's step, left running
 id=$(last_run)
@@ -123,7 +123,7 @@ printf 'alertmanager: {url: "%s", blocking_alerts: [PoolBusy], gate_timeout: 30s
 "$RBX" lab reset n47 >/dev/null; "$RBX" lab inject n47 xid=48 gpu=3 >/dev/null
 "$RBX" run gpu-fault --node n47 --inventory gate30.yaml > gate.out 2>&1 &
 gpid=$!
-i=0; until grep -q 'gate: waiting while PoolBusy' gate.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+wait_for 'gate: waiting while PoolBusy' gate.out
 check "a run waits while the alert fires, and shows it" "grep -q 'gate: waiting while PoolBusy fires on the node or its pool' gate.out && [ \"\$(sched_field n47 cordoned)\" = False ]"
 resolve_alert '{"alertname":"PoolBusy","pool":"p1"}'
 wait $gpid

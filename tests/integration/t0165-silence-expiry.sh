@@ -22,7 +22,7 @@ references: [https://example.invalid]
 Y
 "$RBX" run "$WORK/brief.yaml" --node k1 --inventory inv.yaml > run.out 2>&1 &
 pid=$!
-i=0; until grep -q 'hold on' run.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'hold on' run.out
 kill -KILL "$pid"; wait "$pid" 2>/dev/null
 pkill -f 'sleep 137$' 2>/dev/null
 states() { curl -sf "$AM/api/v2/silences" | python3 -c 'import json,sys; print(" ".join(sorted(s["status"]["state"] for s in json.load(sys.stdin))))'; }

@@ -23,7 +23,7 @@ references: [https://example.invalid]
 Y
 "$RBX" run "$WORK/quick.yaml" --node k1 --inventory inv.yaml > run.out 2>&1 &
 pid=$!
-i=0; until grep -q 'hold on' run.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'hold on' run.out
 check "(the run silenced the node before its guard)" "[ \$(curl -sf '$AM/api/v2/silences' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') -ge 1 ]"
 kill "$AMPID"; wait "$AMPID" 2>/dev/null
 check "(Alertmanager is gone)" "! curl -sf '$AM/-/ready' >/dev/null"

@@ -110,7 +110,7 @@ running "$(cat job3.id)"
 "$RBX" lab inject n01 persistence=off >/dev/null
 "$RBX" run persistence-clock-bounce --node n01 --inventory inv.yaml > intr.out 2>&1 &
 pid=$!
-i=0; until grep -q 'guard drain start' intr.out; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+wait_for 'guard drain start' intr.out
 sleep 1
 t0=$(date +%s%N)
 kill -INT $pid
@@ -148,7 +148,7 @@ references: [https://example.invalid]
 Y
 "$RBX" run slow-verify --node n06 --inventory inv.yaml > down.out 2>&1 &
 pid=$!
-i=0; until grep -q 'a slow proof' down.out; do i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.1; done
+wait_for 'a slow proof' down.out
 check "(the run reached its slow proof, the node drained: $(state n06))" "state n06 | grep -qE '^drain'"
 ctld=$(cat "$S/slurmctld.pid")
 kill "$ctld"

@@ -22,7 +22,7 @@ references: [https://example.invalid]
 Y
 "$RBX" run "$WORK/slow.yaml" --node l1 --lab > first.out 2>&1 &
 pid=$!
-i=0; until grep -q 'wait a while' first.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'wait a while' first.out
 expect_exit "a second run on the same node exits 5" 5 run "$WORK/slow.yaml" --node l1 --lab
 check "and names who holds the node (run, pid, host, user)" "contains \"\$ERR\" \"locked by another run (run=\" && contains \"\$ERR\" \"pid=$pid \" && contains \"\$ERR\" 'user='"
 expect_exit "another node is free meanwhile" 0 lab show l2

@@ -32,7 +32,7 @@ journal_of() { echo "$RBX_STATE_DIR/runs/$1.jsonl"; }
 # 1. An interrupt mid-step.
 "$RBX" run "$WORK/slow.yaml" --node r1 --lab > first.out 2>&1 &
 pid=$!
-i=0; until grep -q 'wait a while' first.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'wait a while' first.out
 kill -TERM "$pid"
 wait "$pid"
 rc=$?

@@ -61,7 +61,7 @@ expect_exit "another pool has its own budget" 0 run "$WORK/hold.yaml" --node g1 
 # One waits for the other: never two nodes of the pool out at once.
 "$RBX" run "$WORK/hold.yaml" --node f1 --format json >a.out 2>a.err &
 pa=$!
-i=0; until grep -q '"type":"fleet"' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for '"type":"fleet"' a.out
 "$RBX" run "$WORK/hold.yaml" --node f2 --format json >b.out 2>b.err
 rb=$?
 wait $pa; ra=$?
@@ -77,7 +77,7 @@ sys.exit(0 if start > end else 1)'"
 : > a.out
 "$RBX" run "$WORK/hold.yaml" --node f1 --param secs=60 >a.out 2>&1 &
 pa=$!
-i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'work on the node' a.out
 kill -9 $pa; wait $pa 2>/dev/null
 pkill -f '^sleep 60$'
 expect_exit "right after the kill the slot is still held (exit 5)" 5 run "$WORK/hold.yaml" --node f2 --fleet-wait 0 --param secs=0
@@ -92,7 +92,7 @@ check "and its node is back in service" "[ \"\$(sched_field f1 cordoned)\" = Fal
 : > a.out # emptied here: the child truncates it only once it runs, and grep must not see the last run
 "$RBX" run "$WORK/hold.yaml" --node f3 --param secs=60 >a.out 2>&1 &
 pa=$!
-i=0; until grep -q 'work on the node' a.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'work on the node' a.out
 id=$(journal_ids -f3-)
 lease=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][1]["slots"]["lease"])' "$RBX_STATE_DIR/runs/$id.jsonl")
 check "the lease is revoked behind rbx's back" "etcd_call /v3/lease/revoke '{\"ID\":\"$lease\"}'"
@@ -110,7 +110,7 @@ sed 's/ttl: 2s/ttl: 4s/' inv.yaml > ttl4.yaml
 : > b.out # as a.out above: b.out still holds an earlier run's 'work on the node'
 "$RBX" run "$WORK/hold.yaml" --node g1 --inventory "$WORK/ttl4.yaml" --param secs=60 >b.out 2>&1 &
 pb=$!
-i=0; until grep -q 'work on the node' b.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'work on the node' b.out
 kill -STOP "$ETCD_PID"
 t0=$(date +%s%N)
 wait $pb; rb=$?
@@ -124,7 +124,7 @@ check "before the 4 s TTL could hand its slot to another run (${ms} ms)" "[ $ms 
 : > b.out
 "$RBX" run "$WORK/hold.yaml" --node f2 --inventory "$WORK/ttl4.yaml" --param secs=60 >b.out 2>&1 &
 pb=$!
-i=0; until grep -q 'work on the node' b.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+wait_for 'work on the node' b.out
 id=$(journal_ids -f2- | tail -n 1)
 kill -9 "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null; ETCD_PID=
 t0=$(date +%s%N)

@@ -45,7 +45,7 @@ interrupt_run() { # node, extra args: start a run, SIGTERM it inside "wait a whi
 	: > run.out # emptied before the run starts: grep must not see the previous run's lines
 	"$RBX" run "$WORK/slow.yaml" --node "$n" "$@" > run.out 2>&1 &
 	pid=$!
-	i=0; until grep -q 'wait a while' run.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+	wait_for 'wait a while' run.out
 	kill -TERM "$pid"; wait "$pid"
 	journal_ids "-$n-"
 }

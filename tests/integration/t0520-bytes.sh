@@ -29,7 +29,7 @@ references: [https://example.invalid]
 Y
 "$RBX" run "$WORK/b.yaml" --node b1 --lab > run.out 2>&1 &
 pid=$!
-i=0; until grep -q 'wait a while' run.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+wait_for 'wait a while' run.out
 kill -TERM "$pid"; wait "$pid"
 id=$(ls "$RBX_STATE_DIR/runs" | sed 's/.jsonl$//')
 J="$RBX_STATE_DIR/runs/$id.jsonl"

@@ -54,7 +54,7 @@ references: [https://example.invalid]
 Y
 "$RBX" run slow --node n41 --lab > slow.out 2>&1 &
 rpid=$!
-i=0; until grep -q 'wait a little' slow.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+wait_for 'wait a little' slow.out
 live=$(journal_ids n41)
 curl -s "$URL/runs/$live" > live.html
 check "the dashboard lists the live run as RUNNING, linked" "curl -s '$URL/' | grep -q \"<a href=\\\"/runs/\$live\\\">\$live</a></td><td>slow</td><td><a href=\\\"/nodes/n41\\\">n41</a></td><td>RUNNING</td>\""

@@ -33,7 +33,7 @@ serve_start --lab --receiver-token-file recv.token
 "$RBX" run slow --node n41 --lab > slow.out 2>&1 &
 # shellcheck disable=SC2034 # lib.sh's serve_start kills it at exit
 SERVE_ALSO=$!
-i=0; until grep -q 'wait a while' slow.out 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+wait_for 'wait a while' slow.out
 curl -s -o /dev/null -XPOST -H 'Authorization: Bearer a-receiver-token-0123456789' \
 	--data-binary @"$TOP/tests/fixtures/alertmanager/firing-xid.json" "$URL/alertmanager"
 live=$(journal_ids n41)
