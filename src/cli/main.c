@@ -30,7 +30,8 @@ usage(FILE *fp)
 	fprintf(fp, "\n'rbx COMMAND --help' for a command's options. Exit codes: 0 succeeded,\n"
 		    "1 failed and rolled back (node left cordoned), 2 usage or invalid runbook,\n"
 		    "3 pre-checks failed (nothing changed), 4 rollback failed (node needs a\n"
-		    "human), 5 node locked by another run, 130 interrupted.\n");
+		    "human), 5 node locked by another run, 130 interrupted or the node out of\n"
+		    "reach (the journal says where it stands; 'rbx resume RUN' continues).\n");
 }
 
 static const struct cmd *
